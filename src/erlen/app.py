@@ -1,0 +1,876 @@
+"""The application object and the request pipeline.
+
+The whole life of a request, in the order Flask documents it (``wsgi_app``):
+
+    push request context (pushes an app context, matches the URL)
+    → request_started → url_value_preprocessors → before_request (a return value short-circuits)
+    → view (or routing error) → error handlers → make_response
+    → after_this_request → after_request (innermost blueprint first) → save session
+    → request_finished → teardown_request → teardown_appcontext → pop
+
+Hooks of the app run before those of blueprints; after- and teardown hooks run in reverse.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import typing as t
+from datetime import timedelta
+from itertools import chain
+
+from . import signals
+from .config import Config, ConfigAttribute
+from .ctx import AppContext, RequestContext, _AppCtxGlobals
+from .datastructures import Headers, ImmutableDict
+from .exceptions import (
+    Aborter,
+    BadRequest,
+    BadRequestKeyError,
+    HTTPException,
+    InternalServerError,
+)
+from .globals import _cv_app, _cv_request
+from .json.provider import DefaultJSONProvider, JSONProvider
+from .request import Request
+from .response import Response
+from .routing import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
+from .scaffold import Scaffold, _endpoint_from_view_func
+from .sessions import SecureCookieSessionInterface, SessionInterface
+
+if t.TYPE_CHECKING:
+    from .blueprints import Blueprint
+    from .testing import ErlenClient, ErlenCliRunner
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+def _split_blueprint_path(name: str) -> list[str]:
+    """``"a.b.c"`` → ``["a.b.c", "a.b", "a"]``"""
+    out = [name]
+    while "." in name:
+        name = name.rpartition(".")[0]
+        out.append(name)
+    return out
+
+
+class Erlen(Scaffold):
+    """The application: a WSGI (and ASGI) callable that holds routes, hooks and configuration.
+
+    >>> from erlen import Erlen
+    >>> app = Erlen(__name__)
+    >>> @app.route("/")
+    ... def index():
+    ...     return "hello world!!!"
+    """
+
+    request_class: type[Request] = Request
+    response_class: type[Response] = Response
+    aborter_class = Aborter
+    jinja_environment: t.Any = None  # set below to erlen.templating.Environment, lazily
+    app_ctx_globals_class = _AppCtxGlobals
+    config_class = Config
+    url_rule_class = Rule
+    url_map_class = Map
+    json_provider_class: type[JSONProvider] = DefaultJSONProvider
+    session_interface: SessionInterface = SecureCookieSessionInterface()
+    test_client_class: type[ErlenClient] | None = None
+    test_cli_runner_class: type[ErlenCliRunner] | None = None
+    jinja_options: dict[str, t.Any] = {}
+
+    testing = ConfigAttribute[bool]("TESTING")
+    secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
+    permanent_session_lifetime = ConfigAttribute[timedelta](
+        "PERMANENT_SESSION_LIFETIME",
+        get_converter=lambda v: v if isinstance(v, timedelta) else timedelta(seconds=v),
+    )
+
+    #: Flask 3.1's defaults, except where erlen is safer by default (see docs/limits.md):
+    #: MAX_CONTENT_LENGTH is 16 MiB (Flask: unlimited) and MAX_FORM_FIELDS is erlen's own.
+    default_config = ImmutableDict(
+        {
+            "DEBUG": None,
+            "TESTING": False,
+            "PROPAGATE_EXCEPTIONS": None,
+            "SECRET_KEY": None,
+            "SECRET_KEY_FALLBACKS": None,
+            "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
+            "USE_X_SENDFILE": False,
+            "TRUSTED_HOSTS": None,
+            "SERVER_NAME": None,
+            "APPLICATION_ROOT": "/",
+            "SESSION_COOKIE_NAME": "session",
+            "SESSION_COOKIE_DOMAIN": None,
+            "SESSION_COOKIE_PATH": None,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SECURE": False,
+            "SESSION_COOKIE_PARTITIONED": False,
+            "SESSION_COOKIE_SAMESITE": None,
+            "SESSION_REFRESH_EACH_REQUEST": True,
+            "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+            "MAX_FORM_MEMORY_SIZE": 500_000,
+            "MAX_FORM_PARTS": 1_000,
+            "MAX_FORM_FIELDS": 1_000,
+            "SEND_FILE_MAX_AGE_DEFAULT": None,
+            "TRAP_BAD_REQUEST_ERRORS": None,
+            "TRAP_HTTP_EXCEPTIONS": False,
+            "EXPLAIN_TEMPLATE_LOADING": False,
+            "PREFERRED_URL_SCHEME": "http",
+            "TEMPLATES_AUTO_RELOAD": None,
+            "MAX_COOKIE_SIZE": 4093,
+            "PROVIDE_AUTOMATIC_OPTIONS": True,
+        }
+    )
+
+    def __init__(
+        self,
+        import_name: str,
+        static_url_path: str | None = None,
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
+        root_path: str | None = None,
+    ) -> None:
+        super().__init__(
+            import_name=import_name,
+            static_folder=static_folder,
+            static_url_path=static_url_path,
+            template_folder=template_folder,
+            root_path=root_path,
+        )
+        if instance_path is None:
+            instance_path = self.auto_find_instance_path()
+        elif not os.path.isabs(instance_path):
+            raise ValueError(
+                "If an instance path is provided it must be absolute. A relative path was given"
+                " instead."
+            )
+        self.instance_path = instance_path
+        self.config = self.make_config(instance_relative_config)
+        self.aborter = self.make_aborter()
+        self.json: JSONProvider = self.json_provider_class(self)
+        self.url_build_error_handlers: list[t.Callable[..., t.Any]] = []
+        self.teardown_appcontext_funcs: list[t.Callable[..., t.Any]] = []
+        self.shell_context_processors: list[t.Callable[..., t.Any]] = []
+        self.blueprints: dict[str, Blueprint] = {}
+        self.extensions: dict[str, t.Any] = {}
+        self.url_map = self.url_map_class(host_matching=host_matching)
+        self.subdomain_matching = subdomain_matching
+        self._got_first_request = False
+        # PERF: view functions and hooks made sync once, not per request (see ensure_sync).
+        self._sync_cache: dict[t.Callable[..., t.Any], t.Callable[..., t.Any]] = {}
+        self.cli.name = self.name
+        from .templating import default_template_ctx_processor
+
+        self.template_context_processors[None].append(default_template_ctx_processor)
+        if self.has_static_folder:
+            if bool(static_host) != host_matching:
+                raise ValueError(
+                    "Invalid static_host/host_matching combination: static_host is required"
+                    " exactly when host_matching is set."
+                )
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                host=static_host,
+                view_func=lambda **kw: self.send_static_file(**kw),
+            )
+
+    # -- identity and configuration --------------------------------------------------------
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        """The import name, or the script's name when run as ``__main__``."""
+        if self.import_name == "__main__":
+            fn = getattr(sys.modules["__main__"], "__file__", None)
+            if fn is None:
+                return "__main__"
+            return os.path.splitext(os.path.basename(fn))[0]
+        return self.import_name
+
+    @property
+    def debug(self) -> bool:
+        """Debug mode (``DEBUG`` config): tracebacks propagate and templates auto-reload."""
+        return bool(self.config["DEBUG"])
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.config["DEBUG"] = value
+        if self.config["TEMPLATES_AUTO_RELOAD"] is None and "jinja_env" in self.__dict__:
+            self.jinja_env.auto_reload = value
+
+    @property
+    def logger(self) -> t.Any:
+        """A :mod:`logging` logger named after the app."""
+        try:
+            return self.__dict__["logger"]
+        except KeyError:
+            from .logging import create_logger
+
+            logger = self.__dict__["logger"] = create_logger(self)
+            return logger
+
+    def make_config(self, instance_relative: bool = False) -> Config:
+        root_path = self.instance_path if instance_relative else self.root_path
+        defaults = dict(self.default_config)
+        debug = os.environ.get("ERLEN_DEBUG", os.environ.get("FLASK_DEBUG"))
+        if debug is not None:
+            defaults["DEBUG"] = debug.lower() not in {"0", "false", "no"}
+        return self.config_class(root_path, defaults)
+
+    def make_aborter(self) -> Aborter:
+        return self.aborter_class()
+
+    def auto_find_instance_path(self) -> str:
+        """``<root>/instance`` next to the app's module (Flask's rule for an unpackaged app)."""
+        return os.path.join(self.root_path, "instance")
+
+    def open_instance_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> t.IO[t.Any]:
+        path = os.path.join(self.instance_path, resource)
+        if "b" in mode:
+            return open(path, mode)  # noqa: SIM115
+        return open(path, mode, encoding=encoding)  # noqa: SIM115
+
+    @property
+    def got_first_request(self) -> bool:
+        return self._got_first_request
+
+    def _check_setup_finished(self, f_name: str) -> None:
+        if self._got_first_request:
+            raise AssertionError(
+                f"The setup method '{f_name}' can no longer be called on the application. It has"
+                " already handled its first request, any changes will not be applied"
+                " consistently.\nMake sure all imports, decorators, functions, etc. needed to set"
+                " up the application are done before running it."
+            )
+
+    # -- templates ---------------------------------------------------------------------------
+
+    @property
+    def jinja_env(self) -> t.Any:
+        """The Jinja environment, created on first use."""
+        try:
+            return self.__dict__["jinja_env"]
+        except KeyError:
+            env = self.__dict__["jinja_env"] = self.create_jinja_environment()
+            return env
+
+    def create_jinja_environment(self) -> t.Any:
+        from . import templating
+
+        return templating.create_jinja_environment(self)
+
+    def create_global_jinja_loader(self) -> t.Any:
+        from .templating import DispatchingJinjaLoader
+
+        return DispatchingJinjaLoader(self)
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        from .templating import select_jinja_autoescape
+
+        return select_jinja_autoescape(filename)
+
+    def update_template_context(self, context: dict[str, t.Any]) -> None:
+        from .templating import update_template_context
+
+        update_template_context(self, context)
+
+    @staticmethod
+    def _decorator_or_call(add: t.Callable[..., None], name: t.Any) -> t.Any:
+        # NOTE: accepts @app.template_filter, @app.template_filter() and ("name").
+        if callable(name):
+            add(name)
+            return name
+
+        def decorator(f: F) -> F:
+            add(f, name=name)
+            return f
+
+        return decorator
+
+    def template_filter(self, name: t.Any = None) -> t.Any:
+        """Register a Jinja filter: ``@app.template_filter()`` or ``@app.template_filter("n")``."""
+        return self._decorator_or_call(self.add_template_filter, name)
+
+    def add_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
+        self._check_setup_finished("add_template_filter")
+        self.jinja_env.filters[name or f.__name__] = f
+
+    def template_test(self, name: t.Any = None) -> t.Any:
+        """Register a Jinja test: ``{% if n is prime %}``."""
+        return self._decorator_or_call(self.add_template_test, name)
+
+    def add_template_test(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
+        self._check_setup_finished("add_template_test")
+        self.jinja_env.tests[name or f.__name__] = f
+
+    def template_global(self, name: t.Any = None) -> t.Any:
+        """Register a Jinja global function or value."""
+        return self._decorator_or_call(self.add_template_global, name)
+
+    def add_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
+        self._check_setup_finished("add_template_global")
+        self.jinja_env.globals[name or f.__name__] = f
+
+    def teardown_appcontext(self, f: F) -> F:
+        """Run ``f(exc)`` when the app context is popped."""
+        self._check_setup_finished("teardown_appcontext")
+        self.teardown_appcontext_funcs.append(f)
+        return f
+
+    def shell_context_processor(self, f: F) -> F:
+        self._check_setup_finished("shell_context_processor")
+        self.shell_context_processors.append(f)
+        return f
+
+    def make_shell_context(self) -> dict[str, t.Any]:
+        from .globals import g
+
+        rv = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            rv.update(processor())
+        return rv
+
+    # -- routes and blueprints --------------------------------------------------------------
+
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: t.Callable[..., t.Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: t.Any,
+    ) -> None:
+        """Connect a URL rule to an endpoint and, optionally, its view function."""
+        self._check_setup_finished("add_url_rule")
+        if endpoint is None:
+            endpoint = _endpoint_from_view_func(view_func)
+        options["endpoint"] = endpoint
+        methods = options.pop("methods", None)
+        if methods is None:
+            methods = getattr(view_func, "methods", None) or ("GET",)
+        if isinstance(methods, str):
+            raise TypeError(
+                "Allowed methods must be a list of strings, for example:"
+                ' @app.route(..., methods=["POST"])'
+            )
+        methods = {item.upper() for item in methods}
+        required_methods = set(getattr(view_func, "required_methods", ()))
+        if provide_automatic_options is None:
+            provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
+        if provide_automatic_options is None:
+            if "OPTIONS" not in methods and self.config["PROVIDE_AUTOMATIC_OPTIONS"]:
+                provide_automatic_options = True
+                required_methods.add("OPTIONS")
+            else:
+                provide_automatic_options = False
+        methods |= required_methods
+        rule_obj = self.url_rule_class(rule, methods=methods, **options)
+        rule_obj.provide_automatic_options = provide_automatic_options
+        self.url_map.add(rule_obj)
+        if view_func is not None:
+            old_func = self.view_functions.get(endpoint)
+            if old_func is not None and old_func != view_func:
+                raise AssertionError(
+                    "View function mapping is overwriting an existing endpoint function:"
+                    f" {endpoint}"
+                )
+            self.view_functions[endpoint] = view_func
+
+    def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
+        """Register a blueprint's routes and hooks on the app (``url_prefix=``, ``name=`` ...)."""
+        blueprint.register(self, options)
+
+    def iter_blueprints(self) -> t.ValuesView[Blueprint]:
+        return self.blueprints.values()
+
+    # -- contexts ---------------------------------------------------------------------------
+
+    def app_context(self) -> AppContext:
+        """An application context: ``with app.app_context(): ...``"""
+        return AppContext(self)
+
+    def request_context(self, environ: dict[str, t.Any]) -> RequestContext:
+        return RequestContext(self, environ)
+
+    def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
+        """A request context for a request built from ``EnvironBuilder`` arguments."""
+        from .testing import EnvironBuilder
+
+        builder = EnvironBuilder(self, *args, **kwargs)
+        try:
+            return self.request_context(builder.get_environ())
+        finally:
+            builder.close()
+
+    def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> ErlenClient:
+        """A client that sends requests to the app without a server."""
+        cls = self.test_client_class
+        if cls is None:
+            from .testing import ErlenClient as cls  # type: ignore[assignment]
+        return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)  # type: ignore[misc]
+
+    def test_cli_runner(self, **kwargs: t.Any) -> ErlenCliRunner:
+        cls = self.test_cli_runner_class
+        if cls is None:
+            from .testing import ErlenCliRunner as cls  # type: ignore[assignment]
+        return cls(self, **kwargs)  # type: ignore[misc]
+
+    # -- the request pipeline ---------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, t.Any], start_response: t.Any) -> t.Any:
+        """WSGI entry point; wrap ``app.wsgi_app`` to add WSGI middleware."""
+        return self.wsgi_app(environ, start_response)
+
+    def wsgi_app(self, environ: dict[str, t.Any], start_response: t.Any) -> t.Any:
+        """The WSGI application; see the module docstring for the order of events."""
+        ctx = self.request_context(environ)
+        error: BaseException | None = None
+        try:
+            try:
+                ctx.push()
+                response = self.full_dispatch_request()
+            except Exception as e:
+                error = e
+                response = self.handle_exception(e)
+            except BaseException:
+                error = sys.exc_info()[1]
+                raise
+            return response(environ, start_response)
+        finally:
+            if "werkzeug.debug.preserve_context" in environ:
+                environ["werkzeug.debug.preserve_context"](_cv_app.get())
+                environ["werkzeug.debug.preserve_context"](_cv_request.get())
+            if error is not None and self.should_ignore_error(error):
+                error = None
+            ctx.pop(error)
+
+    def match_request(self, request: Request) -> None:
+        """Set ``request.url_rule`` and ``view_args``, or keep the routing error on it."""
+        try:
+            rule, request.view_args = self.url_map.match(
+                request.path, request.method
+            )
+            request.url_rule = rule
+        except RequestRedirect as e:
+            # NOTE: the router gives just the new path; the client needs an absolute URL.
+            url = request.host_url[:-1] + request.script_root + e.new_url
+            if request.query_string:
+                url += "?" + request.query_string.decode("latin-1")
+            e.new_url = url
+            request.routing_exception = e
+        except HTTPException as e:
+            request.routing_exception = e
+
+    def full_dispatch_request(self) -> Response:
+        """Hooks, view and error handlers, then :meth:`finalize_request`."""
+        self._got_first_request = True
+        try:
+            if signals.request_started.receivers:
+                signals.request_started.send(self, _async_wrapper=self.ensure_sync)
+            rv = self.preprocess_request()
+            if rv is None:
+                rv = self.dispatch_request()
+        except Exception as e:
+            rv = self.handle_user_exception(e)
+        return self.finalize_request(rv)
+
+    def preprocess_request(self) -> t.Any:
+        """Run URL value preprocessors then ``before_request`` hooks (app first)."""
+        req = _cv_request.get().request
+        blueprints = req.blueprints
+        names = (None, *reversed(blueprints)) if blueprints else (None,)
+        preprocessors = self.url_value_preprocessors
+        for name in names:
+            if name in preprocessors:
+                for url_func in preprocessors[name]:
+                    url_func(req.endpoint, req.view_args)
+        before = self.before_request_funcs
+        for name in names:
+            if name in before:
+                for before_func in before[name]:
+                    rv = self.ensure_sync(before_func)()
+                    if rv is not None:
+                        return rv
+        return None
+
+    def dispatch_request(self) -> t.Any:
+        """Call the matched view with the URL values (or raise the routing error)."""
+        req = _cv_request.get().request
+        if req.routing_exception is not None:
+            self.raise_routing_exception(req)
+        rule = req.url_rule
+        if rule.provide_automatic_options and req.method == "OPTIONS":  # type: ignore[union-attr]
+            return self.make_default_options_response()
+        view = self.view_functions[rule.endpoint]  # type: ignore[union-attr]
+        return self.ensure_sync(view)(**req.view_args)  # type: ignore[arg-type]
+
+    def raise_routing_exception(self, request: Request) -> t.NoReturn:
+        raise request.routing_exception  # type: ignore[misc]
+
+    def make_default_options_response(self) -> Response:
+        """The automatic ``OPTIONS`` answer: an empty 200 with ``Allow``."""
+        methods = _cv_request.get().url_adapter.allowed_methods()  # type: ignore[union-attr]
+        rv = self.response_class()
+        rv.headers["Allow"] = ", ".join(methods)
+        return rv
+
+    def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> Response:
+        """Turn ``rv`` into a response and run the after-request processing."""
+        response = self.make_response(rv)
+        try:
+            response = self.process_response(response)
+            if signals.request_finished.receivers:
+                signals.request_finished.send(
+                    self, _async_wrapper=self.ensure_sync, response=response
+                )
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception(
+                "Request finalizing failed with an error while handling an error"
+            )
+        return response
+
+    def process_response(self, response: Response) -> Response:
+        """``after_this_request`` functions, ``after_request`` hooks, then save the session."""
+        ctx = _cv_request.get()
+        for func in ctx._after_request_functions:
+            response = self.ensure_sync(func)(response)
+        after = self.after_request_funcs
+        blueprints = ctx.request.blueprints
+        for name in chain(blueprints, (None,)) if blueprints else (None,):
+            if name in after:
+                for func in reversed(after[name]):
+                    response = self.ensure_sync(func)(response)
+        self.save_request_session(ctx, response)
+        return response
+
+    def open_request_session(self, request: Request) -> t.Any:
+        """Open the session for ``request`` (called when something first touches it)."""
+        interface = self.session_interface
+        session = interface.open_session(self, request)
+        if session is None:
+            session = interface.make_null_session(self)
+        return session
+
+    def save_request_session(self, ctx: RequestContext, response: Response) -> None:
+        session = ctx._session
+        if session is None:
+            # PERF: an untouched session is not opened. A permanent cookie session still has
+            # its expiry refreshed, as in Flask, so open it when the request carries a cookie.
+            if not (
+                "HTTP_COOKIE" in ctx.request.environ
+                and self.config["SESSION_REFRESH_EACH_REQUEST"]
+                and self.session_interface.get_cookie_name(self) in ctx.request.cookies
+            ):
+                return
+            session = ctx.session
+        interface = self.session_interface
+        if not interface.is_null_session(session):
+            interface.save_session(self, session, response)
+
+    def make_response(self, rv: t.Any) -> Response:
+        """Turn a view's return value into a response object (str, bytes, dict, list, tuple,
+        generator, Response or WSGI callable)."""
+        status = headers = None
+        if type(rv) is tuple:
+            len_rv = len(rv)
+            if len_rv == 3:
+                rv, status, headers = rv
+            elif len_rv == 2:
+                if isinstance(rv[1], (Headers, dict, tuple, list)):
+                    rv, headers = rv
+                else:
+                    rv, status = rv
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response tuple. The tuple must have"
+                    " the form (body, status, headers), (body, status), or (body, headers)."
+                )
+        if rv is None:
+            req_ctx = _cv_request.get(None)
+            endpoint = req_ctx.request.endpoint if req_ctx is not None else None
+            raise TypeError(
+                f"The view function for {endpoint!r} did not return a valid response. The"
+                " function either returned None or ended without a return statement."
+            )
+        response_class = self.response_class
+        if not isinstance(rv, response_class):
+            if isinstance(rv, (str, bytes, bytearray)) or hasattr(rv, "__next__"):
+                rv = response_class(rv, status=status, headers=headers)
+                status = headers = None
+            elif isinstance(rv, (dict, list)):
+                rv = self.json.response(rv)
+            elif isinstance(rv, Response) or callable(rv):
+                try:
+                    req_ctx = _cv_request.get(None)
+                    environ = req_ctx.request.environ if req_ctx is not None else None
+                    rv = response_class.force_type(rv, environ)
+                except TypeError as e:
+                    raise TypeError(
+                        f"{e}\nThe view function did not return a valid response. The return"
+                        " type must be a string, dict, list, tuple with headers or status,"
+                        " Response instance, or WSGI callable, but it was a"
+                        f" {type(rv).__name__}."
+                    ).with_traceback(sys.exc_info()[2]) from None
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response. The return type must be"
+                    " a string, dict, list, tuple with headers or status, Response instance, or"
+                    f" WSGI callable, but it was a {type(rv).__name__}."
+                )
+        if status is not None:
+            if isinstance(status, (str, bytes, bytearray)):
+                rv.status = status if isinstance(status, str) else status.decode()
+            else:
+                rv.status_code = status
+        if headers:
+            rv.headers.update(headers)
+        return rv  # type: ignore[no-any-return]
+
+    # -- errors -----------------------------------------------------------------------------
+
+    def _find_error_handler(
+        self, e: BaseException, blueprints: list[str]
+    ) -> t.Callable[..., t.Any] | None:
+        """The innermost blueprint's handler wins, then the app's; by code, then by class."""
+        exc_class, code = self._get_exc_class_and_code(type(e))  # type: ignore[arg-type]
+        names = (*blueprints, None)
+        spec = self.error_handler_spec
+        for c in (code, None) if code is not None else (None,):
+            for name in names:
+                if name not in spec:
+                    continue
+                handler_map = spec[name].get(c)
+                if not handler_map:
+                    continue
+                for cls in exc_class.__mro__:
+                    handler = handler_map.get(cls)
+                    if handler is not None:
+                        return handler
+        return None
+
+    def _request_blueprints(self) -> list[str]:
+        ctx = _cv_request.get(None)
+        return ctx.request.blueprints if ctx is not None else []
+
+    def trap_http_exception(self, e: Exception) -> bool:
+        """Whether an HTTP exception should propagate like an ordinary error (debugging)."""
+        if self.config["TRAP_HTTP_EXCEPTIONS"]:
+            return True
+        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
+        if trap_bad_request is None and self.debug and isinstance(e, BadRequestKeyError):
+            return True
+        if trap_bad_request:
+            return isinstance(e, BadRequest)
+        return False
+
+    def handle_http_exception(self, e: HTTPException) -> t.Any:
+        """The registered handler's answer for an HTTP error, or the error itself."""
+        if e.code is None:
+            return e
+        if isinstance(e, RoutingException):
+            return e
+        handler = self._find_error_handler(e, self._request_blueprints())
+        if handler is None:
+            return e
+        return self.ensure_sync(handler)(e)
+
+    def handle_user_exception(self, e: Exception) -> t.Any:
+        """Errors raised by hooks and views: HTTP errors and registered handlers; else re-raise."""
+        if isinstance(e, BadRequestKeyError) and (self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]):
+            e.show_exception = True
+        if isinstance(e, HTTPException) and not self.trap_http_exception(e):
+            return self.handle_http_exception(e)
+        handler = self._find_error_handler(e, self._request_blueprints())
+        if handler is None:
+            raise e
+        return self.ensure_sync(handler)(e)
+
+    def handle_exception(self, e: Exception) -> Response:
+        """An unhandled error: propagate when testing/debugging, else a 500 via its handler."""
+        exc_info = sys.exc_info()
+        if signals.got_request_exception.receivers:
+            signals.got_request_exception.send(self, _async_wrapper=self.ensure_sync, exception=e)
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = self.testing or self.debug
+        if propagate:
+            if exc_info[1] is e:
+                raise
+            raise e
+        self.log_exception(exc_info)
+        server_error: t.Any = InternalServerError(original_exception=e)
+        handler = self._find_error_handler(server_error, self._request_blueprints())
+        if handler is not None:
+            server_error = self.ensure_sync(handler)(server_error)
+        return self.finalize_request(server_error, from_error_handler=True)
+
+    def log_exception(self, exc_info: t.Any) -> None:
+        req_ctx = _cv_request.get(None)
+        where = f"{req_ctx.request.path} [{req_ctx.request.method}]" if req_ctx else "?"
+        self.logger.error(f"Exception on {where}", exc_info=exc_info)
+
+    def should_ignore_error(self, error: BaseException | None) -> bool:
+        return False
+
+    def do_teardown_request(self, exc: BaseException | None = None) -> None:
+        ctx = _cv_request.get()
+        blueprints = ctx.request.blueprints
+        funcs = self.teardown_request_funcs
+        for name in chain(blueprints, (None,)) if blueprints else (None,):
+            if name in funcs:
+                for func in reversed(funcs[name]):
+                    self.ensure_sync(func)(exc)
+        if signals.request_tearing_down.receivers:
+            signals.request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+    def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
+        for func in reversed(self.teardown_appcontext_funcs):
+            self.ensure_sync(func)(exc)
+        if signals.appcontext_tearing_down.receivers:
+            signals.appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+    # -- async ------------------------------------------------------------------------------
+
+    def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """``func`` itself, or for an ``async def`` function a sync wrapper that runs it."""
+        try:
+            return self._sync_cache[func]
+        except (KeyError, TypeError):
+            pass
+        import inspect
+
+        wrapped = self.async_to_sync(func) if inspect.iscoroutinefunction(func) else func
+        try:
+            self._sync_cache[func] = wrapped
+        except TypeError:
+            pass
+        return wrapped
+
+    def async_to_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """Wrap a coroutine function to run on the worker's long-lived event loop."""
+        from ._async import run_on_loop
+
+        return run_on_loop(func)
+
+    # -- URLs -------------------------------------------------------------------------------
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """A URL adapter bound to the request, or to ``SERVER_NAME`` outside a request."""
+        if request is not None:
+            return self.url_map.bind_to_environ(request.environ)
+        server_name = self.config["SERVER_NAME"]
+        if server_name is None:
+            return None
+        return self.url_map.bind(
+            server_name,
+            script_name=self.config["APPLICATION_ROOT"],
+            url_scheme=self.config["PREFERRED_URL_SCHEME"],
+        )
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
+        names: t.Iterable[str | None] = (None,)
+        if "." in endpoint:
+            names = chain(names, reversed(_split_blueprint_path(endpoint.rpartition(".")[0])))
+        for name in names:
+            if name in self.url_default_functions:
+                for func in self.url_default_functions[name]:
+                    func(endpoint, values)
+
+    def handle_url_build_error(
+        self, error: BuildError, endpoint: str, values: dict[str, t.Any]
+    ) -> str:
+        for handler in self.url_build_error_handlers:
+            try:
+                rv = handler(error, endpoint, values)
+            except BuildError as e:
+                error = e
+            else:
+                if rv is not None:
+                    return rv  # type: ignore[no-any-return]
+        if error is sys.exc_info()[1]:
+            raise
+        raise error
+
+    def url_for(
+        self,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: t.Any,
+    ) -> str:
+        """Build the URL of ``endpoint``; see :func:`erlen.url_for`."""
+        req_ctx = _cv_request.get(None)
+        if req_ctx is not None:
+            url_adapter = req_ctx.url_adapter
+            blueprint_name = req_ctx.request.blueprint
+            if endpoint[:1] == ".":
+                endpoint = f"{blueprint_name}{endpoint}" if blueprint_name else endpoint[1:]
+            if _external is None:
+                _external = _scheme is not None
+        else:
+            app_ctx = _cv_app.get(None)
+            url_adapter = app_ctx.url_adapter if app_ctx is not None else self.create_url_adapter(None)
+            if url_adapter is None:
+                raise RuntimeError(
+                    "Unable to build URLs outside an active request without 'SERVER_NAME'"
+                    " configured. Also configure 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME' as"
+                    " needed."
+                )
+            if _external is None:
+                _external = True
+        if _scheme is not None and not _external:
+            raise ValueError("When specifying '_scheme', '_external' must be True.")
+        self.inject_url_defaults(endpoint, values)
+        try:
+            rv = url_adapter.build(  # type: ignore[union-attr]
+                endpoint, values, method=_method, url_scheme=_scheme, force_external=_external
+            )
+        except BuildError as error:
+            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
+            return self.handle_url_build_error(error, endpoint, values)
+        if _anchor is not None:
+            from urllib.parse import quote
+
+            rv = f"{rv}#{quote(_anchor, safe='%!#$&()*+,/:;=?@')}"
+        return rv
+
+    def redirect(self, location: str, code: int = 302) -> Response:
+        from .helpers import _redirect
+
+        return _redirect(location, code, self.response_class)
+
+    # -- serving ----------------------------------------------------------------------------
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        load_dotenv: bool = True,
+        **options: t.Any,
+    ) -> None:
+        """Serve the app on the development server (HTTP/1.1, threaded). Not for production."""
+        from .devserver import run_simple
+
+        if debug is not None:
+            self.debug = bool(debug)
+        server_name = self.config.get("SERVER_NAME")
+        sn_host = sn_port = None
+        if server_name:
+            sn_host, _, sn_port = server_name.partition(":")
+        host = host or sn_host or "127.0.0.1"
+        port = int(port or sn_port or 5000)
+        options.setdefault("use_reloader", self.debug)
+        run_simple(host, port, self, **options)

@@ -1,0 +1,166 @@
+"""The context-bound names: ``current_app``, ``g``, ``request``, ``session``.
+
+Each is a proxy that looks up the active application or request context, held in a
+:class:`contextvars.ContextVar`, so the names are safe across threads and asyncio tasks.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from contextvars import ContextVar
+
+if t.TYPE_CHECKING:
+    from .app import Erlen
+    from .ctx import AppContext, RequestContext, _AppCtxGlobals
+    from .request import Request
+    from .sessions import SessionMixin
+
+_no_app_msg = """\
+Working outside of application context.
+
+This typically means that you attempted to use functionality that needed
+the current application. To solve this, set up an application context
+with app.app_context(). See the documentation for more information.\
+"""
+
+_no_req_msg = """\
+Working outside of request context.
+
+This typically means that you attempted to use functionality that needed
+an active HTTP request. To solve this, set up a request context with
+app.test_request_context(), or run the code inside a view function.
+See the documentation on testing for more information.\
+"""
+
+_cv_app: ContextVar[AppContext] = ContextVar("erlen.app_ctx")
+_cv_request: ContextVar[RequestContext] = ContextVar("erlen.request_ctx")
+
+_unset: t.Any = object()
+
+
+class LocalProxy:
+    """Forwards every operation to an attribute of the object in a context variable.
+
+    ``isinstance(request, Request)`` is true because ``__class__`` is forwarded too.
+    """
+
+    __slots__ = ("_cv", "_attr", "_message", "__wrapped__")
+
+    def __init__(self, cv: ContextVar[t.Any], attr: str | None, message: str) -> None:
+        object.__setattr__(self, "_cv", cv)
+        object.__setattr__(self, "_attr", attr)
+        object.__setattr__(self, "_message", message)
+
+    def _get_current_object(self) -> t.Any:
+        """The real object behind the proxy (pass it to threads or signals)."""
+        ctx = self._cv.get(_unset)
+        if ctx is _unset:
+            raise RuntimeError(self._message)
+        attr = self._attr
+        return ctx if attr is None else getattr(ctx, attr)
+
+    # PERF: attribute access is the hot operation (request.args, g.user); keep it one call.
+    def __getattr__(self, name: str) -> t.Any:
+        ctx = self._cv.get(_unset)
+        if ctx is _unset:
+            raise RuntimeError(self._message)
+        attr = self._attr
+        return getattr(ctx if attr is None else getattr(ctx, attr), name)
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        setattr(self._get_current_object(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._get_current_object(), name)
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # type: ignore[override]
+        try:
+            return type(self._get_current_object())
+        except RuntimeError:
+            return LocalProxy
+
+    @property
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        try:
+            return self._get_current_object().__doc__  # type: ignore[no-any-return]
+        except RuntimeError:
+            return None
+
+    def __dir__(self) -> list[str]:
+        try:
+            return dir(self._get_current_object())
+        except RuntimeError:
+            return []
+
+    def __repr__(self) -> str:
+        try:
+            obj = self._get_current_object()
+        except RuntimeError:
+            return f"<{type(self).__name__} unbound>"
+        return repr(obj)
+
+    def __str__(self) -> str:
+        return str(self._get_current_object())
+
+    def __bool__(self) -> bool:
+        try:
+            return bool(self._get_current_object())
+        except RuntimeError:
+            return False
+
+    def __eq__(self, other: object) -> bool:
+        return self._get_current_object() == other  # type: ignore[no-any-return]
+
+    def __ne__(self, other: object) -> bool:
+        return self._get_current_object() != other  # type: ignore[no-any-return]
+
+    def __hash__(self) -> int:
+        return hash(self._get_current_object())
+
+    def __lt__(self, other: t.Any) -> bool:
+        return self._get_current_object() < other  # type: ignore[no-any-return]
+
+    def __le__(self, other: t.Any) -> bool:
+        return self._get_current_object() <= other  # type: ignore[no-any-return]
+
+    def __gt__(self, other: t.Any) -> bool:
+        return self._get_current_object() > other  # type: ignore[no-any-return]
+
+    def __ge__(self, other: t.Any) -> bool:
+        return self._get_current_object() >= other  # type: ignore[no-any-return]
+
+    def __len__(self) -> int:
+        return len(self._get_current_object())
+
+    def __iter__(self) -> t.Iterator[t.Any]:
+        return iter(self._get_current_object())
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._get_current_object()
+
+    def __getitem__(self, key: t.Any) -> t.Any:
+        return self._get_current_object()[key]
+
+    def __setitem__(self, key: t.Any, value: t.Any) -> None:
+        self._get_current_object()[key] = value
+
+    def __delitem__(self, key: t.Any) -> None:
+        del self._get_current_object()[key]
+
+    def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        return self._get_current_object()(*args, **kwargs)
+
+    def __enter__(self) -> t.Any:
+        return self._get_current_object().__enter__()
+
+    def __exit__(self, *args: t.Any) -> t.Any:
+        return self._get_current_object().__exit__(*args)
+
+
+app_ctx: AppContext = LocalProxy(_cv_app, None, _no_app_msg)  # type: ignore[assignment]
+current_app: Erlen = LocalProxy(_cv_app, "app", _no_app_msg)  # type: ignore[assignment]
+g: _AppCtxGlobals = LocalProxy(_cv_app, "g", _no_app_msg)  # type: ignore[assignment]
+request_ctx: RequestContext = LocalProxy(_cv_request, None, _no_req_msg)  # type: ignore[assignment]
+request: Request = LocalProxy(_cv_request, "request", _no_req_msg)  # type: ignore[assignment]
+session: SessionMixin = LocalProxy(_cv_request, "session", _no_req_msg)  # type: ignore[assignment]

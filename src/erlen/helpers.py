@@ -1,0 +1,190 @@
+"""The helper functions a view calls: ``url_for``, ``redirect``, ``abort``, ``flash`` and friends.
+
+Each works on the active app and request, found through the context variables.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from functools import update_wrapper
+from html import escape
+from urllib.parse import quote
+
+from . import signals
+from .exceptions import _aborter
+from .globals import _cv_app, _cv_request, current_app, request_ctx, session
+from .scaffold import get_root_path
+
+if t.TYPE_CHECKING:
+    from .response import Response
+
+__all__ = [
+    "abort",
+    "flash",
+    "get_flashed_messages",
+    "get_root_path",
+    "get_template_attribute",
+    "make_response",
+    "redirect",
+    "send_file",
+    "send_from_directory",
+    "stream_with_context",
+    "url_for",
+]
+
+
+def url_for(
+    endpoint: str,
+    *,
+    _anchor: str | None = None,
+    _method: str | None = None,
+    _scheme: str | None = None,
+    _external: bool | None = None,
+    **values: t.Any,
+) -> str:
+    """The URL of ``endpoint`` with ``values`` filled in; unknown values become the query string.
+
+    ``.name`` is relative to the current blueprint. ``_external=True`` gives an absolute URL.
+
+    >>> url_for("user", user_id=3, tab="posts")          # doctest: +SKIP
+    '/users/3?tab=posts'
+    """
+    return current_app.url_for(
+        endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external, **values
+    )
+
+
+def _iri_to_uri(location: str) -> str:
+    # SECURITY: percent-encode everything outside the URI characters, CR and LF included, so a
+    # user-supplied redirect target can never split the response headers.
+    return quote(location, safe="/:;?@&=+$,#%!*'()[]~")
+
+
+def _redirect(location: str, code: int, response_class: type[Response]) -> Response:
+    display = escape(location)
+    location = _iri_to_uri(location)
+    body = (
+        "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
+        "<p>You should be redirected automatically to the target URL: "
+        f'<a href="{escape(location)}">{display}</a>. If not, click the link.\n'
+    )
+    response = response_class(body, code, mimetype="text/html")
+    response.headers["Location"] = location
+    return response
+
+
+def redirect(location: str, code: int = 302, Response: type[Response] | None = None) -> Response:
+    """A response that redirects the client to ``location`` (302 by default)."""
+    app_ctx = _cv_app.get(None)
+    if app_ctx is not None and Response is None:
+        return app_ctx.app.redirect(location, code)
+    if Response is None:
+        from .response import Response
+    return _redirect(location, code, Response)
+
+
+def abort(code: int | Response, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+    """Raise the HTTP error for ``code`` (or send the given response): ``abort(404)``."""
+    app_ctx = _cv_app.get(None)
+    if app_ctx is not None:
+        app_ctx.app.aborter(code, *args, **kwargs)
+    _aborter(code, *args, **kwargs)
+
+
+def make_response(*args: t.Any) -> Response:
+    """Turn view return values into a response object, to add headers before returning it.
+
+    >>> resp = make_response(render_template("index.html"), 200)   # doctest: +SKIP
+    >>> resp.set_cookie("username", "the username")                # doctest: +SKIP
+    """
+    if not args:
+        return current_app.response_class()
+    return current_app.make_response(args[0] if len(args) == 1 else args)
+
+
+def flash(message: str, category: str = "message") -> None:
+    """Store a message in the session for the next request to show."""
+    flashes = session.get("_flashes", [])
+    flashes.append((category, message))
+    session["_flashes"] = flashes
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if signals.message_flashed.receivers:
+        signals.message_flashed.send(
+            app, _async_wrapper=app.ensure_sync, message=message, category=category
+        )
+
+
+def get_flashed_messages(
+    with_categories: bool = False, category_filter: t.Iterable[str] = ()
+) -> list[t.Any]:
+    """The flashed messages, removed from the session; repeated calls in a request agree."""
+    flashes = request_ctx.flashes
+    if flashes is None:
+        flashes = session.pop("_flashes") if "_flashes" in session else []
+        request_ctx.flashes = flashes
+    if category_filter:
+        flashes = [f for f in flashes if f[0] in category_filter]
+    if not with_categories:
+        return [f[1] for f in flashes]
+    return flashes
+
+
+def stream_with_context(generator_or_function: t.Any) -> t.Any:
+    """Keep the request context active while a streamed response body is generated.
+
+    >>> @app.route("/stream")                                   # doctest: +SKIP
+    ... def streamed():
+    ...     def generate():
+    ...         yield request.args["name"]
+    ...     return stream_with_context(generate())
+    """
+    try:
+        gen = iter(generator_or_function)
+    except TypeError:
+
+        def decorator(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            return stream_with_context(generator_or_function(*args, **kwargs))
+
+        return update_wrapper(decorator, generator_or_function)
+
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'stream_with_context' can only be used when a request context is active, such as in"
+            " a view function."
+        )
+
+    def generator() -> t.Iterator[t.Any]:
+        # NOTE: pushing again here means the pipeline's pop leaves the context alive; the
+        # teardown runs when this generator ends or is closed by the server.
+        with ctx:
+            yield None
+            try:
+                yield from gen
+            finally:
+                close = getattr(gen, "close", None)
+                if close is not None:
+                    close()
+
+    wrapped = generator()
+    next(wrapped)
+    return wrapped
+
+
+def send_file(path_or_file: t.Any, *args: t.Any, **kwargs: t.Any) -> Response:
+    """Send a file's contents (path or binary file object) with caching and Range support."""
+    from .sendfile import flask_send_file
+
+    return flask_send_file(path_or_file, *args, **kwargs)
+
+
+def send_from_directory(directory: t.Any, path: t.Any, **kwargs: t.Any) -> Response:
+    """Send ``path`` from inside ``directory``; refuses paths that escape it (404)."""
+    from .sendfile import flask_send_from_directory
+
+    return flask_send_from_directory(directory, path, **kwargs)
+
+
+def get_template_attribute(template_name: str, attribute: str) -> t.Any:
+    """A macro or variable exported by a template: ``get_template_attribute("m.html", "hi")()``"""
+    return getattr(current_app.jinja_env.get_template(template_name).module, attribute)

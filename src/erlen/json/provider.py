@@ -1,0 +1,127 @@
+"""JSON providers: how an app turns Python values into JSON and back.
+
+``app.json`` is a :class:`DefaultJSONProvider` unless ``app.json_provider_class`` names
+another :class:`JSONProvider` subclass (for example one backed by orjson).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import decimal
+import json
+import typing as t
+import uuid
+from datetime import date
+
+from ..dates import http_date
+
+if t.TYPE_CHECKING:
+    from ..app import Erlen
+    from ..response import Response
+
+__all__ = ["DefaultJSONProvider", "JSONProvider"]
+
+
+def _default(o: t.Any) -> t.Any:
+    """Serialize the types Flask's provider knows; raise ``TypeError`` for anything else."""
+    if isinstance(o, date):
+        return http_date(o)
+    if isinstance(o, (decimal.Decimal, uuid.UUID)):
+        return str(o)
+    # NOTE: ``is_dataclass`` is also true for the class itself, which ``asdict`` rejects.
+    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+        return dataclasses.asdict(o)
+    if hasattr(o, "__html__"):
+        return str(o.__html__())
+    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+
+class JSONProvider:
+    """The interface an app's JSON provider implements.
+
+    Subclasses implement :meth:`dumps` and :meth:`loads`; :meth:`dump`, :meth:`load` and
+    :meth:`response` are built on them.
+    """
+
+    def __init__(self, app: Erlen) -> None:
+        self._app: Erlen = app
+
+    def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+        """Serialize ``obj`` to a JSON string."""
+        raise NotImplementedError
+
+    def dump(self, obj: t.Any, fp: t.IO[str], **kwargs: t.Any) -> None:
+        """Serialize ``obj`` and write it to the text file ``fp``."""
+        fp.write(self.dumps(obj, **kwargs))
+
+    def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
+        """Deserialize the JSON document ``s`` (text or bytes)."""
+        raise NotImplementedError
+
+    def load(self, fp: t.IO[t.AnyStr], **kwargs: t.Any) -> t.Any:
+        """Read and deserialize the JSON document in the file ``fp``."""
+        return self.loads(fp.read(), **kwargs)
+
+    def _prepare_response_obj(self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> t.Any:
+        if args and kwargs:
+            raise TypeError("app.json.response() takes either args or kwargs, not both")
+        if not args and not kwargs:
+            return None
+        if len(args) == 1:
+            return args[0]
+        return args or kwargs
+
+    def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
+        """A response with ``application/json`` for the serialized arguments.
+
+        One positional argument is serialized as is, several become a list, keyword
+        arguments become a dict; passing both raises ``TypeError``.
+        """
+        obj = self._prepare_response_obj(args, kwargs)
+        return self._app.response_class(self.dumps(obj), mimetype="application/json")
+
+
+class DefaultJSONProvider(JSONProvider):
+    """JSON through the standard library's :mod:`json`, with Flask's defaults.
+
+    Beyond the JSON types it serializes ``date``/``datetime`` (HTTP date), ``Decimal`` and
+    ``UUID`` (``str``), dataclasses (``asdict``) and objects with ``__html__`` such as
+    ``Markup``. Set the class attributes on ``app.json`` to change the output::
+
+        app.json.sort_keys = False
+        app.json.compact = True
+    """
+
+    #: Called for objects :mod:`json` cannot serialize; override to support more types.
+    default: t.Callable[[t.Any], t.Any] = staticmethod(_default)
+    #: Escape non-ASCII characters as ``\\uXXXX``.
+    ensure_ascii: bool = True
+    #: Sort the keys of every dict in the output.
+    sort_keys: bool = True
+    #: In :meth:`response`: ``None`` means indented in debug mode and compact otherwise,
+    #: ``True`` always compact, ``False`` always indented.
+    compact: bool | None = None
+    #: The mimetype of :meth:`response`.
+    mimetype: str = "application/json"
+
+    def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+        """Serialize ``obj`` with this provider's ``default``, ``ensure_ascii`` and ``sort_keys``;
+        ``kwargs`` go to :func:`json.dumps` and override them.
+        """
+        kwargs.setdefault("default", self.default)
+        kwargs.setdefault("ensure_ascii", self.ensure_ascii)
+        kwargs.setdefault("sort_keys", self.sort_keys)
+        return json.dumps(obj, **kwargs)
+
+    def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
+        """Deserialize ``s`` with :func:`json.loads` (bytes are decoded as UTF-8/16/32)."""
+        return json.loads(s, **kwargs)
+
+    def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
+        """Like :meth:`JSONProvider.response`, formatted per :attr:`compact`, ending in a newline."""
+        obj = self._prepare_response_obj(args, kwargs)
+        if (self.compact is None and self._app.debug) or self.compact is False:
+            body = self.dumps(obj, indent=2)
+        else:
+            body = self.dumps(obj, separators=(",", ":"))
+        return self._app.response_class(f"{body}\n", mimetype=self.mimetype)

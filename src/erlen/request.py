@@ -1,0 +1,965 @@
+"""The request object: what the client sent, parsed lazily from a WSGI-shaped environ.
+
+``Request`` has the API of Werkzeug's ``Request`` plus Flask's additions (``url_rule``,
+``view_args``, ``endpoint``, ``blueprint``, the per-request limits). Under WSGI the environ comes
+from the server; under ASGI ``erlen.asgi`` builds one, with the body in ``wsgi.input``.
+
+PERF: constructing a request stores the environ and computes ``method`` and ``path`` (the router
+reads both on every request); everything else (headers, args, cookies, form, JSON, URLs) is
+computed on first access and cached on the instance, so a view pays only for what it reads.
+"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+from .datastructures import (
+    CombinedMultiDict,
+    EnvironHeaders,
+    FileStorage,
+    ImmutableList,
+    ImmutableMultiDict,
+    MultiDict,
+)
+from .exceptions import BadRequest, SecurityError, UnsupportedMediaType
+from .globals import _cv_app
+
+if t.TYPE_CHECKING:
+    from datetime import datetime
+
+__all__ = ["Request"]
+
+_T = t.TypeVar("_T")
+
+
+class _lazy(t.Generic[_T]):
+    """Compute an attribute on first access, then store it in the instance ``__dict__``.
+
+    PERF: a non-data descriptor: once stored, the instance ``__dict__`` wins the lookup and the
+    descriptor is never called again; no lock (``functools.cached_property`` takes one on
+    3.10/3.11). Assigning the attribute simply overrides the cached value, as in Werkzeug.
+    """
+
+    def __init__(self, func: t.Callable[[t.Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @t.overload
+    def __get__(self, obj: None, owner: type | None = None) -> _lazy[_T]: ...
+
+    @t.overload
+    def __get__(self, obj: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> t.Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
+
+
+class _DefaultJsonModule:
+    """Class attribute whose value is the :mod:`erlen.json` module, imported on first use."""
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> t.Any:
+        # NOTE: imported lazily: erlen.json pulls in the provider and its defaults.
+        from . import json
+
+        return json
+
+
+def _recode(value: str) -> str:
+    """Re-decode a WSGI (latin-1) string as UTF-8; bad bytes become U+FFFD. Never raises."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        # NOTE: characters above U+00FF: the string was already decoded (a test client).
+        return value
+
+
+# ----------------------------------------------------------------------------- URL helpers
+
+# SECURITY: a Host value that is not a host name, an IPv4 address or a bracketed IPv6 address,
+# with an optional numeric port, is replaced by "" (Werkzeug 3.1's rule), so a garbage Host
+# header can never inject into ``url`` / ``url_for(_external=True)``.
+_HOST_RE = re.compile(r"(?:[A-Za-z0-9.\-]*|\[([0-9A-Fa-f:.]+)\])(?::[0-9]+)?", re.ASCII)
+_PCT_RUN_RE = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+_SURROGATE_RE = re.compile("[\udc80-\udcff]")
+# Characters quote() leaves alone when building the URL (plus letters, digits and "_.-~").
+_PATH_SAFE = "!$&'()*+,/:;=@%"
+_QUERY_SAFE = "!$&'()*+,/:;=?@%"
+# Escapes left encoded when the URL is shown as an IRI: controls, space, and the characters that
+# would change the meaning of that part of the URL.
+_CTL = frozenset(range(0x21)) | {0x7F}
+_PATH_KEEP = _CTL | {ord(c) for c in "#%/?"}
+_QUERY_KEEP = _CTL | {ord(c) for c in "#%&+="}
+
+
+def _valid_host(host: str) -> bool:
+    match = _HOST_RE.fullmatch(host)
+    if match is None:
+        return False
+    ipv6 = match.group(1)
+    if ipv6 is None:
+        return True
+    import ipaddress
+
+    try:
+        ipaddress.IPv6Address(ipv6)
+    except ValueError:
+        return False
+    return True
+
+
+def _split_port(host: str) -> tuple[str, str]:
+    """``("example.com", ":8080")`` from ``"example.com:8080"``; IPv6 brackets kept."""
+    if host.startswith("["):
+        end = host.find("]")
+        return host[: end + 1], host[end + 1 :]
+    name, sep, port = host.partition(":")
+    return name, sep + port
+
+
+def _idna_label(label: str) -> str:
+    if not label.startswith("xn--"):
+        return label
+    try:
+        return label.encode("ascii").decode("idna")
+    except UnicodeError:
+        # NOTE: Werkzeug raises here; erlen keeps the label as sent so ``url`` never breaks.
+        return label
+
+
+def _iri_host(host: str) -> str:
+    """The host as shown in ``url``: lowercased, with punycode (``xn--``) labels decoded."""
+    host = host.lower()
+    if "xn--" not in host:
+        return host
+    name, port = _split_port(host)
+    return ".".join(_idna_label(label) for label in name.split(".")) + port
+
+
+def _decode_escaped(data: bytearray) -> str:
+    text = bytes(data).decode("utf-8", "surrogateescape")
+    if not text.isascii():
+        # Bytes that are not UTF-8 came back as lone surrogates: show them as %XX again.
+        text = _SURROGATE_RE.sub(lambda m: f"%{ord(m.group()) - 0xDC00:02X}", text)
+    return text
+
+
+def _iri_unquote(value: str, keep: frozenset[int]) -> str:
+    """Decode ``%XX`` escapes for display, except those in ``keep``; bad UTF-8 stays ``%XX``."""
+    if "%" not in value:
+        return value
+
+    def run(match: re.Match[str]) -> str:
+        escapes = match.group()
+        out: list[str] = []
+        data = bytearray()
+        for i in range(0, len(escapes), 3):
+            byte = int(escapes[i + 1 : i + 3], 16)
+            if byte in keep:
+                if data:
+                    out.append(_decode_escaped(data))
+                    data.clear()
+                out.append(escapes[i : i + 3])
+            else:
+                data.append(byte)
+        if data:
+            out.append(_decode_escaped(data))
+        return "".join(out)
+
+    return _PCT_RUN_RE.sub(run, value)
+
+
+def _host_is_trusted(host: str, trusted_list: t.Iterable[str]) -> bool:
+    """Whether ``host`` (port ignored) matches one of ``trusted_list``.
+
+    An entry starting with ``.`` also matches every subdomain (``.example.com``).
+    """
+    if not host:
+        return False
+
+    def normalize(name: str) -> str | None:
+        name = _split_port(name)[0].lower() if ":" in name else name.lower()
+        try:
+            return name.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+
+    hostname = normalize(host)
+    if hostname is None:
+        return False
+    for ref in trusted_list:
+        suffix_match = ref.startswith(".")
+        ref_name = normalize(ref[1:] if suffix_match else ref)
+        if ref_name is None:
+            continue
+        if ref_name == hostname:
+            return True
+        if suffix_match and hostname.endswith("." + ref_name):
+            return True
+    return False
+
+
+def _split_blueprint_path(name: str) -> list[str]:
+    """``"a.b.c"`` -> ``["a.b.c", "a.b", "a"]``."""
+    out = [name]
+    while "." in name:
+        name = name.rpartition(".")[0]
+        out.append(name)
+    return out
+
+
+_FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+# ----------------------------------------------------------------------------- Request
+
+
+class Request:
+    """The incoming request, built from a WSGI-shaped ``environ`` dict.
+
+    Every attribute is computed on first access and cached on the instance: ``args``, ``form``,
+    ``files``, ``cookies``, ``headers``, ``json``, the URL parts and the typed header values.
+    A missing key in ``args``, ``form``, ``files`` or ``cookies`` raises
+    :class:`~erlen.exceptions.BadRequestKeyError` (a ``KeyError`` and a 400).
+
+    Limits: ``max_content_length``, ``max_form_memory_size``, ``max_form_parts`` and
+    ``max_form_fields`` can be set per request; unset, they read the current app's config
+    (``MAX_CONTENT_LENGTH``, ``MAX_FORM_MEMORY_SIZE``, ``MAX_FORM_PARTS``, ``MAX_FORM_FIELDS``)
+    inside an application context, else the class defaults: ``None`` (no limit, as in Werkzeug;
+    erlen's app config defaults to 16 MiB), 500 000 bytes, 1000 parts and 1000 fields.
+    ``max_form_fields`` is erlen's own: it bounds urlencoded forms (413) and query strings (400).
+
+    :param environ: the WSGI environ.
+    :param populate_request: store this object as ``environ["werkzeug.request"]``, as Werkzeug does.
+    :param shallow: forbid reading the body (``stream`` raises ``RuntimeError``).
+    """
+
+    #: The dict class for ``args``, ``form`` and ``files``.
+    parameter_storage_class: type[MultiDict[t.Any, t.Any]] = ImmutableMultiDict
+    #: The dict class for ``cookies``.
+    dict_storage_class: type[MultiDict[t.Any, t.Any]] = ImmutableMultiDict
+    #: The list class for ``access_route``.
+    list_storage_class: type[list[t.Any]] = ImmutableList
+    #: Host names accepted in ``host``; any other raises :class:`~erlen.exceptions.SecurityError`.
+    #: ``None`` accepts every (well-formed) host. ``.example.com`` also matches subdomains.
+    trusted_hosts: list[str] | None = None
+    #: The class of ``user_agent``; ``None`` means :class:`erlen.headervalues.UserAgent`.
+    user_agent_class: type[t.Any] | None = None
+    #: The module (or app JSON provider) whose ``loads`` decodes ``get_json``. The app sets its
+    #: ``app.json`` provider on each request; the default is :mod:`erlen.json`.
+    json_module: t.Any = _DefaultJsonModule()
+
+    # Per-request limit overrides; None means "ask the app config, else the class default".
+    _max_content_length: int | None = None
+    _max_form_memory_size: int | None = None
+    _max_form_parts: int | None = None
+    _max_form_fields: int | None = None
+    _cached_data: bytes | None = None
+    # (result of get_json(), result of get_json(silent=True)); Ellipsis = not computed.
+    _cached_json: tuple[t.Any, t.Any] = (Ellipsis, Ellipsis)
+
+    #: The :class:`~erlen.routing.Rule` that matched (set by the router), or ``None``.
+    url_rule: t.Any
+    #: The URL variables of the matched rule, or ``None``.
+    view_args: dict[str, t.Any] | None
+    #: The routing error (404, 405, redirect) to raise at dispatch, or ``None``.
+    routing_exception: Exception | None
+
+    def __init__(
+        self,
+        environ: dict[str, t.Any],
+        populate_request: bool = True,
+        shallow: bool = False,
+    ) -> None:
+        self.environ = environ
+        self.shallow = shallow
+        self.url_rule = self.view_args = self.routing_exception = None
+        # PERF: the router reads method and path on every request: plain attributes computed
+        # here cost about a third of two lazy descriptor calls (measured with timeit).
+        self.method: str = environ.get("REQUEST_METHOD", "GET").upper()
+        path = environ.get("PATH_INFO") or ""
+        if path[:1] != "/" or path[1:2] == "/" or not path.isascii():
+            # WSGI gives PATH_INFO as latin-1 text; the client sent UTF-8.
+            path = "/" + _recode(path).lstrip("/")
+        self.path: str = path
+        if populate_request and not shallow:
+            environ["werkzeug.request"] = self
+
+    def __repr__(self) -> str:
+        try:
+            url = self.url
+        except Exception as e:  # noqa: BLE001 -- a repr must not raise
+            url = f"(invalid URL: {e})"
+        return f"<{type(self).__name__} {url!r} [{self.method}]>"
+
+    # ------------------------------------------------------------------ construction helpers
+
+    @classmethod
+    def from_values(cls, *args: t.Any, **kwargs: t.Any) -> Request:
+        """A request built from values, for tests; takes :class:`erlen.testing.EnvironBuilder`'s
+        arguments (``path``, ``base_url``, ``query_string``, ``method``, ``headers``, ``data``,
+        ``json``...).
+        """
+        from .testing import EnvironBuilder
+
+        builder = EnvironBuilder(*args, **kwargs)
+        try:
+            return cls(builder.get_environ())
+        finally:
+            close = getattr(builder, "close", None)
+            if close is not None:
+                close()
+
+    # ------------------------------------------------------------------ URL parts
+
+    @_lazy
+    def scheme(self) -> str:
+        """``"http"`` or ``"https"`` (``wsgi.url_scheme``)."""
+        return self.environ.get("wsgi.url_scheme", "http")  # type: ignore[no-any-return]
+
+    @property
+    def is_secure(self) -> bool:
+        """Whether the request came over HTTPS (or WSS)."""
+        return self.scheme in ("https", "wss")
+
+    @_lazy
+    def server(self) -> tuple[str, int | None] | None:
+        """``(SERVER_NAME, SERVER_PORT)``; the port is ``None`` if absent or invalid."""
+        name = self.environ.get("SERVER_NAME")
+        if name is None:
+            return None
+        port = self.environ.get("SERVER_PORT")
+        try:
+            return name, int(port)
+        except (TypeError, ValueError):
+            return name, None
+
+    @_lazy
+    def remote_addr(self) -> str | None:
+        """The client address (``REMOTE_ADDR``)."""
+        return self.environ.get("REMOTE_ADDR")
+
+    @_lazy
+    def root_path(self) -> str:
+        """The prefix the app is mounted at (``SCRIPT_NAME``), without a trailing slash."""
+        return _recode(self.environ.get("SCRIPT_NAME") or "").rstrip("/")
+
+    @property
+    def script_root(self) -> str:
+        """Alias of :attr:`root_path`."""
+        return self.root_path
+
+    @_lazy
+    def query_string(self) -> bytes:
+        """The raw query string, as bytes."""
+        qs = self.environ.get("QUERY_STRING") or ""
+        try:
+            return qs.encode("latin-1")  # type: ignore[no-any-return]
+        except UnicodeEncodeError:
+            return qs.encode("utf-8", "surrogateescape")  # type: ignore[no-any-return]
+
+    @_lazy
+    def full_path(self) -> str:
+        """The path and query string: ``"/page?x=1"`` (``"/page?"`` without a query)."""
+        return f"{self.path}?{self.query_string.decode('utf-8', 'replace')}"
+
+    @_lazy
+    def host(self) -> str:
+        """The host the client asked for (``Host``, else ``SERVER_NAME:SERVER_PORT``).
+
+        The default port of the scheme is dropped. A malformed value becomes ``""``. If
+        :attr:`trusted_hosts` is set and the host is not in it, raises ``SecurityError`` (400).
+        """
+        host = self.environ.get("HTTP_HOST")
+        if host is None:
+            server = self.server
+            # NOTE: as in Werkzeug, SERVER_NAME is used only together with a valid SERVER_PORT.
+            if server is not None and server[1] is not None:
+                name = server[0]
+                if ":" in name and name[:1] != "[":
+                    name = f"[{name}]"
+                host = f"{name}:{server[1]}"
+            else:
+                host = ""
+        scheme = self.scheme
+        if scheme in ("http", "ws"):
+            if host.endswith(":80"):
+                host = host[:-3]
+        elif scheme in ("https", "wss") and host.endswith(":443"):
+            host = host[:-4]
+        if not _valid_host(host):
+            host = ""
+        trusted = self.trusted_hosts
+        if trusted is not None and not _host_is_trusted(host, trusted):
+            raise SecurityError(f"Host {host!r} is not trusted.")
+        return host
+
+    def _url(self, root: bool, path: bool, query: bool) -> str:
+        from urllib.parse import quote
+
+        parts = [self.scheme, "://", _iri_host(self.host)]
+        if root:
+            root_path = quote(self.root_path.rstrip("/"), safe=_PATH_SAFE)
+            parts.append(_iri_unquote(root_path, _PATH_KEEP))
+        parts.append("/")
+        if path:
+            parts.append(_iri_unquote(quote(self.path.lstrip("/"), safe=_PATH_SAFE), _PATH_KEEP))
+            qs = self.query_string
+            if query and qs:
+                parts.append("?")
+                parts.append(_iri_unquote(quote(qs, safe=_QUERY_SAFE), _QUERY_KEEP))
+        return "".join(parts)
+
+    @_lazy
+    def url(self) -> str:
+        """The full URL, as an IRI: ``"http://example.com/app/page?x=1"``."""
+        return self._url(True, True, True)
+
+    @_lazy
+    def base_url(self) -> str:
+        """:attr:`url` without the query string."""
+        return self._url(True, True, False)
+
+    @_lazy
+    def root_url(self) -> str:
+        """Scheme, host and root path: ``"http://example.com/app/"``."""
+        return self._url(True, False, False)
+
+    @property
+    def url_root(self) -> str:
+        """Alias of :attr:`root_url`."""
+        return self.root_url
+
+    @_lazy
+    def host_url(self) -> str:
+        """Scheme and host: ``"http://example.com/"``."""
+        return self._url(False, False, False)
+
+    @_lazy
+    def access_route(self) -> list[str]:
+        """The client and proxy addresses from ``X-Forwarded-For``, else ``[remote_addr]``.
+
+        SECURITY: the header is client-controlled unless a trusted proxy sets it.
+        """
+        forwarded = self.environ.get("HTTP_X_FORWARDED_FOR")
+        if forwarded is not None:
+            return self.list_storage_class(
+                [addr.strip() for addr in forwarded.split(",") if addr.strip()]
+            )
+        if self.remote_addr:
+            return self.list_storage_class([self.remote_addr])
+        return self.list_storage_class()
+
+    # ------------------------------------------------------------------ environ flags
+
+    @property
+    def input_stream(self) -> t.Any:
+        """The raw ``wsgi.input`` stream, without any limit. Prefer :attr:`stream`."""
+        return self.environ.get("wsgi.input")
+
+    @property
+    def is_multithread(self) -> bool:
+        return bool(self.environ.get("wsgi.multithread"))
+
+    @property
+    def is_multiprocess(self) -> bool:
+        return bool(self.environ.get("wsgi.multiprocess"))
+
+    @property
+    def is_run_once(self) -> bool:
+        return bool(self.environ.get("wsgi.run_once"))
+
+    @property
+    def remote_user(self) -> str | None:
+        """The user the server authenticated (``REMOTE_USER``)."""
+        return self.environ.get("REMOTE_USER")
+
+    # ------------------------------------------------------------------ query string and body
+
+    @_lazy
+    def headers(self) -> EnvironHeaders:
+        """The request headers (read-only, case-insensitive)."""
+        return EnvironHeaders(self.environ)
+
+    @_lazy
+    def args(self) -> MultiDict[str, str]:
+        """The query string arguments.
+
+        SECURITY: more than :attr:`max_form_fields` fields raise ``BadRequest`` (400).
+        """
+        qs = self.environ.get("QUERY_STRING")
+        if not qs:
+            return self.parameter_storage_class()
+        from .formparser import parse_qsl_limited
+
+        return self.parameter_storage_class(
+            parse_qsl_limited(self.query_string, self.max_form_fields)
+        )
+
+    @_lazy
+    def stream(self) -> t.IO[bytes]:
+        """The body as a stream bounded by ``Content-Length`` and :attr:`max_content_length`.
+
+        SECURITY: a declared length above ``max_content_length`` is a 413 here, before any read.
+        """
+        if self.shallow:
+            raise RuntimeError(
+                "This request was created with 'shallow=True', reading from the input stream is"
+                " disabled."
+            )
+        from .formparser import get_input_stream
+
+        return get_input_stream(self.environ, max_content_length=self.max_content_length)
+
+    @property
+    def want_form_data_parsed(self) -> bool:
+        """Whether the request has a content type (so ``form`` may have something to parse)."""
+        return bool(self.environ.get("CONTENT_TYPE"))
+
+    def _load_form_data(self) -> None:
+        """Parse ``form`` and ``files`` once, from the stream (or the cached body)."""
+        d = self.__dict__
+        if "form" in d:
+            return
+        mimetype = self.mimetype if self.want_form_data_parsed else ""
+        if mimetype in _FORM_MIMETYPES:
+            import io
+
+            from .formparser import parse_form_data
+
+            cached = d.get("_cached_data")
+            stream = io.BytesIO(cached) if cached is not None else self.stream
+            form, files = parse_form_data(
+                stream,
+                mimetype,
+                self.mimetype_params,
+                self.content_length,
+                max_content_length=self.max_content_length,
+                max_form_memory_size=self.max_form_memory_size,
+                max_form_parts=self.max_form_parts,
+                max_form_fields=self.max_form_fields,
+            )
+            cls = self.parameter_storage_class
+            if type(form) is not cls:
+                form, files = cls(form), cls(files)
+        else:
+            # NOTE: unlike Werkzeug, the stream is not opened when there is nothing to parse,
+            # so ``form`` on a JSON or shallow request neither raises nor reads.
+            form = self.parameter_storage_class()
+            files = self.parameter_storage_class()
+        d["form"] = form
+        d["files"] = files
+
+    @_lazy
+    def form(self) -> MultiDict[str, str]:
+        """Form fields from a ``application/x-www-form-urlencoded`` or ``multipart/form-data``
+        body (any method); empty for other content types.
+
+        Reading it consumes the body: ``get_data()`` afterwards returns ``b""`` (Werkzeug's
+        behaviour), unless the body was cached by ``get_data()`` first.
+        """
+        self._load_form_data()
+        return self.__dict__["form"]  # type: ignore[no-any-return]
+
+    @_lazy
+    def files(self) -> MultiDict[str, FileStorage]:
+        """Uploaded files from a ``multipart/form-data`` body, as ``FileStorage`` objects."""
+        self._load_form_data()
+        return self.__dict__["files"]  # type: ignore[no-any-return]
+
+    @_lazy
+    def values(self) -> CombinedMultiDict[str, str]:
+        """``args`` and ``form`` combined (``args`` only for GET, as in Werkzeug 2.3+)."""
+        sources: list[MultiDict[str, str]] = [self.args]
+        if self.method != "GET":
+            sources.append(self.form)
+        return CombinedMultiDict(sources)
+
+    def get_data(
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> t.Any:
+        """The body as bytes (``as_text``: UTF-8 text, bad bytes replaced).
+
+        With ``cache`` the bytes are kept, so later calls (and ``get_json``) read them again.
+        With ``parse_form_data`` a form body is parsed first and this returns ``b""``. After
+        ``form`` or ``files`` was read, the body is consumed and this returns ``b""``.
+        """
+        data = self.__dict__.get("_cached_data")
+        if data is None:
+            if parse_form_data:
+                self._load_form_data()
+            data = self.stream.read()
+            if cache:
+                self.__dict__["_cached_data"] = data
+        if as_text:
+            return data.decode("utf-8", "replace")
+        return data
+
+    @_lazy
+    def data(self) -> bytes:
+        """The body as bytes; ``b""`` for form bodies, which go to ``form`` and ``files``."""
+        return self.get_data(parse_form_data=True)  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------------ JSON
+
+    @property
+    def is_json(self) -> bool:
+        """Whether the mimetype is ``application/json`` or ``application/*+json``."""
+        mt = self.mimetype
+        return mt == "application/json" or (mt.startswith("application/") and mt.endswith("+json"))
+
+    @property
+    def json(self) -> t.Any:
+        """The parsed JSON body: ``get_json()``. 415 if the mimetype is not JSON, 400 if invalid."""
+        return self.get_json()
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> t.Any:
+        """Parse the body as JSON.
+
+        :param force: ignore the mimetype.
+        :param silent: return ``None`` on a wrong mimetype or invalid JSON instead of raising.
+        :param cache: keep the result (and the body) for later calls.
+
+        SECURITY: invalid JSON, bad UTF-8 and nesting deep enough to exhaust the stack all go
+        through :meth:`on_json_loading_failed` (400); nothing else escapes.
+        """
+        if cache:
+            cached = self._cached_json[silent]
+            if cached is not Ellipsis:
+                return cached
+        if not (force or self.is_json):
+            if silent:
+                return None
+            return self.on_json_loading_failed(None)
+        data = self.get_data(cache=cache)
+        try:
+            rv = self.json_module.loads(data)
+        except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
+            if silent:
+                rv = None
+                if cache:
+                    self._cached_json = (self._cached_json[0], None)
+            else:
+                rv = self.on_json_loading_failed(e)
+                if cache:
+                    self._cached_json = (rv, self._cached_json[1])
+        else:
+            if cache:
+                self._cached_json = (rv, rv)
+        return rv
+
+    def on_json_loading_failed(self, e: BaseException | None) -> t.Any:
+        """Called when ``get_json`` cannot parse; raises. Override to return a value instead.
+
+        ``e is None`` (wrong mimetype): 415 ``UnsupportedMediaType``. Otherwise a 400
+        ``BadRequest``; as in Flask, its description names the error only in debug mode.
+        """
+        if e is None:
+            raise UnsupportedMediaType(
+                "Did not attempt to load JSON data because the request Content-Type was not"
+                " 'application/json'."
+            )
+        error = BadRequest(f"Failed to decode JSON object: {e}")
+        ctx = _cv_app.get(None)
+        if ctx is not None and ctx.app.debug:
+            raise error
+        # SECURITY: outside debug mode, do not echo parser details to the client.
+        raise BadRequest() from error
+
+    # ------------------------------------------------------------------ limits
+
+    @property
+    def max_content_length(self) -> int | None:
+        """Most bytes read from the body; ``MAX_CONTENT_LENGTH`` unless set on this request."""
+        value = self._max_content_length
+        if value is not None:
+            return value
+        ctx = _cv_app.get(None)
+        if ctx is None:
+            return None
+        return ctx.app.config.get("MAX_CONTENT_LENGTH")  # type: ignore[no-any-return]
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    @property
+    def max_form_memory_size(self) -> int | None:
+        """Most bytes of non-file form data; ``MAX_FORM_MEMORY_SIZE`` unless set here."""
+        value = self._max_form_memory_size
+        if value is not None:
+            return value
+        ctx = _cv_app.get(None)
+        if ctx is None:
+            return 500_000
+        return ctx.app.config.get("MAX_FORM_MEMORY_SIZE", 500_000)  # type: ignore[no-any-return]
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self._max_form_memory_size = value
+
+    @property
+    def max_form_parts(self) -> int | None:
+        """Most parts in a multipart body; ``MAX_FORM_PARTS`` unless set here."""
+        value = self._max_form_parts
+        if value is not None:
+            return value
+        ctx = _cv_app.get(None)
+        if ctx is None:
+            return 1000
+        return ctx.app.config.get("MAX_FORM_PARTS", 1000)  # type: ignore[no-any-return]
+
+    @max_form_parts.setter
+    def max_form_parts(self, value: int | None) -> None:
+        self._max_form_parts = value
+
+    @property
+    def max_form_fields(self) -> int | None:
+        """Most fields in a urlencoded body or query string (erlen's own; ``MAX_FORM_FIELDS``)."""
+        value = self._max_form_fields
+        if value is not None:
+            return value
+        ctx = _cv_app.get(None)
+        if ctx is None:
+            return 1000
+        return ctx.app.config.get("MAX_FORM_FIELDS", 1000)  # type: ignore[no-any-return]
+
+    @max_form_fields.setter
+    def max_form_fields(self, value: int | None) -> None:
+        self._max_form_fields = value
+
+    # ------------------------------------------------------------------ header values
+
+    @property
+    def content_type(self) -> str | None:
+        """The ``Content-Type`` header."""
+        return self.environ.get("CONTENT_TYPE")
+
+    @_lazy
+    def content_length(self) -> int | None:
+        """The declared ``Content-Length``: ``None`` if absent; ``0`` if not a valid number
+        (Werkzeug's rule; reading the body then answers 400).
+        """
+        from .formparser import get_content_length
+
+        return get_content_length(self.environ)
+
+    @_lazy
+    def _parsed_content_type(self) -> tuple[str, dict[str, str]]:
+        value = self.environ.get("CONTENT_TYPE") or ""
+        if ";" not in value:
+            # PERF: the common case needs no parameter parsing.
+            return value.strip().lower(), {}
+        from .headervalues import parse_options_header
+
+        mimetype, params = parse_options_header(value)
+        return mimetype.lower(), params
+
+    @property
+    def mimetype(self) -> str:
+        """The content type without parameters, lowercased: ``"application/json"``."""
+        return self._parsed_content_type[0]
+
+    @property
+    def mimetype_params(self) -> dict[str, str]:
+        """The content type's parameters: ``{"charset": "utf-8"}``."""
+        return self._parsed_content_type[1]
+
+    @property
+    def content_encoding(self) -> str | None:
+        return self.environ.get("HTTP_CONTENT_ENCODING")
+
+    @property
+    def content_md5(self) -> str | None:
+        return self.environ.get("HTTP_CONTENT_MD5")
+
+    @property
+    def referrer(self) -> str | None:
+        """The ``Referer`` header."""
+        return self.environ.get("HTTP_REFERER")
+
+    @property
+    def origin(self) -> str | None:
+        return self.environ.get("HTTP_ORIGIN")
+
+    @property
+    def access_control_request_method(self) -> str | None:
+        return self.environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+
+    @_lazy
+    def access_control_request_headers(self) -> t.Any:
+        """The ``Access-Control-Request-Headers`` as a ``HeaderSet``, or ``None``."""
+        value = self.environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+        if value is None:
+            return None
+        from .headervalues import parse_set_header
+
+        return parse_set_header(value)
+
+    @_lazy
+    def max_forwards(self) -> int | None:
+        value = self.environ.get("HTTP_MAX_FORWARDS")
+        try:
+            return int(value) if value is not None else None
+        except ValueError:
+            return None
+
+    @_lazy
+    def cookies(self) -> MultiDict[str, str]:
+        """The cookies sent by the client (UTF-8; nameless ``=value`` pairs are dropped)."""
+        raw = self.environ.get("HTTP_COOKIE")
+        if not raw:
+            return self.dict_storage_class()
+        from .cookies import parse_cookie_pairs
+
+        return self.dict_storage_class(parse_cookie_pairs(raw))
+
+    @_lazy
+    def authorization(self) -> t.Any:
+        """The parsed ``Authorization`` header (``.type``, ``.username``, ``.token``...) or None."""
+        from .headervalues import Authorization
+
+        return Authorization.from_header(self.environ.get("HTTP_AUTHORIZATION"))
+
+    @_lazy
+    def user_agent(self) -> t.Any:
+        """The ``User-Agent`` header as a ``UserAgent`` (``.string``)."""
+        cls = self.user_agent_class
+        if cls is None:
+            from .headervalues import UserAgent as cls
+        return cls(self.environ.get("HTTP_USER_AGENT", ""))
+
+    def _accept(self, key: str, cls_name: str) -> t.Any:
+        from . import headervalues
+
+        return headervalues.parse_accept_header(
+            self.environ.get(key), getattr(headervalues, cls_name)
+        )
+
+    @_lazy
+    def accept_mimetypes(self) -> t.Any:
+        """``Accept`` as a ``MIMEAccept``."""
+        return self._accept("HTTP_ACCEPT", "MIMEAccept")
+
+    @_lazy
+    def accept_languages(self) -> t.Any:
+        """``Accept-Language`` as a ``LanguageAccept``."""
+        return self._accept("HTTP_ACCEPT_LANGUAGE", "LanguageAccept")
+
+    @_lazy
+    def accept_charsets(self) -> t.Any:
+        """``Accept-Charset`` as a ``CharsetAccept``."""
+        return self._accept("HTTP_ACCEPT_CHARSET", "CharsetAccept")
+
+    @_lazy
+    def accept_encodings(self) -> t.Any:
+        """``Accept-Encoding`` as an ``Accept``."""
+        return self._accept("HTTP_ACCEPT_ENCODING", "Accept")
+
+    @_lazy
+    def cache_control(self) -> t.Any:
+        """``Cache-Control`` as a ``RequestCacheControl``."""
+        from .headervalues import RequestCacheControl, parse_cache_control_header
+
+        return parse_cache_control_header(
+            self.environ.get("HTTP_CACHE_CONTROL"), None, RequestCacheControl
+        )
+
+    @_lazy
+    def pragma(self) -> t.Any:
+        """``Pragma`` as a ``HeaderSet``."""
+        from .headervalues import parse_set_header
+
+        return parse_set_header(self.environ.get("HTTP_PRAGMA", ""))
+
+    @_lazy
+    def if_match(self) -> t.Any:
+        """``If-Match`` as ``ETags``."""
+        from .headervalues import parse_etags
+
+        return parse_etags(self.environ.get("HTTP_IF_MATCH"))
+
+    @_lazy
+    def if_none_match(self) -> t.Any:
+        """``If-None-Match`` as ``ETags``."""
+        from .headervalues import parse_etags
+
+        return parse_etags(self.environ.get("HTTP_IF_NONE_MATCH"))
+
+    @_lazy
+    def if_range(self) -> t.Any:
+        """``If-Range`` as an ``IfRange``."""
+        from .headervalues import parse_if_range_header
+
+        return parse_if_range_header(self.environ.get("HTTP_IF_RANGE"))
+
+    @_lazy
+    def range(self) -> t.Any:
+        """``Range`` as a ``Range``, or ``None`` if absent or invalid."""
+        from .headervalues import parse_range_header
+
+        return parse_range_header(self.environ.get("HTTP_RANGE"))
+
+    def _date(self, key: str) -> datetime | None:
+        from .dates import parse_date
+
+        return parse_date(self.environ.get(key))
+
+    @_lazy
+    def date(self) -> datetime | None:
+        """``Date`` as an aware ``datetime``, or ``None``."""
+        return self._date("HTTP_DATE")
+
+    @_lazy
+    def if_modified_since(self) -> datetime | None:
+        return self._date("HTTP_IF_MODIFIED_SINCE")
+
+    @_lazy
+    def if_unmodified_since(self) -> datetime | None:
+        return self._date("HTTP_IF_UNMODIFIED_SINCE")
+
+    # ------------------------------------------------------------------ Flask's routing data
+
+    @property
+    def endpoint(self) -> str | None:
+        """The endpoint of the matched rule, or ``None``."""
+        rule = self.url_rule
+        return rule.endpoint if rule is not None else None  # type: ignore[no-any-return]
+
+    @property
+    def blueprint(self) -> str | None:
+        """The blueprint (dotted name) of the matched endpoint, or ``None``."""
+        endpoint = self.endpoint
+        if endpoint is not None and "." in endpoint:
+            return endpoint.rpartition(".")[0]
+        return None
+
+    @property
+    def blueprints(self) -> list[str]:
+        """The blueprint and its parents, innermost first: ``["a.b", "a"]``."""
+        name = self.blueprint
+        return [] if name is None else _split_blueprint_path(name)
+
+    # ------------------------------------------------------------------ cleanup
+
+    def close(self) -> None:
+        """Close the uploaded files' streams, if ``files`` was parsed."""
+        files = self.__dict__.get("files")
+        if files:
+            for _key, value in files.items(multi=True):
+                value.close()
+
+    def __enter__(self) -> Request:
+        return self
+
+    def __exit__(self, exc_type: t.Any, exc_value: t.Any, tb: t.Any) -> None:
+        self.close()
