@@ -10,6 +10,7 @@ import io
 import logging
 import os
 import typing as t
+from urllib.parse import parse_qsl
 
 import pytest
 import werkzeug.formparser as wz_formparser
@@ -203,8 +204,10 @@ def test_short_body_is_client_disconnected() -> None:
     assert stream.read(3) == b"xx"
     with pytest.raises(ClientDisconnected):
         stream.read(3)
+    stream = LimitedStream(io.BytesIO(b"ab"), 5)
+    assert stream.readline() == b"ab"
     with pytest.raises(ClientDisconnected):
-        LimitedStream(io.BytesIO(b"ab"), 5).readline()
+        stream.readline()
 
 
 def test_declared_length_above_max_is_413_before_reading() -> None:
@@ -300,8 +303,11 @@ QS_CASES = [
 @pytest.mark.parametrize("qs", QS_CASES)
 def test_query_string_matches_werkzeug(qs: bytes) -> None:
     expected = WzRequest({"QUERY_STRING": qs.decode("latin-1")}).args
-    assert parse_qsl_limited(qs) == list(expected.items(multi=True))
-    assert parse_qsl_limited(qs.decode("ascii")) == list(expected.items(multi=True))
+    # Werkzeug's MultiDict groups values by key; compare per key, and the flat order with urllib.
+    assert list(ImmutableMultiDict(parse_qsl_limited(qs)).lists()) == list(expected.lists())
+    assert parse_qsl_limited(qs.decode("ascii")) == parse_qsl_limited(qs)
+    if b"%f" not in qs.lower() and b"%e" not in qs.lower():  # valid UTF-8 only
+        assert parse_qsl_limited(qs) == parse_qsl(qs.decode(), keep_blank_values=True)
 
 
 def test_query_string_invalid_utf8_never_raises() -> None:
@@ -333,7 +339,9 @@ URLENCODED_CASES = [c for c in QS_CASES if c] + [b"a=" + b"x" * 100_000, b"%C3%A
 def test_urlencoded_matches_werkzeug(body: bytes) -> None:
     form, files = parse(body, URLENCODED)
     assert isinstance(form, ImmutableMultiDict) and isinstance(files, ImmutableMultiDict)
-    assert list(form.items(multi=True)) == oracle_form(body, URLENCODED)[0]
+    assert list(form.lists()) == list(
+        wz_formparser.parse_form_data(environ(body), silent=False)[1].lists()
+    )
     assert not files
 
 
@@ -483,7 +491,7 @@ def test_multipart_any_chunking_gives_the_same_result(case: str) -> None:
 
 
 def test_multipart_file_storage() -> None:
-    content = bytes(range(256)) * 10 + b"\r\n--XyZ" + b"\r\n--Xy"
+    content = bytes(range(256)) * 10 + b"\r\n--XyZx" + b"\r\n--Xy"
     body = mp(
         [
             (
@@ -717,3 +725,24 @@ def test_fuzz_urlencoded_and_query_strings(body: bytes, limit: int) -> None:
         except exc:
             pass
     assert parse_qsl_limited(body, max_fields=None) is not None
+
+
+def test_refused_upload_closes_its_temporary_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    import erlen.formparser as formparser
+
+    made: list[t.Any] = []
+    original = tempfile.SpooledTemporaryFile
+
+    def spool(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        made.append(original(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(formparser.tempfile, "SpooledTemporaryFile", spool)
+    parts = [([CD + b'name="f"; filename="x"'], b"1" * 3000) for _ in range(3)]
+    with pytest.raises(RequestEntityTooLarge):
+        parse(mp(parts), max_form_parts=2, spool_max_size=1000)
+    with pytest.raises(BadRequest):
+        parse(mp(parts)[:-20], spool_max_size=1000)  # truncated inside the third file
+    assert len(made) == 5 and all(f.closed for f in made)

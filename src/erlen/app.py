@@ -19,7 +19,7 @@ import typing as t
 from datetime import timedelta
 from itertools import chain
 
-from . import signals
+from . import signals, templating
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .datastructures import Headers, ImmutableDict
@@ -164,9 +164,7 @@ class Erlen(Scaffold):
         # PERF: view functions and hooks made sync once, not per request (see ensure_sync).
         self._sync_cache: dict[t.Callable[..., t.Any], t.Callable[..., t.Any]] = {}
         self.cli.name = self.name
-        from .templating import default_template_ctx_processor
-
-        self.template_context_processors[None].append(default_template_ctx_processor)
+        self.template_context_processors[None].append(templating.default_template_ctx_processor)
         if self.has_static_folder:
             if bool(static_host) != host_matching:
                 raise ValueError(
@@ -262,24 +260,18 @@ class Erlen(Scaffold):
             return env
 
     def create_jinja_environment(self) -> t.Any:
-        from . import templating
-
         return templating.create_jinja_environment(self)
 
     def create_global_jinja_loader(self) -> t.Any:
-        from .templating import DispatchingJinjaLoader
-
-        return DispatchingJinjaLoader(self)
+        return templating.DispatchingJinjaLoader(self)
 
     def select_jinja_autoescape(self, filename: str | None) -> bool:
-        from .templating import select_jinja_autoescape
-
-        return select_jinja_autoescape(filename)
+        """Autoescape templates named ``.html``, ``.htm``, ``.xml``, ``.xhtml`` and ``.svg``."""
+        return templating.select_jinja_autoescape(filename)
 
     def update_template_context(self, context: dict[str, t.Any]) -> None:
-        from .templating import update_template_context
-
-        update_template_context(self, context)
+        """Add the context processors' values to ``context`` (the given values win)."""
+        templating.update_template_context(self, context)
 
     @staticmethod
     def _decorator_or_call(add: t.Callable[..., None], name: t.Any) -> t.Any:
@@ -571,7 +563,7 @@ class Erlen(Scaffold):
                 and self.session_interface.get_cookie_name(self) in ctx.request.cookies
             ):
                 return
-            session = ctx.session
+            session = ctx._session = self.open_request_session(ctx.request)
         interface = self.session_interface
         if not interface.is_null_session(session):
             interface.save_session(self, session, response)

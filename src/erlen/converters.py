@@ -188,9 +188,7 @@ class FloatConverter(NumberConverter):
 class UUIDConverter(BaseConverter):
     """``uuid``: a hex UUID such as ``12345678-1234-5678-1234-567812345678``."""
 
-    regex = (
-        r"[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}"
-    )
+    regex = r"[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}"
 
     def to_python(self, value: str) -> uuid.UUID:
         return uuid.UUID(value)

@@ -128,6 +128,9 @@ class RequestContext:
         session = self._session
         if session is None:
             session = self._session = self.app.open_request_session(self.request)
+        # NOTE: as in Flask 3.1.3, any use of the session through the request marks it accessed
+        # (``Vary: Cookie``), whatever the session class tracks itself.
+        session.accessed = True
         return session
 
     @session.setter

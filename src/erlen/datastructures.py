@@ -379,16 +379,16 @@ class CallbackDict(dict[K, V]):
         self._changed()
 
     def pop(self, key: K, *default: t.Any) -> t.Any:  # type: ignore[override]
-        try:
-            return dict.pop(self, key, *default)
-        finally:
+        present = key in self
+        value = dict.pop(self, key, *default)
+        if present:
             self._changed()
+        return value
 
     def popitem(self) -> tuple[K, V]:
-        try:
-            return dict.popitem(self)
-        finally:
-            self._changed()
+        item = dict.popitem(self)
+        self._changed()
+        return item
 
     def setdefault(self, key: K, default: t.Any = None) -> t.Any:  # type: ignore[override]
         missing = key not in self

@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 _CHUNK = 64 * 1024
+_DISCONNECTED = "The client went away before sending the whole request body."
 # SECURITY: a Content-Length longer than this many digits is not a number we will ever accept;
 # refusing it early also keeps int() away from Python's 4300-digit conversion error.
 _MAX_CL_DIGITS = 32
@@ -141,12 +142,12 @@ class LimitedStream(io.RawIOBase):
             return b""
         data = self._stream.read(min(size, remaining))
         if not data:
-            raise ClientDisconnected()
+            raise ClientDisconnected(_DISCONNECTED)
         self._pos += len(data)
         return data
 
     def readall(self) -> bytes:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             # PERF: a declared length is read in one call when the server can deliver it.
             size = _CHUNK if self.is_max else self.limit - self._pos
@@ -172,7 +173,7 @@ class LimitedStream(io.RawIOBase):
         if self.is_max:
             return self._got(line)
         if not line:
-            raise ClientDisconnected()
+            raise ClientDisconnected(_DISCONNECTED)
         self._pos += len(line)
         return line
 
@@ -353,7 +354,7 @@ def _read_body(
         raise RequestEntityTooLarge()
     caps = [c for c in (max_size, max_content_length) if c is not None]
     cap = min(caps) if caps else None
-    chunks = []
+    chunks: list[bytes] = []
     total = 0
     while content_length is None or total < content_length:
         want = _CHUNK if cap is None else min(_CHUNK, cap - total + 1)
@@ -478,8 +479,9 @@ class _MultipartReader:
                     # because python-multipart only skips blank lines.
                     buf = pending + chunk
                     at = buf.find(delimiter)
+                    # SECURITY: preamble bytes are dropped but still count as form memory.
+                    self._count_memory(len(chunk) if at == -1 else at)
                     if at == -1:
-                        self._count_memory(len(chunk))
                         pending = buf[-len(delimiter) :]
                         continue
                     started = True

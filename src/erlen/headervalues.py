@@ -199,7 +199,7 @@ def parse_dict_header(value: str | None) -> dict[str, str | None]:
     for item in _split(value, ","):
         key, eq, val = item.strip().partition("=")
         key = key.strip()
-        if not key:
+        if not key or '"' in key:
             continue
         if not eq:
             result[key] = None
@@ -369,8 +369,9 @@ class Accept(tuple):  # type: ignore[type-arg]
         >>> MIMEAccept([("text/*", 1), ("text/html", 0.5)]).best_match(["text/html", "text/plain"])
         'text/plain'
         """
-        result = _pick(self, matches, self._value_matches, self._specificity)
-        return default if result is None else result
+        matches = list(matches)
+        index = _pick(self, matches, self._value_matches, self._specificity)
+        return default if index is None else matches[index]
 
     @property
     def best(self) -> str | None:
@@ -380,21 +381,21 @@ class Accept(tuple):  # type: ignore[type-arg]
 
 def _pick(
     items: Iterable[tuple[str, float]],
-    matches: Iterable[str],
+    matches: list[str],
     value_matches: Callable[[str, str], bool],
     specificity: Callable[[str], tuple[int, ...]],
-) -> str | None:
-    """The offered value with the best (quality, specificity) of its first matching item.
+) -> int | None:
+    """Index of the offer with the best (quality, specificity) of its first matching item.
 
     ``items`` are sorted most specific first, so the first match is the one that applies.
     """
     result, best = None, None
-    for server in matches:
+    for index, server in enumerate(matches):
         for item, quality in items:
             if value_matches(server, item):
                 rank = (quality, specificity(item))
                 if quality > 0 and (best is None or rank > best):
-                    result, best = server, rank
+                    result, best = index, rank
                 break
     return result
 
@@ -460,23 +461,27 @@ class LanguageAccept(Accept):
         return _language(value)
 
     def best_match(self, matches: Iterable[str], default: str | None = None) -> str | None:
-        """Best offered language; if none matches, retry with the client's primary tags.
+        """Best offered language, falling back to primary tags when nothing matches exactly.
+
+        First exact matches; then the client's primary tags (``en-US`` accepts ``en``); then
+        the offers' primary tags (``en`` accepts ``en-US``).
 
         >>> LanguageAccept([("de-AT", 1)]).best_match(["en", "de"])
         'de'
         """
         matches = list(matches)
-        result = _pick(self, matches, _language_range_matches, self._specificity)
-        if result is None:
-            primary = [(_language(item).split("-", 1)[0], q) for item, q in self]
-            result = _pick(primary, matches, self._value_matches, self._specificity)
-        return default if result is None else result
+        exact, spec = self._value_matches, self._specificity
+        index = _pick(self, matches, exact, spec)
+        if index is None:
+            primary = [(_primary(item), q) for item, q in self]
+            index = _pick(primary, matches, exact, spec)
+        if index is None:
+            index = _pick(self, [_primary(m) for m in matches], exact, spec)
+        return default if index is None else matches[index]
 
 
-def _language_range_matches(value: str, item: str) -> bool:
-    """RFC 4647 basic filtering: the client range ``en`` matches the tag ``en-US``."""
-    client, server = _language(item), _language(value)
-    return client == "*" or server == client or server.startswith(client + "-")
+def _primary(tag: str) -> str:
+    return _language(tag).split("-", 1)[0]
 
 
 class CharsetAccept(Accept):
@@ -504,24 +509,24 @@ def parse_accept_header(value: str | None, cls: type[_A] | None = None) -> _A:
         name = pieces[0].strip()
         if not name:
             continue
-        quality: float = 1
+        q_text = None
         params = []
-        valid = True
         for piece in pieces[1:]:
             key, eq, val = piece.strip().partition("=")
             if not eq or not _TOKEN.fullmatch(key) or val[:1].isspace():
                 continue
             if key.lower() == "q":
-                if not _QUALITY.fullmatch(val) or not 0 <= float(val) <= 1:
-                    valid = False
-                    break
-                quality = float(val)
+                q_text = val
             else:
                 if _is_quoted(val):
                     val = unquote_header_value(val)
                 params.append(f"{key.lower()}={quote_header_value(val)}")
-        if valid:
-            items.append(("; ".join([name, *params]), quality))
+        quality: float = 1
+        if q_text is not None:
+            if not _QUALITY.fullmatch(q_text) or not 0 <= float(q_text) <= 1:
+                continue  # an invalid quality drops the item
+            quality = float(q_text)
+        items.append(("; ".join([name, *params]), quality))
     return accept_cls(items)  # type: ignore[no-any-return]
 
 
@@ -597,7 +602,7 @@ class Authorization:
                 return None
             username, _, password = decoded.partition(":")
             return cls("basic", {"username": username, "password": password})
-        if not rest or _TOKEN68.fullmatch(rest):
+        if "=" not in rest or _TOKEN68.fullmatch(rest):
             return cls(scheme, None, rest)
         return cls(scheme, parse_dict_header(rest))
 
@@ -671,6 +676,11 @@ class WWWAuthenticate:
     >>> WWWAuthenticate("basic", {"realm": "Admin area"}).to_header()
     'Basic realm="Admin area"'
     """
+
+    type: str
+    token: str | None
+    parameters: _CallbackDict
+    _on_update: Callable[[WWWAuthenticate], None] | None
 
     def __init__(
         self,
@@ -875,6 +885,11 @@ class ContentRange:
     """The ``Content-Range`` header: ``units start-(stop-1)/length``; stop is exclusive."""
 
     _FIELDS = ("units", "start", "stop", "length")
+    units: str | None
+    start: int | None
+    stop: int | None
+    length: int | None
+    on_update: Callable[[ContentRange], None] | None
 
     def __init__(
         self,

@@ -337,7 +337,7 @@ class Request:
         name = self.environ.get("SERVER_NAME")
         if name is None:
             return None
-        port = self.environ.get("SERVER_PORT")
+        port: t.Any = self.environ.get("SERVER_PORT")
         try:
             return name, int(port)
         except (TypeError, ValueError):
@@ -530,6 +530,8 @@ class Request:
         d = self.__dict__
         if "form" in d:
             return
+        form: MultiDict[str, str]
+        files: MultiDict[str, FileStorage]
         mimetype = self.mimetype if self.want_form_data_parsed else ""
         if mimetype in _FORM_MIMETYPES:
             import io
@@ -835,7 +837,9 @@ class Request:
         """The ``User-Agent`` header as a ``UserAgent`` (``.string``)."""
         cls = self.user_agent_class
         if cls is None:
-            from .headervalues import UserAgent as cls
+            from .headervalues import UserAgent
+
+            cls = UserAgent
         return cls(self.environ.get("HTTP_USER_AGENT", ""))
 
     def _accept(self, key: str, cls_name: str) -> t.Any:

@@ -350,8 +350,12 @@ class Response:
             if mimetype is None and not (pairs and "content-type" in hdrs):
                 mimetype = self.default_mimetype
             if mimetype is not None:
-                content_type = _content_type(mimetype, self.charset)
-                if not pairs:  # PERF: the common case; _content_type checked the value
+                # PERF: inline cache hit of _content_type; its values are checked already.
+                charset = self.charset
+                content_type = _utf8_content_types.get(mimetype) if charset == "utf-8" else None
+                if content_type is None:
+                    content_type = _content_type(mimetype, charset)
+                if not pairs:
                     pairs.append(("Content-Type", content_type))
                     content_type = None
         if content_type is not None:
@@ -854,14 +858,12 @@ class Response:
         has_length = False
         i = 0
         for name, value in pairs:
-            # PERF: a dict hit on the canonical spelling spares a lower() per header.
-            kind = _HEADER_KINDS.get(name)
-            if kind is None:
-                kind = _HEADER_KINDS.get(name.lower(), 0)
-            if kind == 1:
+            if name in _PLAIN_HEADERS:  # PERF: spares a lower() for the usual names
+                pass
+            elif name == "Content-Length" or name.lower() == "content-length":
                 has_length = True
-            elif kind:
-                if kind == 2 and self.autocorrect_location_header:
+            elif (lower := name.lower()) == "location" or lower == "content-location":
+                if lower == "location" and self.autocorrect_location_header:
                     value = urljoin(_current_url(environ), value)
                 if not _uri_ok(value):
                     value = _iri_to_uri(value)
@@ -949,10 +951,11 @@ _new_object = object.__new__
 _URI_CHARS = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,/:;=?@#"
 )
-# What _wsgi_header_list looks for: 1 Content-Length, 2 Location, 3 Content-Location, 0 other.
-_HEADER_KINDS = {"content-length": 1, "location": 2, "content-location": 3}
-_HEADER_KINDS.update({k.title(): v for k, v in _HEADER_KINDS.items()})
-_HEADER_KINDS.update({"Content-Type": 0, "Set-Cookie": 0, "ETag": 0, "Vary": 0, "Date": 0})
+# Common header names that _wsgi_header_list has nothing to do for.
+_PLAIN_HEADERS = frozenset(
+    {"Content-Type", "Set-Cookie", "ETag", "Vary", "Date", "Cache-Control", "Last-Modified",
+     "Expires", "Content-Encoding", "Accept-Ranges", "Content-Range", "Content-Disposition"}
+)
 
 
 def _uri_ok(value: str) -> bool:

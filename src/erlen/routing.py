@@ -163,7 +163,8 @@ class BuildError(RoutingException, LookupError):
         return self._suggested
 
     def closest_rule(self, adapter: MapAdapter | None) -> Rule | None:
-        if adapter is None or not adapter.map._rules:
+        rules = list(adapter.map.iter_rules()) if adapter is not None else []
+        if not rules:
             return None
         wanted = set(self.values or ())
 
@@ -173,7 +174,7 @@ class BuildError(RoutingException, LookupError):
             method_ok = bool(rule.methods and self.method in rule.methods)
             return 0.98 * ratio + 0.01 * covers + 0.01 * method_ok
 
-        return max(adapter.map._rules, key=score)
+        return max(rules, key=score)
 
     def __str__(self) -> str:
         out = [f"Could not build url for endpoint {self.endpoint!r}"]
@@ -275,7 +276,9 @@ class Rule:
             if "GET" in methods:
                 methods.add("HEAD")
             if websocket and methods - {"GET", "HEAD", "OPTIONS"}:
-                raise ValueError("WebSocket rules can only use 'GET', 'HEAD', and 'OPTIONS' methods.")
+                raise ValueError(
+                    "WebSocket rules can only use 'GET', 'HEAD', and 'OPTIONS' methods."
+                )
         self.methods: set[str] | None = methods  # type: ignore[assignment]
         self.endpoint: t.Any = endpoint
         self.redirect_to = redirect_to
@@ -344,6 +347,10 @@ class Rule:
         dparts, self._domain_build = self._parse(domain, is_domain=True)
         self._domain_part: str | _Edge = dparts[0]
         self._parts, self._path_build = self._parse(self.rule, is_domain=False)
+        self._shape = _VARIABLE.sub(r"<\1>", f"{domain}|{self.rule}")
+        for name, conv in self._converters.items():
+            if self.defaults and name in self.defaults:
+                conv.to_url(self.defaults[name])  # NOTE: a bad default fails at add, not at build
         self._names = tuple(self._converters)
         # PERF: converters whose to_python is the identity are skipped when matching.
         self._to_python = tuple(
@@ -432,10 +439,10 @@ class Rule:
     def _convert(self, raw: tuple[str, ...]) -> dict[str, t.Any] | None:
         """Values for the view from the matched text, or None when a converter declines."""
         if self._plain:
-            values = dict(zip(self._names, raw))
+            values = dict(zip(self._names, raw, strict=False))
         else:
             values = {}
-            for name, to_python, text in zip(self._names, self._to_python, raw):
+            for name, to_python, text in zip(self._names, self._to_python, raw, strict=False):
                 if to_python is None:
                     values[name] = text
                 else:
@@ -453,7 +460,7 @@ class Rule:
             not self.build_only
             and bool(self.defaults)
             and self.endpoint == rule.endpoint
-            and self is not rule
+            and self._shape != rule._shape  # NOTE: Werkzeug's rule equality ignores converters
             and self.arguments == rule.arguments
         )
 
@@ -497,10 +504,8 @@ class Rule:
     def __repr__(self) -> str:
         if self.map is None:
             return f"<{type(self).__name__} (unbound)>"
-        domain = (self.host if self.map.host_matching else self.subdomain) or ""
-        text = _VARIABLE.sub(r"<\1>", f"{domain}|{self.rule}".lstrip("|"))
         methods = f" ({', '.join(sorted(self.methods))})" if self.methods is not None else ""
-        return f"<{type(self).__name__} {text!r}{methods} -> {self.endpoint}>"
+        return f"<{type(self).__name__} {self._shape.lstrip('|')!r}{methods} -> {self.endpoint}>"
 
 
 def _fill(template: list[t.Any], values: t.Mapping[str, t.Any]) -> str:
@@ -554,6 +559,15 @@ class _Search:
         return None
 
     def walk(self, state: _State, parts: t.Sequence[str], i: int, raw: tuple[str, ...]) -> t.Any:
+        # PERF: a node without converter edges has one way on (its static child, unless the last
+        # part is the "" of a trailing slash): follow it in a loop instead of recursing.
+        last = len(parts) - 1
+        while i <= last and not state.dynamic:
+            child = state.static.get(parts[i])
+            if child is None or (i == last and parts[i] == ""):
+                break
+            state = child
+            i += 1
         if i == len(parts):
             found = self.accept(state.rules, raw)
             if found is None and "" in state.static:
@@ -579,7 +593,9 @@ class _Search:
                 m = edge.regex.fullmatch("/".join(parts[i:]))
                 if m is None:
                     continue
-                rest, at = (_TRAILING, 0) if edge.suffixed and m.group("_s") else (parts, len(parts))
+                rest, at = (
+                    (_TRAILING, 0) if edge.suffixed and m.group("_s") else (parts, len(parts))
+                )
             else:
                 m = edge.regex.fullmatch(part)
                 if m is None:
@@ -624,7 +640,8 @@ class Map:
         sort_key: t.Callable[[t.Any], t.Any] | None = None,
         host_matching: bool = False,
     ) -> None:
-        self._rules: list[Rule] = []
+        self._registered: list[Rule] = []  # registration order: the trie's tie-break
+        self._rules: list[Rule] = []  # grouped by endpoint, in build order (as Werkzeug lists them)
         self._rules_by_endpoint: dict[t.Any, list[Rule]] = {}
         self._static: dict[str, dict[str, Rule]] | None = None
         self._root = _State()
@@ -646,12 +663,12 @@ class Map:
         """Bind and add a rule (or anything with ``get_rules(map)``); invalidates compiled tables."""
         for rule in rulefactory.get_rules(self):
             rule.bind(self)
-            self._rules.append(rule)
+            self._registered.append(rule)
             self._rules_by_endpoint.setdefault(rule.endpoint, []).append(rule)
         self._static = None
 
     def iter_rules(self, endpoint: t.Any = None) -> t.Iterator[Rule]:
-        """All rules in registration order, or those of ``endpoint`` in build order."""
+        """All rules (grouped by endpoint), or those of ``endpoint``, in build order."""
         self.update()
         if endpoint is not None:
             return iter(self._rules_by_endpoint[endpoint])
@@ -679,7 +696,7 @@ class Map:
             for k, rule in enumerate(rules):
                 rule._default_providers = [r for r in rules[:k] if r.provides_defaults_for(rule)]
         root = _State()
-        for rule in self._rules:
+        for rule in self._registered:
             if rule.build_only:
                 continue
             state = root
@@ -701,7 +718,7 @@ class Map:
         static: dict[str, dict[str, Rule]] = {}
         claimed: dict[str, set[str]] = {}
         slow: set[str] = set()
-        for rule in self._rules:
+        for rule in self._registered:
             path = rule._static_path
             if rule.build_only or rule.websocket or path is None:
                 continue
@@ -721,6 +738,7 @@ class Map:
         for path in slow:
             del static[path]
         self._rules_by_endpoint = by_endpoint
+        self._rules = [rule for rules in by_endpoint.values() for rule in rules]
         self._root = root
         self._default_domain = default_domain
         self._static = static
@@ -805,7 +823,11 @@ class Map:
         return rule, values
 
     def _build(
-        self, endpoint: t.Any, values: t.Mapping[str, t.Any], method: str | None, append_unknown: bool
+        self,
+        endpoint: t.Any,
+        values: t.Mapping[str, t.Any],
+        method: str | None,
+        append_unknown: bool,
     ) -> tuple[str, str, bool] | None:
         """``(domain_part, path, websocket)`` from the first suitable rule of ``endpoint``."""
         for rule in self._rules_by_endpoint.get(endpoint, ()):
@@ -1031,7 +1053,9 @@ class MapAdapter:
         """The full URL of ``path_info`` (relative to the script name) with the query string."""
         suffix = f"?{self.encode_query_args(query_args)}" if query_args else ""
         host = self.get_host(domain_part)
-        return f"{self.url_scheme or 'http'}://{host}{self.script_name}{path_info.lstrip('/')}{suffix}"
+        return (
+            f"{self.url_scheme or 'http'}://{host}{self.script_name}{path_info.lstrip('/')}{suffix}"
+        )
 
     def build(
         self,

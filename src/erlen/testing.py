@@ -380,7 +380,7 @@ class EnvironBuilder:
         elif query_string is not None:
             self._args = MultiDict(query_string)
 
-        self.method = method.upper()
+        self.method = method
         self.headers = Headers(headers)
         if content_type is not None:
             self.headers.set("Content-Type", content_type)
@@ -832,13 +832,16 @@ class TestResponse(Response):
         return t.cast(str, self.get_data(as_text=True))
 
 
-@functools.lru_cache(maxsize=32)
+_wrapper_classes: dict[type[Response], type[TestResponse]] = {}
+
+
 def _wrapper_class(response_class: type[Response]) -> type[TestResponse]:
     """A TestResponse that is also an instance of ``response_class`` (``app.response_class``)."""
-    return t.cast(
-        "type[TestResponse]",
-        type(f"Test{response_class.__name__}", (TestResponse, response_class), {}),
-    )
+    cls = _wrapper_classes.get(response_class)
+    if cls is None:
+        name = f"Test{response_class.__name__}"
+        cls = _wrapper_classes[response_class] = type(name, (TestResponse, response_class), {})
+    return cls
 
 
 # -- cookies ----------------------------------------------------------------------------------------
@@ -1054,6 +1057,8 @@ class Client:
             return
         for header in headers:
             cookie = Cookie._from_response_header(server_name, path, header)
+            if not cookie.key:
+                continue  # NOTE: RFC 6265 5.2 ignores a cookie without a name
             if cookie._should_delete:
                 self._cookies.pop(cookie._storage_key, None)
             else:

@@ -13,7 +13,7 @@ import typing as t
 from collections.abc import MutableMapping
 from datetime import datetime, timezone
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 
 from ..datastructures import CallbackDict
 from ..json.tag import TaggedJSONSerializer
@@ -41,11 +41,15 @@ class SessionMixin(MutableMapping[str, t.Any]):
     #: Set on top-level changes; set it by hand after changing a nested value.
     modified = True
     #: Set when the session is read or written; adds ``Vary: Cookie`` to the response.
-    accessed = True
+    accessed = False
 
 
 class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
-    """The session of the signed-cookie backend; tracks ``modified`` and ``accessed``."""
+    """The session of the signed-cookie backend; tracks ``modified`` and ``accessed``.
+
+    SECURITY: any read, even of the keys only (``"user" in session``, ``len``, iteration), sets
+    ``accessed`` so the response gets ``Vary: Cookie`` and a cache never shares it (as Flask 3.1.3).
+    """
 
     modified = False
     accessed = False
@@ -61,6 +65,18 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
         self.accessed = True
         return super().__getitem__(key)
 
+    def __contains__(self, key: object) -> bool:
+        self.accessed = True
+        return super().__contains__(key)
+
+    def __iter__(self) -> t.Iterator[str]:
+        self.accessed = True
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self.accessed = True
+        return super().__len__()
+
     def get(self, key: str, default: t.Any = None) -> t.Any:
         self.accessed = True
         return super().get(key, default)
@@ -68,6 +84,18 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
     def setdefault(self, key: str, default: t.Any = None) -> t.Any:
         self.accessed = True
         return super().setdefault(key, default)
+
+    def keys(self) -> t.Any:
+        self.accessed = True
+        return super().keys()
+
+    def values(self) -> t.Any:
+        self.accessed = True
+        return super().values()
+
+    def items(self) -> t.Any:
+        self.accessed = True
+        return super().items()
 
 
 class NullSession(SecureCookieSession):
@@ -167,7 +195,10 @@ class SecureCookieSessionInterface(SessionInterface):
             keys,  # type: ignore[arg-type]
             salt=self.salt,
             serializer=self.serializer,
-            signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
+            signer_kwargs={
+                "key_derivation": self.key_derivation,
+                "digest_method": self.digest_method,
+            },
         )
 
     def open_session(self, app: Erlen, request: Request) -> SecureCookieSession | None:
@@ -180,11 +211,10 @@ class SecureCookieSessionInterface(SessionInterface):
         max_age = int(app.permanent_session_lifetime.total_seconds())
         try:
             data = s.loads(val, max_age=max_age)
-        except BadSignature:
-            return self.session_class()
         except Exception:
-            # SECURITY: a forged or truncated cookie that passes no check gives an empty session,
-            # never a 500 (e.g. a signed payload that is not valid tagged JSON).
+            # SECURITY: a tampered, forged, expired, truncated or garbage cookie (BadSignature),
+            # or a signed payload that is not valid tagged JSON, gives an empty session, never
+            # a 500.
             return self.session_class()
         if not isinstance(data, dict):
             return self.session_class()
