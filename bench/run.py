@@ -32,9 +32,18 @@ def wall_us(name: str, n: int) -> float:
 
 def instructions(name: str, n: int) -> int:
     out = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-         DRIVER, name, str(n)],
-        check=True, capture_output=True, text=True,
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            DRIVER,
+            name,
+            str(n),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     match = re.search(r"Collected\s*:\s*(\d+)", out.stderr)
     if match is None:
@@ -64,7 +73,11 @@ def main() -> None:
     for name, row in results.items():
         instr = row.get("instructions")
         instr_s = f"{instr:>10.0f}" if instr is not None else f"{'-':>10}"
-        ratio_i = f"{instr / base['instructions']:>8.2f}x" if instr and base and base.get("instructions") else f"{'-':>9}"
+        ratio_i = (
+            f"{instr / base['instructions']:>8.2f}x"
+            if instr and base and base.get("instructions")
+            else f"{'-':>9}"
+        )
         ratio_t = f"{row['wall_us'] / base['wall_us']:>8.2f}x" if base else f"{'-':>9}"
         print(f"{name:<10} {instr_s} {ratio_i} {row['wall_us']:>8.2f} {ratio_t}")
     os.makedirs(os.path.join(HERE, "out"), exist_ok=True)

@@ -355,8 +355,15 @@ def test_hook_order(app, client):
 
     client.get("/")
     assert calls == [
-        "before1", "before2", "view", "after_this", "after2", "after1",
-        "teardown2", "teardown1", "teardown_app",
+        "before1",
+        "before2",
+        "view",
+        "after_this",
+        "after2",
+        "after1",
+        "teardown2",
+        "teardown1",
+        "teardown_app",
     ]
 
 
@@ -628,8 +635,9 @@ def test_signals_sent_when_connected(app, client):
         events.append(("finished", response.status_code))
 
     app.add_url_rule("/", "index", lambda: "x")
-    with erlen.request_started.connected_to(started, app), erlen.request_finished.connected_to(
-        finished, app
+    with (
+        erlen.request_started.connected_to(started, app),
+        erlen.request_finished.connected_to(finished, app),
     ):
         client.get("/")
     assert events == ["started", ("finished", 200)]
@@ -646,3 +654,12 @@ def test_config_defaults(app):
     assert app.config["SESSION_COOKIE_NAME"] == "session"
     assert app.testing is True
     assert app.secret_key == "test key"
+
+
+def test_redirect_to_rule(app, client):
+    app.add_url_rule("/old/<int:n>", "old", redirect_to="/new/<n>")
+    app.add_url_rule("/new/<int:n>", "new", lambda n: f"new {n}")
+    rv = client.get("/old/3?x=1")
+    assert rv.status_code == 308
+    assert rv.headers["Location"] == "http://localhost/new/3"
+    assert client.get("/old/3", follow_redirects=True).text == "new 3"

@@ -377,6 +377,7 @@ class Erlen(Scaffold):
 
     def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
         """Register a blueprint's routes and hooks on the app (``url_prefix=``, ``name=`` ...)."""
+        self._check_setup_finished("register_blueprint")
         blueprint.register(self, options)
 
     def iter_blueprints(self) -> t.ValuesView[Blueprint]:
@@ -446,19 +447,35 @@ class Erlen(Scaffold):
     def match_request(self, request: Request) -> None:
         """Set ``request.url_rule`` and ``view_args``, or keep the routing error on it."""
         try:
-            rule, request.view_args = self.url_map.match(
-                request.path, request.method
-            )
-            request.url_rule = rule
+            if self.subdomain_matching or self.url_map.host_matching:
+                adapter = self.create_url_adapter(request)
+                rule, view_args = adapter.match(return_rule=True)  # type: ignore[union-attr]
+            else:
+                # PERF: the common case needs no adapter object, just the map.
+                rule, view_args = self.url_map.match(request.path, request.method)
         except RequestRedirect as e:
-            # NOTE: the router gives just the new path; the client needs an absolute URL.
-            url = request.host_url[:-1] + request.script_root + e.new_url
-            if request.query_string:
-                url += "?" + request.query_string.decode("latin-1")
-            e.new_url = url
+            if e.script_relative or not e.new_url.startswith(("http://", "https://")):
+                e.new_url = self._absolute_redirect_url(request, e)
             request.routing_exception = e
         except HTTPException as e:
             request.routing_exception = e
+        else:
+            request.url_rule = rule
+            request.view_args = view_args
+
+    @staticmethod
+    def _absolute_redirect_url(request: Request, e: RequestRedirect) -> str:
+        # NOTE: the map gives a path (slash and default redirects keep the query string) or a
+        # ``redirect_to`` target; the client gets an absolute URL, as from Werkzeug.
+        root = request.host_url[:-1] + request.script_root
+        if not e.script_relative:
+            from urllib.parse import urljoin
+
+            return urljoin(root, e.new_url)
+        url = root + e.new_url
+        if request.query_string:
+            url += "?" + request.query_string.decode("latin-1")
+        return url
 
     def full_dispatch_request(self) -> Response:
         """Hooks, view and error handlers, then :meth:`finalize_request`."""
@@ -525,9 +542,7 @@ class Erlen(Scaffold):
         except Exception:
             if not from_error_handler:
                 raise
-            self.logger.exception(
-                "Request finalizing failed with an error while handling an error"
-            )
+            self.logger.exception("Request finalizing failed with an error while handling an error")
         return response
 
     def process_response(self, response: Response) -> Response:
@@ -677,7 +692,9 @@ class Erlen(Scaffold):
 
     def handle_user_exception(self, e: Exception) -> t.Any:
         """Errors raised by hooks and views: HTTP errors and registered handlers; else re-raise."""
-        if isinstance(e, BadRequestKeyError) and (self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]):
+        if isinstance(e, BadRequestKeyError) and (
+            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
+        ):
             e.show_exception = True
         if isinstance(e, HTTPException) and not self.trap_http_exception(e):
             return self.handle_http_exception(e)
@@ -758,7 +775,16 @@ class Erlen(Scaffold):
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         """A URL adapter bound to the request, or to ``SERVER_NAME`` outside a request."""
         if request is not None:
-            return self.url_map.bind_to_environ(request.environ)
+            subdomain = None
+            server_name = self.config["SERVER_NAME"]
+            if self.url_map.host_matching:
+                # NOTE: SERVER_NAME would replace the request's host, which host matching needs.
+                server_name = None
+            elif not self.subdomain_matching:
+                subdomain = self.url_map.default_subdomain or ""
+            return self.url_map.bind_to_environ(
+                request.environ, server_name=server_name, subdomain=subdomain
+            )
         server_name = self.config["SERVER_NAME"]
         if server_name is None:
             return None
@@ -813,7 +839,9 @@ class Erlen(Scaffold):
                 _external = _scheme is not None
         else:
             app_ctx = _cv_app.get(None)
-            url_adapter = app_ctx.url_adapter if app_ctx is not None else self.create_url_adapter(None)
+            url_adapter = (
+                app_ctx.url_adapter if app_ctx is not None else self.create_url_adapter(None)
+            )
             if url_adapter is None:
                 raise RuntimeError(
                     "Unable to build URLs outside an active request without 'SERVER_NAME'"

@@ -131,6 +131,7 @@ class Blueprint(Scaffold):
 
     def record_once(self, func: DeferredSetupFunction) -> None:
         """Call ``func(state)`` on the first registration only."""
+        self._check_setup_finished("record_once")
 
         def wrapper(state: BlueprintSetupState) -> None:
             if state.first_registration:
@@ -145,6 +146,7 @@ class Blueprint(Scaffold):
 
     def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
         """Nest ``blueprint`` in this one; its endpoints become ``<self>.<child>.<view>``."""
+        self._check_setup_finished("register_blueprint")
         if blueprint is self:
             raise ValueError("Cannot register a blueprint on itself")
         self._blueprints.append((blueprint, options))
@@ -219,7 +221,9 @@ class Blueprint(Scaffold):
             app.cli.add_command(self.cli)
 
     def _merge_blueprint_funcs(self, app: Erlen, name: str) -> None:
-        def extend(bp_dict: dict[t.Any, list[t.Any]], parent_dict: dict[t.Any, list[t.Any]]) -> None:
+        def extend(
+            bp_dict: dict[t.Any, list[t.Any]], parent_dict: dict[t.Any, list[t.Any]]
+        ) -> None:
             for key, values in bp_dict.items():
                 key = name if key is None else f"{name}.{key}"
                 parent_dict[key].extend(values)
@@ -247,6 +251,7 @@ class Blueprint(Scaffold):
         **options: t.Any,
     ) -> None:
         """Record a URL rule, added to the app with the prefix when registered."""
+        self._check_setup_finished("add_url_rule")
         if endpoint and "." in endpoint:
             raise ValueError("'endpoint' may not contain a dot '.' character.")
         if view_func and "." in getattr(view_func, "__name__", ""):
@@ -270,10 +275,14 @@ class Blueprint(Scaffold):
 
     def before_app_request(self, f: F) -> F:
         """``before_request`` for every request of the app, not only this blueprint's."""
-        return self._on_app(f, lambda app: app.before_request_funcs[None].append(f), "before_app_request")
+        return self._on_app(
+            f, lambda app: app.before_request_funcs[None].append(f), "before_app_request"
+        )
 
     def after_app_request(self, f: F) -> F:
-        return self._on_app(f, lambda app: app.after_request_funcs[None].append(f), "after_app_request")
+        return self._on_app(
+            f, lambda app: app.after_request_funcs[None].append(f), "after_app_request"
+        )
 
     def teardown_app_request(self, f: F) -> F:
         return self._on_app(
@@ -291,13 +300,17 @@ class Blueprint(Scaffold):
         )
 
     def app_url_defaults(self, f: F) -> F:
-        return self._on_app(f, lambda app: app.url_default_functions[None].append(f), "app_url_defaults")
+        return self._on_app(
+            f, lambda app: app.url_default_functions[None].append(f), "app_url_defaults"
+        )
 
     def app_errorhandler(self, code: type[Exception] | int) -> t.Callable[[F], F]:
         """``errorhandler`` for the whole app."""
 
         def decorator(f: F) -> F:
-            return self._on_app(f, lambda app: app.register_error_handler(code, f), "app_errorhandler")
+            return self._on_app(
+                f, lambda app: app.register_error_handler(code, f), "app_errorhandler"
+            )
 
         return decorator
 
@@ -316,7 +329,9 @@ class Blueprint(Scaffold):
         return self._app_template("filter", name)
 
     def add_app_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
-        self._on_app(f, lambda app: app.add_template_filter(f, name=name), "add_app_template_filter")
+        self._on_app(
+            f, lambda app: app.add_template_filter(f, name=name), "add_app_template_filter"
+        )
 
     def app_template_test(self, name: t.Any = None) -> t.Any:
         return self._app_template("test", name)
@@ -328,4 +343,6 @@ class Blueprint(Scaffold):
         return self._app_template("global", name)
 
     def add_app_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
-        self._on_app(f, lambda app: app.add_template_global(f, name=name), "add_app_template_global")
+        self._on_app(
+            f, lambda app: app.add_template_global(f, name=name), "add_app_template_global"
+        )

@@ -44,7 +44,9 @@ class ScriptInfo:
         if self.create_app is not None:
             app = self.create_app()
         else:
-            path = self.app_import_path or os.environ.get("ERLEN_APP") or os.environ.get("FLASK_APP")
+            path = (
+                self.app_import_path or os.environ.get("ERLEN_APP") or os.environ.get("FLASK_APP")
+            )
             if path:
                 app = locate_app(path)
             else:
@@ -165,8 +167,13 @@ class ErlenGroup(AppGroup):
     def __init__(self, **kwargs: t.Any) -> None:
         params = list(kwargs.pop("params", None) or ())
         params.append(
-            click.Option(["--app", "-A"], help="module:name of the app.", expose_value=False,
-                         callback=_set_app, is_eager=True)
+            click.Option(
+                ["--app", "-A"],
+                help="module:name of the app.",
+                expose_value=False,
+                callback=_set_app,
+                is_eager=True,
+            )
         )
         super().__init__(params=params, **kwargs)
         self.add_command(run_command)

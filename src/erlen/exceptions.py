@@ -140,9 +140,7 @@ class HTTPException(Exception):
 
 class BadRequest(HTTPException):
     code = 400
-    description = (
-        "The browser (or proxy) sent a request that this server could not understand."
-    )
+    description = "The browser (or proxy) sent a request that this server could not understand."
 
 
 class ClientDisconnected(BadRequest):
@@ -288,9 +286,7 @@ class Gone(HTTPException):
 
 class LengthRequired(HTTPException):
     code = 411
-    description = (
-        "A request with this method requires a valid <code>Content-Length</code> header."
-    )
+    description = "A request with this method requires a valid <code>Content-Length</code> header."
 
 
 class PreconditionFailed(HTTPException):
@@ -313,9 +309,7 @@ class RequestURITooLarge(HTTPException):
 
 class UnsupportedMediaType(HTTPException):
     code = 415
-    description = (
-        "The server does not support the media type transmitted in the request."
-    )
+    description = "The server does not support the media type transmitted in the request."
 
 
 class RequestedRangeNotSatisfiable(HTTPException):
@@ -378,8 +372,7 @@ class FailedDependency(HTTPException):
 class PreconditionRequired(HTTPException):
     code = 428
     description = (
-        "This request is required to be conditional; try using \"If-Match\" or"
-        " \"If-Unmodified-Since\"."
+        'This request is required to be conditional; try using "If-Match" or "If-Unmodified-Since".'
     )
 
 
@@ -410,9 +403,7 @@ class _RetryAfter(HTTPException):
 
 class TooManyRequests(_RetryAfter):
     code = 429
-    description = (
-        "This user has exceeded an allotted request count. Try again later."
-    )
+    description = "This user has exceeded an allotted request count. Try again later."
 
 
 class RequestHeaderFieldsTooLarge(HTTPException):
@@ -451,9 +442,7 @@ class NotImplemented(HTTPException):  # noqa: A001 -- Werkzeug's name
 
 class BadGateway(HTTPException):
     code = 502
-    description = (
-        "The proxy server received an invalid response from an upstream server."
-    )
+    description = "The proxy server received an invalid response from an upstream server."
 
 
 class ServiceUnavailable(_RetryAfter):
@@ -471,9 +460,7 @@ class GatewayTimeout(HTTPException):
 
 class HTTPVersionNotSupported(HTTPException):
     code = 505
-    description = (
-        "The server does not support the HTTP protocol version used in the request."
-    )
+    description = "The server does not support the HTTP protocol version used in the request."
 
 
 default_exceptions: dict[int, type[HTTPException]] = {}

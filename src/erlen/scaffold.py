@@ -68,7 +68,9 @@ class Scaffold:
         self.error_handler_spec: dict[
             str | None, dict[int | None, dict[type[BaseException], t.Callable[..., t.Any]]]
         ] = defaultdict(lambda: defaultdict(dict))
-        self.before_request_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(list)
+        self.before_request_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(
+            list
+        )
         self.after_request_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(list)
         self.teardown_request_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(
             list
@@ -196,7 +198,9 @@ class Scaffold:
 
         return decorator
 
-    def _method_route(self, method: str, rule: str, options: dict[str, t.Any]) -> t.Callable[[F], F]:
+    def _method_route(
+        self, method: str, rule: str, options: dict[str, t.Any]
+    ) -> t.Callable[[F], F]:
         if "methods" in options:
             raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
         return self.route(rule, methods=[method], **options)
@@ -277,14 +281,18 @@ class Scaffold:
 
         return decorator
 
-    def register_error_handler(self, code_or_exception: ErrorKey, f: t.Callable[..., t.Any]) -> None:
+    def register_error_handler(
+        self, code_or_exception: ErrorKey, f: t.Callable[..., t.Any]
+    ) -> None:
         """The non-decorator form of :meth:`errorhandler`."""
         self._check_setup_finished("register_error_handler")
         exc_class, code = self._get_exc_class_and_code(code_or_exception)
         self.error_handler_spec[None][code][exc_class] = f
 
     @staticmethod
-    def _get_exc_class_and_code(exc_class_or_code: ErrorKey) -> tuple[type[BaseException], int | None]:
+    def _get_exc_class_and_code(
+        exc_class_or_code: ErrorKey,
+    ) -> tuple[type[BaseException], int | None]:
         if isinstance(exc_class_or_code, int):
             try:
                 exc_class: type[BaseException] = default_exceptions[exc_class_or_code]
