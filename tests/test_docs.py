@@ -95,9 +95,7 @@ def test_links_between_pages_resolve(page: str) -> None:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_examples_run(
-    page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_page_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocks = python_blocks((DOCS / page).read_text(encoding="utf-8"))
     if not blocks:
         if page in MAY_HAVE_NO_EXAMPLE:

@@ -32,7 +32,7 @@ from .exceptions import (
 )
 from .globals import _cv_app, _cv_request
 from .json.provider import DefaultJSONProvider, JSONProvider
-from .request import Request
+from .request import Request, _blueprint_chain
 from .response import Response
 from .routing import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func
@@ -43,15 +43,6 @@ if t.TYPE_CHECKING:
     from .testing import ErlenClient, ErlenCliRunner
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
-
-
-def _split_blueprint_path(name: str) -> list[str]:
-    """``"a.b.c"`` → ``["a.b.c", "a.b", "a"]``"""
-    out = [name]
-    while "." in name:
-        name = name.rpartition(".")[0]
-        out.append(name)
-    return out
 
 
 class Erlen(Scaffold):
@@ -493,7 +484,7 @@ class Erlen(Scaffold):
     def preprocess_request(self) -> t.Any:
         """Run URL value preprocessors then ``before_request`` hooks (app first)."""
         req = _cv_request.get().request
-        blueprints = req.blueprints
+        blueprints = req._blueprint_chain
         names = (None, *reversed(blueprints)) if blueprints else (None,)
         preprocessors = self.url_value_preprocessors
         for name in names:
@@ -551,7 +542,7 @@ class Erlen(Scaffold):
         for func in ctx._after_request_functions:
             response = self.ensure_sync(func)(response)
         after = self.after_request_funcs
-        blueprints = ctx.request.blueprints
+        blueprints = ctx.request._blueprint_chain
         for name in chain(blueprints, (None,)) if blueprints else (None,):
             if name in after:
                 for func in reversed(after[name]):
@@ -645,7 +636,7 @@ class Erlen(Scaffold):
     # -- errors -----------------------------------------------------------------------------
 
     def _find_error_handler(
-        self, e: BaseException, blueprints: list[str]
+        self, e: BaseException, blueprints: t.Sequence[str]
     ) -> t.Callable[..., t.Any] | None:
         """The innermost blueprint's handler wins, then the app's; by code, then by class."""
         exc_class, code = self._get_exc_class_and_code(type(e))  # type: ignore[arg-type]
@@ -664,9 +655,9 @@ class Erlen(Scaffold):
                         return handler
         return None
 
-    def _request_blueprints(self) -> list[str]:
+    def _request_blueprints(self) -> tuple[str, ...]:
         ctx = _cv_request.get(None)
-        return ctx.request.blueprints if ctx is not None else []
+        return ctx.request._blueprint_chain if ctx is not None else ()
 
     def trap_http_exception(self, e: Exception) -> bool:
         """Whether an HTTP exception should propagate like an ordinary error (debugging)."""
@@ -732,7 +723,7 @@ class Erlen(Scaffold):
 
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
         ctx = _cv_request.get()
-        blueprints = ctx.request.blueprints
+        blueprints = ctx.request._blueprint_chain
         funcs = self.teardown_request_funcs
         for name in chain(blueprints, (None,)) if blueprints else (None,):
             if name in funcs:
@@ -795,10 +786,7 @@ class Erlen(Scaffold):
         )
 
     def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
-        names: t.Iterable[str | None] = (None,)
-        if "." in endpoint:
-            names = chain(names, reversed(_split_blueprint_path(endpoint.rpartition(".")[0])))
-        for name in names:
+        for name in (None, *reversed(_blueprint_chain(endpoint))):
             if name in self.url_default_functions:
                 for func in self.url_default_functions[name]:
                     func(endpoint, values)

@@ -59,9 +59,21 @@ class AppContext:
 
     def __init__(self, app: Erlen) -> None:
         self.app = app
-        self.g = app.app_ctx_globals_class()
+        self._g: _AppCtxGlobals | None = None
         self._tokens: list[contextvars.Token[AppContext]] = []
         self._url_adapter: MapAdapter | None = None
+
+    @property
+    def g(self) -> _AppCtxGlobals:
+        """The ``g`` namespace; PERF: created on first use."""
+        g = self._g
+        if g is None:
+            g = self._g = self.app.app_ctx_globals_class()
+        return g
+
+    @g.setter
+    def g(self, value: _AppCtxGlobals) -> None:
+        self._g = value
 
     @property
     def url_adapter(self) -> MapAdapter | None:
@@ -114,7 +126,9 @@ class RequestContext:
     ) -> None:
         self.app = app
         if request is None:
-            request = app.request_class(environ)
+            # NOTE: populate_request=False: nothing reads environ["werkzeug.request"], and the
+            # back-reference would make every request a garbage-collector cycle.
+            request = app.request_class(environ, populate_request=False)
             request.json_module = app.json
         self.request = request
         self._url_adapter: MapAdapter | None = None

@@ -217,6 +217,21 @@ def _split_blueprint_path(name: str) -> list[str]:
     return out
 
 
+# PERF: endpoints are few and fixed, so each one's blueprint chain is computed once.
+_BLUEPRINT_CHAINS: dict[str, tuple[str, ...]] = {}
+
+
+def _blueprint_chain(endpoint: str) -> tuple[str, ...]:
+    chain = _BLUEPRINT_CHAINS.get(endpoint)
+    if chain is None:
+        if "." in endpoint:
+            chain = tuple(_split_blueprint_path(endpoint.rpartition(".")[0]))
+        else:
+            chain = ()
+        _BLUEPRINT_CHAINS[endpoint] = chain
+    return chain
+
+
 _FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
@@ -950,8 +965,13 @@ class Request:
     @property
     def blueprints(self) -> list[str]:
         """The blueprint and its parents, innermost first: ``["a.b", "a"]``."""
-        name = self.blueprint
-        return [] if name is None else _split_blueprint_path(name)
+        return list(self._blueprint_chain)
+
+    @property
+    def _blueprint_chain(self) -> tuple[str, ...]:
+        """:attr:`blueprints` as a shared tuple, for the pipeline's hook lookups."""
+        rule = self.url_rule
+        return () if rule is None else _blueprint_chain(rule.endpoint)
 
     # ------------------------------------------------------------------ cleanup
 
