@@ -595,6 +595,23 @@ def test_content_range_property():
     assert not resp.content_range
 
 
+def test_www_authenticate_matches_werkzeug():
+    from erlen.headervalues import WWWAuthenticate
+    from werkzeug.datastructures import WWWAuthenticate as WWWAuth
+
+    resp, oracle = Response(), OracleResponse()
+    assert resp.www_authenticate.type == "basic" and "WWW-Authenticate" not in resp.headers
+    resp.www_authenticate["realm"] = "Admin"
+    oracle.www_authenticate["realm"] = "Admin"
+    assert resp.headers.getlist("WWW-Authenticate") == oracle.headers.getlist("WWW-Authenticate")
+    resp.www_authenticate = [WWWAuthenticate("basic", {"realm": "a"}), WWWAuthenticate("bearer")]
+    oracle.www_authenticate = [WWWAuth("basic", {"realm": "a"}), WWWAuth("bearer")]
+    assert resp.headers.getlist("WWW-Authenticate") == oracle.headers.getlist("WWW-Authenticate")
+    assert resp.www_authenticate.type == "basic"
+    resp.www_authenticate = None
+    assert "WWW-Authenticate" not in resp.headers
+
+
 # -- cookies ---------------------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from .headers_parse import (
 _A = TypeVar("_A", bound="Accept")
 
 
-class Accept(tuple):  # type: ignore[type-arg]
+class Accept(tuple):
     """An ``Accept*`` header: ``(value, quality)`` pairs, most specific then best first.
 
     ``accept["gzip"]`` is the quality for a value (0 if not accepted); ``best_match`` picks
@@ -49,7 +49,7 @@ class Accept(tuple):  # type: ignore[type-arg]
     def _value_matches(self, value: str, item: str) -> bool:
         return item == "*" or self._normalize(item) == self._normalize(value)
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             return self.quality(key)
         return super().__getitem__(key)
@@ -73,7 +73,7 @@ class Accept(tuple):  # type: ignore[type-arg]
                 return index
         return -1
 
-    def index(self, key: Any, *args: Any) -> int:  # type: ignore[override]
+    def index(self, key: Any, *args: Any) -> int:
         """Like ``find`` for a string, but raise ``ValueError`` when missing."""
         if isinstance(key, str):
             index = self.find(key)
@@ -235,7 +235,7 @@ def parse_accept_header(value: str | None, cls: type[_A] | None = None) -> _A:
     """
     accept_cls: Any = Accept if cls is None else cls
     if not value:
-        return accept_cls(None)  # type: ignore[no-any-return]
+        return accept_cls(None)
     items = []
     for item in _split(value, ","):
         pieces = _split(item, ";")
@@ -260,4 +260,4 @@ def parse_accept_header(value: str | None, cls: type[_A] | None = None) -> _A:
                 continue  # an invalid quality drops the item
             quality = float(q_text)
         items.append(("; ".join([name, *params]), quality))
-    return accept_cls(items)  # type: ignore[no-any-return]
+    return accept_cls(items)

@@ -147,7 +147,7 @@ def parse_cache_control_header(
     """Parse ``Cache-Control`` into ``cls`` (``RequestCacheControl`` by default)."""
     cc_cls: Any = RequestCacheControl if cls is None else cls
     if not value:
-        return cc_cls(None, on_update)  # type: ignore[no-any-return]
+        return cc_cls(None, on_update)
     # NOTE: directive names are case-insensitive (RFC 9111 5.2); Werkzeug keeps their case.
     directives = {k.lower(): v for k, v in parse_dict_header(value).items()}
-    return cc_cls(directives, on_update)  # type: ignore[no-any-return]
+    return cc_cls(directives, on_update)

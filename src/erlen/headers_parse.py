@@ -232,7 +232,7 @@ def _join_continuations(segments: list[tuple[int, bool, str]]) -> str | None:
         return None
 
 
-class _CallbackDict(dict):  # type: ignore[type-arg]
+class _CallbackDict(dict):
     """A dict calling ``on_update(self)`` after each change."""
 
     def __init__(self, initial: Any = (), on_update: Callable[[Any], None] | None = None):

@@ -28,7 +28,7 @@ from .datastructures import CallbackDict, Headers
 from .exceptions import HTTP_STATUS_CODES
 
 if t.TYPE_CHECKING:
-    from .headervalues import ContentRange, HeaderSet, ResponseCacheControl
+    from .headervalues import ContentRange, HeaderSet, ResponseCacheControl, WWWAuthenticate
 
 __all__ = ["FileWrapper", "Response", "is_resource_modified", "wrap_file"]
 
@@ -271,9 +271,9 @@ def _load_set(value: str) -> HeaderSet:
 def _dump_set(value: t.Any) -> str:
     if isinstance(value, str):
         return value
-    from .headervalues import HeaderSet
+    from .headervalues import dump_header
 
-    return HeaderSet(value).to_header()
+    return dump_header(value)
 
 
 def _load_bool(value: str) -> bool:
@@ -656,7 +656,7 @@ class Response:
     @property
     def content_range(self) -> ContentRange:
         """The ``Content-Range`` header as an object; changing it rewrites the header."""
-        from .headervalues import ContentRange
+        from .headervalues import ContentRange, parse_content_range_header
 
         def on_update(rng: ContentRange) -> None:
             if not rng:
@@ -664,8 +664,7 @@ class Response:
             else:
                 self.headers.set("Content-Range", rng.to_header())
 
-        value = self.headers.get("Content-Range")
-        parsed = _parse_content_range(value, on_update) if value else None
+        parsed = parse_content_range_header(self.headers.get("Content-Range"), on_update)
         return parsed if parsed is not None else ContentRange(None, None, None, on_update=on_update)
 
     @content_range.setter
@@ -676,6 +675,39 @@ class Response:
             self.headers.set("Content-Range", value)
         else:
             self.headers.set("Content-Range", value.to_header())
+
+    @property
+    def www_authenticate(self) -> WWWAuthenticate:
+        """The ``WWW-Authenticate`` challenge; a blank ``Basic`` one when unset. Live-updating.
+
+        Assign a :class:`~erlen.headervalues.WWWAuthenticate`, a list of them (one header each),
+        a string, or ``None`` to remove the header.
+        """
+        from .headervalues import WWWAuthenticate
+
+        def on_update(value: WWWAuthenticate) -> None:
+            self.www_authenticate = value
+
+        value = WWWAuthenticate.from_header(self.headers.get("WWW-Authenticate"))
+        if value is None:
+            value = WWWAuthenticate("basic")
+        value._on_update = on_update
+        return value
+
+    @www_authenticate.setter
+    def www_authenticate(self, value: t.Any) -> None:
+        if not value:
+            self.headers.remove("WWW-Authenticate")
+        elif isinstance(value, str):
+            self.headers.set("WWW-Authenticate", value)
+        elif isinstance(value, (list, tuple)):
+            self.headers.setlist("WWW-Authenticate", [v.to_header() for v in value])
+        else:
+            self.headers.set("WWW-Authenticate", value.to_header())
+
+    @www_authenticate.deleter
+    def www_authenticate(self) -> None:
+        self.headers.remove("WWW-Authenticate")
 
     # -- cookies -----------------------------------------------------------------------------------
 
@@ -961,28 +993,6 @@ _PLAIN_HEADERS = frozenset(
 def _uri_ok(value: str) -> bool:
     """True when ``value`` needs no percent-encoding (PERF: spares the URL split)."""
     return _URI_CHARS.issuperset(value) and value.count("#") <= 1
-
-
-def _parse_content_range(value: str, on_update: t.Callable[[t.Any], None]) -> ContentRange | None:
-    """``"bytes 0-99/200"`` (or ``"bytes */200"``) as a ContentRange; ``None`` if malformed."""
-    from .headervalues import ContentRange
-
-    units, _, spec = value.strip().partition(" ")
-    rng, _, total = spec.strip().partition("/")
-    if not units or not total:
-        return None
-    length = None if total == "*" else _int_or_none(total)
-    if total != "*" and (length is None or length < 0):
-        return None
-    if rng == "*":
-        return ContentRange(units, None, None, length, on_update=on_update)
-    first, dash, last = rng.partition("-")
-    start, end = _int_or_none(first), _int_or_none(last)
-    if not dash or start is None or end is None or not 0 <= start <= end:
-        return None
-    if length is not None and end >= length:
-        return None
-    return ContentRange(units, start, end + 1, length, on_update=on_update)
 
 
 def _precondition_status(

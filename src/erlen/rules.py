@@ -96,7 +96,7 @@ class Rule:
                 raise ValueError(
                     "WebSocket rules can only use 'GET', 'HEAD', and 'OPTIONS' methods."
                 )
-        self.methods: set[str] | None = methods  # type: ignore[assignment]
+        self.methods: set[str] | None = methods
         self.endpoint: t.Any = endpoint
         self.redirect_to = redirect_to
         self.arguments: set[str] = set(map(str, defaults)) if defaults else set()
