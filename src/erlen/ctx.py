@@ -177,8 +177,9 @@ class RequestContext:
         else:
             app_ctx = None
         self._cv_tokens.append((_cv_request.set(self), app_ctx))
-        if self.request.url_rule is None and self.request.routing_exception is None:
-            self.match_request()
+        request = self.request
+        if request.url_rule is None and request.routing_exception is None:
+            self.app.match_request(request)
 
     def pop(self, exc: BaseException | None = _unset) -> None:
         clear_request = len(self._cv_tokens) == 1

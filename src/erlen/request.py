@@ -969,9 +969,12 @@ class Request:
 
     @property
     def _blueprint_chain(self) -> tuple[str, ...]:
-        """:attr:`blueprints` as a shared tuple, for the pipeline's hook lookups."""
+        """:attr:`blueprints` as a shared tuple, for the pipeline's lookups."""
         rule = self.url_rule
-        return () if rule is None else _blueprint_chain(rule.endpoint)
+        if rule is None:
+            return ()
+        chain = _BLUEPRINT_CHAINS.get(rule.endpoint)
+        return chain if chain is not None else _blueprint_chain(rule.endpoint)
 
     # ------------------------------------------------------------------ cleanup
 
