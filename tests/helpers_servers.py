@@ -12,6 +12,7 @@ answer fails the test instead of hanging it. The timeouts are generous; no test 
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import os
 import socket
@@ -51,6 +52,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@functools.lru_cache(maxsize=None)
+def _gunicorn_extra_options() -> tuple[str, ...]:
+    """gunicorn 25+ opens a control socket in ``~/.gunicorn`` by default: turn it off, so that
+    servers started side by side do not share it and nothing is left in the home directory."""
+    out = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    ).stdout
+    return ("--no-control-socket",) if "--no-control-socket" in out else ()
+
+
 def server_command(kind: str, port: int, app: str = "e2e_app:app") -> list[str]:
     """The command line that serves ``app`` (relative to ``tests/``) with server ``kind``."""
     if kind == "gunicorn":
@@ -61,6 +76,7 @@ def server_command(kind: str, port: int, app: str = "e2e_app:app") -> list[str]:
             "--chdir", str(TESTS_DIR),
             "--graceful-timeout", "5",
             "--timeout", "60",
+            *_gunicorn_extra_options(),
             app,
         ]  # fmt: skip
     if kind == "granian":
@@ -301,4 +317,34 @@ def server_log_guard(request: pytest.FixtureRequest) -> t.Iterator[None]:
     server: Server = request.getfixturevalue("server")
     offset = len(server.log())
     yield
+    # NOTE: pytest shows a test's captured output only when it fails: this is the server log
+    # shown on failure.
+    print(f"--- {server.kind} log during this test ---\n{server.log()[offset:][-20000:]}")
     assert_no_new_traceback(server, offset)
+
+
+def multipart_body(
+    fields: t.Iterable[tuple[str, str | bytes]] = (),
+    files: t.Iterable[tuple[str, str, bytes]] = (),
+    boundary: str = "erlen-e2e-boundary-7MA4YWxkTrZu0gW",
+) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body and its Content-Type, built by hand (no erlen code).
+
+    ``fields`` are ``(name, value)``; ``files`` are ``(name, filename, data)``.
+    """
+    b = boundary.encode("ascii")
+    out = bytearray()
+    for name, value in fields:
+        data = value.encode("utf-8") if isinstance(value, str) else value
+        out += b"--" + b + b"\r\n"
+        out += f'Content-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        out += data + b"\r\n"
+    for name, filename, data in files:
+        out += b"--" + b + b"\r\n"
+        out += (
+            f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        out += data + b"\r\n"
+    out += b"--" + b + b"--\r\n"
+    return bytes(out), f"multipart/form-data; boundary={boundary}"

@@ -317,6 +317,18 @@ class Response:
     autocorrect_location_header = False
     implicit_sequence_conversion = True
     json_module: t.Any = _JSONModule()
+    #: Callbacks for close(); a shared empty tuple until call_on_close makes a list.
+    _on_close: t.Any = ()
+    #: PERF: True while the class keeps Response's set_data and WSGI emission methods, so the
+    #: hot paths may skip calling them; recomputed for each subclass.
+    _fast_path = True
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._fast_path = all(
+            getattr(cls, name) is getattr(Response, name)
+            for name in ("set_data", "get_wsgi_headers", "get_app_iter", "iter_encoded")
+        )
 
     def __init__(
         self,
@@ -362,23 +374,24 @@ class Response:
             hdrs.set("Content-Type", content_type)
 
         self.direct_passthrough = direct_passthrough
-        self._on_close: list[t.Callable[[], t.Any]] = []
 
         if response is None:
             self.response: Iterable[bytes] | Iterable[str] = []
         elif (kind := type(response)) is str or kind is bytes or kind is bytearray or isinstance(
             response, (str, bytes, bytearray)
         ):
-            if type(self).set_data is not _set_data:
+            if not self._fast_path:
                 self.set_data(response)  # NOTE: honour a subclass's override
                 return
             body = response.encode(self.charset) if kind is str else response  # type: ignore[union-attr]
             self.response = [body]
             if self.automatically_set_content_length:
+                size = len(body)
+                length = _LENGTHS[size] if size < 512 else str(size)
                 if len(pairs) == 1:  # PERF: only the Content-Type we just added
-                    pairs.append(("Content-Length", str(len(body))))
+                    pairs.append(("Content-Length", length))
                 else:
-                    hdrs.set("Content-Length", str(len(body)))
+                    hdrs.set("Content-Length", length)
         else:
             self.response = response
 
@@ -488,6 +501,8 @@ class Response:
 
     def call_on_close(self, func: t.Callable[[], t.Any]) -> t.Callable[[], t.Any]:
         """Run ``func`` when the response is closed. Returns ``func`` (usable as a decorator)."""
+        if not self._on_close:
+            self._on_close = []
         self._on_close.append(func)
         return func
 
@@ -944,10 +959,22 @@ class Response:
         self, environ: dict[str, t.Any]
     ) -> tuple[Iterable[bytes], str, list[tuple[str, str]]]:
         """``(app_iter, status, header_list)`` ready for ``start_response``."""
-        if type(self).get_wsgi_headers is Response.get_wsgi_headers:
-            pairs = self._wsgi_header_list(environ)  # PERF: no Headers object in between
-        else:
-            pairs = self.get_wsgi_headers(environ).to_wsgi_list()  # NOTE: honour an override
+        if not self._fast_path:  # NOTE: honour a subclass's overrides
+            headers = self.get_wsgi_headers(environ)
+            return self.get_app_iter(environ), self.status, headers.to_wsgi_list()
+        pairs = self._wsgi_header_list(environ)  # PERF: no Headers object in between
+        body = self.response
+        # PERF: get_app_iter's answer for the usual set_data body, without the call.
+        if (
+            type(body) is list
+            and len(body) == 1
+            and type(body[0]) is bytes
+            and not self._on_close
+            and not self.direct_passthrough
+            and environ.get("REQUEST_METHOD") != "HEAD"
+            and self._status_code not in _NO_BODY_STATUSES
+        ):
+            return body, self._status, pairs
         return self.get_app_iter(environ), self._status, pairs
 
     def __call__(self, environ: dict[str, t.Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -978,8 +1005,9 @@ class Response:
         return cls(*_run_wsgi_app(app, environ, buffered))
 
 
-_set_data = Response.set_data
 _new_object = object.__new__
+# PERF: str(int) is a tenth of a hello response; short bodies take their length from here.
+_LENGTHS = tuple(str(n) for n in range(512))
 _URI_CHARS = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,/:;=?@#"
 )
