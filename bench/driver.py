@@ -81,7 +81,7 @@ def asgi_runner(app: t.Any) -> t.Callable[[int], None]:
         for _ in range(n):
             chunks: list[bytes] = []
 
-            async def send(message: dict[str, t.Any]) -> None:
+            async def send(message: dict[str, t.Any], chunks: list[bytes] = chunks) -> None:
                 if message["type"] == "http.response.body":
                     chunks.append(message.get("body", b""))
 

@@ -52,7 +52,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _gunicorn_extra_options() -> tuple[str, ...]:
     """gunicorn 25+ opens a control socket in ``~/.gunicorn`` by default: turn it off, so that
     servers started side by side do not share it and nothing is left in the home directory."""

@@ -22,7 +22,6 @@ from erlen import (
 )
 from erlen.exceptions import BadRequestKeyError, InternalServerError, NotFound
 
-
 # -- the seed's examples -----------------------------------------------------------------------
 
 
@@ -539,9 +538,9 @@ def test_errorhandler_rejects_unknown_codes_and_instances(app):
 
 def test_proxies_outside_context_explain_the_fix():
     with pytest.raises(RuntimeError, match="app.test_request_context"):
-        request.args
+        _ = request.args
     with pytest.raises(RuntimeError, match="app.app_context"):
-        current_app.name
+        _ = current_app.name
     with pytest.raises(RuntimeError, match="app.app_context"):
         g.x = 1
 

@@ -20,6 +20,10 @@ import tempfile
 import typing as t
 
 import pytest
+
+import e2e_app
+import erlen
+from erlen import Erlen, Response, jsonify, make_response, redirect, request, session
 from helpers_servers import (
     Server,
     multipart_body,
@@ -28,10 +32,6 @@ from helpers_servers import (
     running_server,
     server_log_guard,  # noqa: F401  (fixture)
 )
-
-import e2e_app
-import erlen
-from erlen import Erlen, Response, jsonify, make_response, redirect, request, session
 
 KB = 1000
 
@@ -238,7 +238,9 @@ def test_get_json_silent_is_none(client, body: bytes, content_type: str | None) 
 def test_json_over_max_content_length_is_413(app, client) -> None:
     app.config["MAX_CONTENT_LENGTH"] = 1000
     doc = b'{"a": "' + b"x" * 1000 + b'"}'
-    assert fetch(client, "POST", "/json", data=doc, content_type="application/json").status_code == 413
+    assert (
+        fetch(client, "POST", "/json", data=doc, content_type="application/json").status_code == 413
+    )
     response = fetch(client, "POST", "/json", **chunked(doc, "application/json"))
     assert response.status_code == 413
 
@@ -390,13 +392,13 @@ GOOD_PART = f'--{B}\r\nContent-Disposition: form-data; name="a"\r\n\r\nvalue\r\n
     [
         # cut in the middle of a value, of the headers, of the boundary, before the final "--"
         f'--{B}\r\nContent-Disposition: form-data; name="a"\r\n\r\nval',
-        f'--{B}\r\nContent-Disposition: form-da',
+        f"--{B}\r\nContent-Disposition: form-da",
         GOOD_PART + f"--{B[:5]}",
         GOOD_PART,
         GOOD_PART + f"--{B}\r\n",
         # not multipart at all, or with another boundary
         "hello world",
-        "--other-boundary\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--other-boundary--\r\n",
+        '--other-boundary\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--other-boundary--\r\n',
         # a header line without a colon, and one far too long
         f"--{B}\r\nno colon here\r\n\r\nvalue\r\n--{B}--\r\n",
         f'--{B}\r\nContent-Disposition: form-data; name="{"n" * 100_000}"\r\n\r\nv\r\n--{B}--\r\n',
@@ -477,7 +479,11 @@ def test_large_file_is_spooled_and_saved_intact(client) -> None:
 def test_small_file_stays_in_memory_and_is_saved_intact(client) -> None:
     data = os.urandom(10 * KB)
     response = fetch(client, "POST", "/upload", data={"file": (io.BytesIO(data), "small.bin")})
-    assert response.json == {"on_disk": False, "sha256": hashlib.sha256(data).hexdigest(), "fields": 0}
+    assert response.json == {
+        "on_disk": False,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "fields": 0,
+    }
 
 
 # ---------------------------------------------------------------------------- Content-Length
@@ -650,8 +656,9 @@ def test_nameless_cookie_does_not_shadow_the_real_one(client) -> None:
     assert response.json["cookies"]["__Host-x"] == ["good"]
 
 
-_COOKIE_ATTRIBUTES = {"path", "domain", "expires", "max-age", "secure", "httponly", "samesite"}
-_SET_COOKIE_RE = re.compile(r'k=("(?:[^"\\\x00-\x1f\x7f]|\\.)*"|[^;\s",\\\x00-\x1f\x7f]*)((?:; .*)?)')
+_SET_COOKIE_RE = re.compile(
+    r'k=("(?:[^"\\\x00-\x1f\x7f]|\\.)*"|[^;\s",\\\x00-\x1f\x7f]*)((?:; .*)?)'
+)
 
 
 @pytest.mark.parametrize(
@@ -997,7 +1004,7 @@ class TestOverGunicorn:
     def test_odd_header_and_cookie_bytes(self, server: Server) -> None:
         raw = server.raw(
             b"GET /inspect/ HTTP/1.1\r\nHost: e2e\r\nX-Odd: \xff\xfe caf\xc3\xa9\r\n"
-            b"Cookie: a=\xff\xfe; =__Host-x=bad; b=%00; c=\"\\303\\251\"\r\n"
+            b'Cookie: a=\xff\xfe; =__Host-x=bad; b=%00; c="\\303\\251"\r\n'
             b"Connection: close\r\n\r\n"
         )
         assert raw_status(raw) == 200, raw[:300]
@@ -1036,14 +1043,14 @@ GARBAGE_HEADER_VALUES = [
     "bytes=" + ",".join(f"{i}-{i}" for i in range(2000)),
     "Basic !!!",
     "Basic " + "QQ==" * 3,
-    "Digest username=\"a, realm=",
+    'Digest username="a, realm=',
     "Bearer",
-    "max-age=abc, no-cache=\"x",
+    'max-age=abc, no-cache="x',
     "Mon, 99 Foo 2024 25:61:61 GMT",
     "Thu, 01 Jan 1970 00:00:00 GMT",
     "Fri, 31 Dec 99999 23:59:59 GMT",
     "W/",
-    "*, W/\"a\", \"b",
+    '*, W/"a", "b',
 ]
 
 PARSED_HEADERS = {
@@ -1073,7 +1080,9 @@ PARSED_HEADERS = {
 def test_garbage_in_parsed_headers_is_not_500(app, client, value: str) -> None:
     @app.route("/parsed")
     def parsed() -> Response:
-        out = {attribute: type(getattr(request, attribute)).__name__ for attribute in PARSED_HEADERS}
+        out = {
+            attribute: type(getattr(request, attribute)).__name__ for attribute in PARSED_HEADERS
+        }
         # What views do with them.
         best = request.accept_mimetypes.best_match(["text/html", "application/json"])
         _ = request.accept_languages.best, "en" in request.accept_languages

@@ -16,6 +16,8 @@ import typing as t
 from http.cookies import SimpleCookie
 
 import pytest
+
+import e2e_app
 from helpers_servers import (
     KEEP_ALIVE_SERVERS,
     SERVERS,
@@ -27,8 +29,6 @@ from helpers_servers import (
     running_server,
     server_log_guard,  # noqa: F401  (fixture)
 )
-
-import e2e_app
 
 
 @pytest.fixture(scope="module", params=SERVERS)
@@ -351,9 +351,7 @@ def test_streamed_response_arrives_chunk_by_chunk(server: Server) -> None:
         assert response.read() == b""
     finally:
         conn.close()
-    assert lines == [
-        f"part {i} of /stream\n".encode() for i in range(e2e_app.STREAM_CHUNKS)
-    ]
+    assert lines == [f"part {i} of /stream\n".encode() for i in range(e2e_app.STREAM_CHUNKS)]
 
 
 def test_two_requests_on_one_connection(server: Server) -> None:

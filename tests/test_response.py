@@ -596,8 +596,9 @@ def test_content_range_property():
 
 
 def test_www_authenticate_matches_werkzeug():
-    from erlen.headervalues import WWWAuthenticate
     from werkzeug.datastructures import WWWAuthenticate as WWWAuth
+
+    from erlen.headervalues import WWWAuthenticate
 
     resp, oracle = Response(), OracleResponse()
     assert resp.www_authenticate.type == "basic" and "WWW-Authenticate" not in resp.headers

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from examples.showcase.app import create_app
 
 

@@ -54,7 +54,7 @@ def run_on_loop(func: t.Callable[..., t.Awaitable[t.Any]]) -> t.Callable[..., t.
             nonlocal done
             # NOTE: the task copies the context current when it is created; create it inside
             # the caller's context so the request proxies resolve.
-            done = ctx.run(loop.create_task, func(*args, **kwargs))
+            done = ctx.run(loop.create_task, func(*args, **kwargs))  # type: ignore[arg-type]
             done.add_done_callback(finish)
 
         def finish(fut: asyncio.Future[t.Any]) -> None:

@@ -60,7 +60,7 @@ class _HookPlan:
         def collect(
             registry: dict[str | None, list[t.Any]], names: t.Any, rev: bool
         ) -> tuple[t.Any, ...]:
-            funcs = []
+            funcs: list[t.Callable[..., t.Any]] = []
             for name in names:
                 if name in registry:
                     scoped = registry[name]

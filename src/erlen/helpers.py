@@ -79,7 +79,9 @@ def redirect(location: str, code: int = 302, Response: type[Response] | None = N
     if app_ctx is not None and Response is None:
         return app_ctx.app.redirect(location, code)
     if Response is None:
-        from .response import Response
+        from . import response
+
+        return _redirect(location, code, response.Response)
     return _redirect(location, code, Response)
 
 

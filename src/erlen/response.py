@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import json as _stdlib_json
 import typing as t
-from importlib import import_module
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
+from importlib import import_module
 from itertools import chain
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 

@@ -28,8 +28,9 @@ def _endpoint_from_view_func(view_func: t.Callable[..., t.Any] | None) -> str:
 def get_root_path(import_name: str) -> str:
     """The folder of the module or package ``import_name`` (the app's ``root_path``)."""
     mod = sys.modules.get(import_name)
-    if mod is not None and getattr(mod, "__file__", None):
-        return os.path.dirname(os.path.abspath(mod.__file__))  # type: ignore[arg-type]
+    filename = getattr(mod, "__file__", None)
+    if filename:
+        return os.path.dirname(os.path.abspath(filename))
     try:
         spec = importlib.util.find_spec(import_name)
     except (ImportError, ValueError):
