@@ -6,6 +6,7 @@ gunicorn, granian or uvicorn there.
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import threading
 import time
 import typing as t
 from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
 _RELOADER_ENV = "ERLEN_RUN_MAIN"
 
@@ -23,8 +24,72 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     allow_reuse_address = True
 
 
+class _ChunkedReader(io.RawIOBase):
+    """Decodes a ``Transfer-Encoding: chunked`` request body (the stdlib server does not).
+
+    A malformed or cut-short body raises ``OSError``, which erlen answers with a 400.
+    """
+
+    def __init__(self, rfile: t.IO[bytes]) -> None:
+        self._rfile = rfile
+        self._left = 0
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _next_chunk(self) -> None:
+        line = self._rfile.readline(1026)
+        size_text = line.split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise OSError("malformed chunk size") from None
+        if size < 0:
+            raise OSError("malformed chunk size")
+        if size == 0:
+            while self._rfile.readline(8194) not in (b"\r\n", b"\n", b""):
+                pass  # trailer fields are ignored
+            self._done = True
+        self._left = size
+
+    def readinto(self, buffer: t.Any) -> int:
+        if self._done:
+            return 0
+        if self._left == 0:
+            self._next_chunk()
+            if self._done:
+                return 0
+        view = memoryview(buffer).cast("B")
+        data = self._rfile.read(min(len(view), self._left))
+        if not data:
+            raise OSError("request body ended inside a chunk")
+        view[: len(data)] = data
+        self._left -= len(data)
+        if self._left == 0 and self._rfile.readline(3) not in (b"\r\n", b"\n"):
+            raise OSError("missing CRLF after a chunk")
+        return len(data)
+
+
 class _Handler(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def handle(self) -> None:
+        """One request per connection, with chunked request bodies decoded."""
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        environ = self.get_environ()
+        stdin: t.IO[bytes] = self.rfile
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            stdin = io.BufferedReader(_ChunkedReader(self.rfile))
+            environ["wsgi.input_terminated"] = True
+        handler = ServerHandler(stdin, self.wfile, self.get_stderr(), environ, multithread=True)
+        handler.request_handler = self  # type: ignore[attr-defined]
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]
 
     def log_message(self, format: str, *args: t.Any) -> None:
         sys.stderr.write(f"{self.address_string()} - {format % args}\n")
