@@ -348,6 +348,29 @@ class Response:
             line, status = _clean_status(status)
         self._status = line
         self._status_code = status
+        self.direct_passthrough = direct_passthrough
+        self.headers = hdrs = _new_object(Headers)
+
+        kind = type(response)
+        if (
+            (kind is str or kind is bytes)
+            and headers is None
+            and mimetype is None
+            and content_type is None
+            and self._fast_path
+            and self.automatically_set_content_length
+        ):
+            # PERF: the usual view result, ``Response("hello")``: one list literal with the
+            # memoised default Content-Type (a miss, or another charset, takes the general path).
+            charset = self.charset
+            ct = _utf8_content_types.get(self.default_mimetype) if charset == "utf-8" else None
+            if ct is not None:
+                body = response.encode(charset) if kind is str else response  # type: ignore[union-attr]
+                size = len(body)
+                length = _LENGTHS[size] if size < 512 else str(size)
+                hdrs._list = [("Content-Type", ct), ("Content-Length", length)]
+                self.response = [body]  # type: ignore[list-item]
+                return
 
         if headers is None:
             pairs: list[tuple[str, str]] = []
@@ -355,7 +378,6 @@ class Response:
             pairs = headers._list[:]
         else:
             pairs = Headers(headers)._list
-        self.headers = hdrs = _new_object(Headers)
         hdrs._list = pairs
 
         if content_type is None:
@@ -373,17 +395,13 @@ class Response:
         if content_type is not None:
             hdrs.set("Content-Type", content_type)
 
-        self.direct_passthrough = direct_passthrough
-
         if response is None:
             self.response: Iterable[bytes] | Iterable[str] = []
-        elif (kind := type(response)) is str or kind is bytes or kind is bytearray or isinstance(
-            response, (str, bytes, bytearray)
-        ):
+        elif isinstance(response, (str, bytes, bytearray)):
             if not self._fast_path:
                 self.set_data(response)  # NOTE: honour a subclass's override
                 return
-            body = response.encode(self.charset) if kind is str else response  # type: ignore[union-attr]
+            body = response.encode(self.charset) if isinstance(response, str) else response
             self.response = [body]
             if self.automatically_set_content_length:
                 size = len(body)
