@@ -18,7 +18,7 @@ import sys
 import typing as t
 from datetime import timedelta
 
-from . import signals, templating
+from . import templating
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .datastructures import Headers, ImmutableDict
@@ -36,6 +36,13 @@ from .response import Response
 from .routing import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func
 from .sessions import SecureCookieSessionInterface, SessionInterface
+from .signals import (
+    appcontext_tearing_down,
+    got_request_exception,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
 
 if t.TYPE_CHECKING:
     from .blueprints import Blueprint
@@ -507,8 +514,8 @@ class Erlen(Scaffold):
         """Hooks, view and error handlers, then :meth:`finalize_request`."""
         self._got_first_request = True
         try:
-            if signals.request_started.receivers:
-                signals.request_started.send(self, _async_wrapper=self.ensure_sync)
+            if request_started.receivers:
+                request_started.send(self, _async_wrapper=self.ensure_sync)
             rv = self.preprocess_request()
             if rv is None:
                 rv = self.dispatch_request()
@@ -526,8 +533,9 @@ class Erlen(Scaffold):
 
     def preprocess_request(self) -> t.Any:
         """Run URL value preprocessors then ``before_request`` hooks (app first)."""
-        req = _cv_request.get().request
-        plan = self._hook_plan(req)
+        ctx = _cv_request.get()
+        req = ctx.request
+        plan = ctx._hooks = self._hook_plan(req)
         if plan.url_value_preprocessors:
             endpoint = req.endpoint
             for url_func in plan.url_value_preprocessors:
@@ -547,7 +555,9 @@ class Erlen(Scaffold):
         if rule.provide_automatic_options and req.method == "OPTIONS":  # type: ignore[union-attr]
             return self.make_default_options_response()
         view = self.view_functions[rule.endpoint]  # type: ignore[union-attr]
-        return self.ensure_sync(view)(**req.view_args)  # type: ignore[arg-type]
+        # PERF: ensure_sync's answer is cached; a subclass's own ensure_sync still gets called
+        # because it never fills the cache.
+        return (self._sync_cache.get(view) or self.ensure_sync(view))(**req.view_args)  # type: ignore[arg-type]
 
     def raise_routing_exception(self, request: Request) -> t.NoReturn:
         raise request.routing_exception  # type: ignore[misc]
@@ -564,8 +574,8 @@ class Erlen(Scaffold):
         response = self.make_response(rv)
         try:
             response = self.process_response(response)
-            if signals.request_finished.receivers:
-                signals.request_finished.send(
+            if request_finished.receivers:
+                request_finished.send(
                     self, _async_wrapper=self.ensure_sync, response=response
                 )
         except Exception:
@@ -579,9 +589,12 @@ class Erlen(Scaffold):
         ctx = _cv_request.get()
         for func in ctx._after_request_functions:
             response = self.ensure_sync(func)(response)
-        for func in self._hook_plan(ctx.request).after:
+        plan = ctx._hooks or self._hook_plan(ctx.request)
+        for func in plan.after:
             response = func(response)
-        self.save_request_session(ctx, response)
+        # PERF: no session opened and no cookie that could hold one: nothing to save.
+        if ctx._session is not None or "HTTP_COOKIE" in ctx.request.environ:
+            self.save_request_session(ctx, response)
         return response
 
     def open_request_session(self, request: Request) -> t.Any:
@@ -731,8 +744,8 @@ class Erlen(Scaffold):
     def handle_exception(self, e: Exception) -> Response:
         """An unhandled error: propagate when testing/debugging, else a 500 via its handler."""
         exc_info = sys.exc_info()
-        if signals.got_request_exception.receivers:
-            signals.got_request_exception.send(self, _async_wrapper=self.ensure_sync, exception=e)
+        if got_request_exception.receivers:
+            got_request_exception.send(self, _async_wrapper=self.ensure_sync, exception=e)
         propagate = self.config["PROPAGATE_EXCEPTIONS"]
         if propagate is None:
             propagate = self.testing or self.debug
@@ -756,16 +769,18 @@ class Erlen(Scaffold):
         return False
 
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
-        for func in self._hook_plan(_cv_request.get().request).teardown:
+        ctx = _cv_request.get()
+        for func in (ctx._hooks or self._hook_plan(ctx.request)).teardown:
             func(exc)
-        if signals.request_tearing_down.receivers:
-            signals.request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+        if request_tearing_down.receivers:
+            request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
 
     def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
-        for func in reversed(self.teardown_appcontext_funcs):
-            self.ensure_sync(func)(exc)
-        if signals.appcontext_tearing_down.receivers:
-            signals.appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+        if self.teardown_appcontext_funcs:
+            for func in reversed(self.teardown_appcontext_funcs):
+                self.ensure_sync(func)(exc)
+        if appcontext_tearing_down.receivers:
+            appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
 
     # -- async ------------------------------------------------------------------------------
 

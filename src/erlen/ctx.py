@@ -11,8 +11,8 @@ import contextvars
 import functools
 import typing as t
 
-from . import signals
 from .globals import _cv_app, _cv_request, _unset
+from .signals import appcontext_popped, appcontext_pushed
 
 if t.TYPE_CHECKING:
     from .app import Erlen
@@ -83,8 +83,8 @@ class AppContext:
 
     def push(self) -> None:
         self._tokens.append(_cv_app.set(self))
-        if signals.appcontext_pushed.receivers:
-            signals.appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
+        if appcontext_pushed.receivers:
+            appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def pop(self, exc: BaseException | None = _unset) -> None:
         try:
@@ -99,8 +99,8 @@ class AppContext:
             _cv_app.reset(self._tokens.pop())
         if ctx is not self:
             raise AssertionError(f"Popped wrong app context. ({ctx!r} instead of {self!r})")
-        if signals.appcontext_popped.receivers:
-            signals.appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
+        if appcontext_popped.receivers:
+            appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def __enter__(self) -> AppContext:
         self.push()
@@ -134,7 +134,10 @@ class RequestContext:
         self._url_adapter: MapAdapter | None = None
         self.flashes: list[tuple[str, str]] | None = None
         self._session = session
-        self._after_request_functions: list[t.Callable[[t.Any], t.Any]] = []
+        #: The endpoint's hooks (see ``Erlen._hook_plan``), found once per request.
+        self._hooks: t.Any = None
+        # PERF: a shared empty tuple until after_this_request adds a function.
+        self._after_request_functions: t.Sequence[t.Callable[[t.Any], t.Any]] = ()
         self._cv_tokens: list[tuple[contextvars.Token[RequestContext], AppContext | None]] = []
 
     @property
@@ -242,7 +245,7 @@ def after_this_request(f: F) -> F:
             "'after_this_request' can only be used when a request context is active, such as"
             " in a view function."
         )
-    ctx._after_request_functions.append(f)
+    ctx._after_request_functions = [*ctx._after_request_functions, f]
     return f
 
 
