@@ -535,7 +535,12 @@ class Erlen(Scaffold):
         """Run URL value preprocessors then ``before_request`` hooks (app first)."""
         ctx = _cv_request.get()
         req = ctx.request
-        plan = ctx._hooks = self._hook_plan(req)
+        rule = req.url_rule
+        # PERF: the cache hit of _hook_plan, inline.
+        plan = self._hook_plans.get(rule.endpoint if rule is not None else None)
+        if plan is None:
+            plan = self._hook_plan(req)
+        ctx._hooks = plan
         if plan.url_value_preprocessors:
             endpoint = req.endpoint
             for url_func in plan.url_value_preprocessors:
@@ -624,6 +629,8 @@ class Erlen(Scaffold):
     def make_response(self, rv: t.Any) -> Response:
         """Turn a view's return value into a response object (str, bytes, dict, list, tuple,
         generator, Response or WSGI callable)."""
+        if type(rv) is str:  # PERF: the usual view result, with nothing else to apply
+            return self.response_class(rv)
         status = headers = None
         if type(rv) is tuple:
             len_rv = len(rv)

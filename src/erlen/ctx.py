@@ -57,11 +57,12 @@ class _AppCtxGlobals:
 class AppContext:
     """Makes ``current_app`` and ``g`` available. ``with app.app_context(): ...``"""
 
+    _g: _AppCtxGlobals | None = None
+    _url_adapter: MapAdapter | None = None
+
     def __init__(self, app: Erlen) -> None:
         self.app = app
-        self._g: _AppCtxGlobals | None = None
         self._tokens: list[contextvars.Token[AppContext]] = []
-        self._url_adapter: MapAdapter | None = None
 
     @property
     def g(self) -> _AppCtxGlobals:
@@ -114,8 +115,17 @@ class RequestContext:
     """Holds the request, its session and URL adapter while the request is handled.
 
     PERF: the session is opened on first access and the URL adapter is built on first use, so a
-    request that touches neither pays for neither.
+    request that touches neither pays for neither. Attributes that start as None are class
+    defaults, set on the instance only when they change.
     """
+
+    _url_adapter: MapAdapter | None = None
+    _session: SessionMixin | None = None
+    flashes: list[tuple[str, str]] | None = None
+    #: The endpoint's hooks (see ``Erlen._hook_plan``), found once per request.
+    _hooks: t.Any = None
+    #: A shared empty tuple until after_this_request adds a function.
+    _after_request_functions: t.Sequence[t.Callable[[t.Any], t.Any]] = ()
 
     def __init__(
         self,
@@ -128,16 +138,11 @@ class RequestContext:
         if request is None:
             # NOTE: populate_request=False: nothing reads environ["werkzeug.request"], and the
             # back-reference would make every request a garbage-collector cycle.
+            # NOTE: request.json_module stays erlen.json, which uses current_app.json.
             request = app.request_class(environ, populate_request=False)
-            request.json_module = app.json
         self.request = request
-        self._url_adapter: MapAdapter | None = None
-        self.flashes: list[tuple[str, str]] | None = None
-        self._session = session
-        #: The endpoint's hooks (see ``Erlen._hook_plan``), found once per request.
-        self._hooks: t.Any = None
-        # PERF: a shared empty tuple until after_this_request adds a function.
-        self._after_request_functions: t.Sequence[t.Callable[[t.Any], t.Any]] = ()
+        if session is not None:
+            self._session = session
         self._cv_tokens: list[tuple[contextvars.Token[RequestContext], AppContext | None]] = []
 
     @property
@@ -176,7 +181,10 @@ class RequestContext:
         app_ctx = _cv_app.get(None)
         if app_ctx is None or app_ctx.app is not self.app:
             app_ctx = self.app.app_context()
-            app_ctx.push()
+            # PERF: AppContext.push inlined (this runs on every request).
+            app_ctx._tokens.append(_cv_app.set(app_ctx))
+            if appcontext_pushed.receivers:
+                appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
         else:
             app_ctx = None
         self._cv_tokens.append((_cv_request.set(self), app_ctx))
