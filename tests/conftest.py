@@ -27,3 +27,10 @@ def _no_leaked_context():
     leaked_app = _cv_app.get(None)
     assert leaked_request is None, f"a request context was left pushed: {leaked_request!r}"
     assert leaked_app is None, f"an app context was left pushed: {leaked_app!r}"
+
+
+# NOTE: property tests run the same examples on every run, so CI results are reproducible.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("erlen", derandomize=True, deadline=None)
+settings.load_profile("erlen")
