@@ -68,8 +68,23 @@ def test_str_and_bytes_bodies_match_werkzeug(body):
 
 @pytest.mark.parametrize(
     "status",
-    [200, 201, 299, 404, 418, 600, 99, HTTPStatus.NOT_FOUND, "404 NOT FOUND", "299 CUSTOM",
-     "200", " 200 ok ", "404", "999", "418 I'm a teapot"],
+    [
+        200,
+        201,
+        299,
+        404,
+        418,
+        600,
+        99,
+        HTTPStatus.NOT_FOUND,
+        "404 NOT FOUND",
+        "299 CUSTOM",
+        "200",
+        " 200 ok ",
+        "404",
+        "999",
+        "418 I'm a teapot",
+    ],
 )
 def test_status_forms_match_werkzeug(status):
     ours, theirs = Response(status=status), OracleResponse(status=status)
@@ -109,13 +124,29 @@ def test_default_status_of_subclass():
 
 @pytest.mark.parametrize(
     "mimetype",
-    ["text/plain", "text/html", "application/json", "application/xml", "application/javascript",
-     "application/ecmascript", "application/sql", "application/xml-dtd", "image/svg+xml",
-     "application/atom+xml", "application/vnd.api+json", "image/png", "application/octet-stream",
-     "application/x-www-form-urlencoded", "text/plain; a=b", "Text/Plain"],
+    [
+        "text/plain",
+        "text/html",
+        "application/json",
+        "application/xml",
+        "application/javascript",
+        "application/ecmascript",
+        "application/sql",
+        "application/xml-dtd",
+        "image/svg+xml",
+        "application/atom+xml",
+        "application/vnd.api+json",
+        "image/png",
+        "application/octet-stream",
+        "application/x-www-form-urlencoded",
+        "text/plain; a=b",
+        "Text/Plain",
+    ],
 )
 def test_mimetype_charset_rules_match_werkzeug(mimetype):
-    assert Response(mimetype=mimetype).content_type == OracleResponse(mimetype=mimetype).content_type
+    assert (
+        Response(mimetype=mimetype).content_type == OracleResponse(mimetype=mimetype).content_type
+    )
     ours, theirs = Response(), OracleResponse()
     ours.mimetype = theirs.mimetype = mimetype
     assert ours.content_type == theirs.content_type
@@ -131,6 +162,13 @@ def test_mimetype_charset_rules_match_werkzeug(mimetype):
         {"headers": [("X-A", "1"), ("X-A", "2")]},
         {"headers": {"X-A": ["1", "2"], "Content-Length": "99"}},
         {"headers": {"content-type": "a/b", "X-B": 3}, "content_type": "c/d"},
+        {"headers": [("Content-Type", "a/b"), ("X-B", "1"), ("content-type", "c/d")]},
+        {"headers": [("Content-Type", "a/b"), ("CONTENT-TYPE", "c/d")], "mimetype": "text/plain"},
+        {"headers": [("Content-Length", "1"), ("X-B", "1"), ("content-length", "2")]},
+        {"headers": Headers([("X-B", "1")]), "mimetype": "application/json"},
+        {"headers": (("X-B", "1"),), "mimetype": "image/png"},
+        {"mimetype": "application/json"},
+        {"mimetype": "text/plain"},
     ],
 )
 def test_constructor_headers_match_werkzeug(kwargs):
@@ -306,8 +344,14 @@ def test_bodyless_statuses(code):
     resp = Response(
         "hello",
         code,
-        {"Expires": "x", "ETag": '"a"', "Content-Location": "/b", "Allow": "GET", "X-A": "1",
-         "Last-Modified": "y"},
+        {
+            "Expires": "x",
+            "ETag": '"a"',
+            "Content-Location": "/b",
+            "Allow": "GET",
+            "X-A": "1",
+            "Last-Modified": "y",
+        },
     )
     oracle = OracleResponse("hello", code, dict(resp.headers.items()))
     status, headers, body = run(resp)
@@ -359,9 +403,16 @@ def test_overridden_get_wsgi_headers_is_used():
 
 @pytest.mark.parametrize(
     "location",
-    ["/caf\u00e9 x?q=\u00e9 y#f g", "http://\u00fcber.de/x", "http://ex.com/a%20b?x=%zz",
-     "/a\"b<c>{d}|e\\f^g`h[i]", "/plain/path?a=1&b=2#frag", "https://user:pw@ex.com:8080/p",
-     "http://[::1]:80/p", "/x#a#b"],
+    [
+        "/caf\u00e9 x?q=\u00e9 y#f g",
+        "http://\u00fcber.de/x",
+        "http://ex.com/a%20b?x=%zz",
+        '/a"b<c>{d}|e\\f^g`h[i]',
+        "/plain/path?a=1&b=2#frag",
+        "https://user:pw@ex.com:8080/p",
+        "http://[::1]:80/p",
+        "/x#a#b",
+    ],
 )
 def test_location_is_encoded_like_werkzeug(location):
     ours = Response(headers={"Location": location}).get_wsgi_headers(env())
@@ -550,8 +601,11 @@ def test_cors_properties():
     assert resp.headers["Access-Control-Allow-Credentials"] == "true"
     assert resp.access_control_allow_credentials is True
     assert resp.access_control_max_age == 600
-    for attr in ["access_control_allow_headers", "access_control_allow_methods",
-                 "access_control_expose_headers"]:
+    for attr in [
+        "access_control_allow_headers",
+        "access_control_allow_methods",
+        "access_control_expose_headers",
+    ]:
         header = attr.replace("_", "-").title()
         oracle = OracleResponse()
         assert getattr(resp, attr) is None
@@ -563,7 +617,10 @@ def test_cors_properties():
         assert header not in resp.headers
     resp.access_control_allow_credentials = False
     assert "Access-Control-Allow-Credentials" not in resp.headers
-    assert resp.access_control_allow_credentials is None or not resp.access_control_allow_credentials
+    assert resp.access_control_allow_credentials is False
+    assert Response(
+        headers={"Access-Control-Allow-Credentials": "x"}
+    ).access_control_allow_credentials
 
 
 def test_cache_control_round_trip():
@@ -625,7 +682,7 @@ COOKIE_CASES = [
     ({"key": "a", "value": "b", "max_age": timedelta(hours=1)}),
     ({"key": "a", "value": "b", "expires": datetime(2030, 1, 1, tzinfo=timezone.utc)}),
     ({"key": "a", "value": "b", "expires": 0}),
-    ({"key": "a", "value": "\u00e9\"q\"", "path": None}),
+    ({"key": "a", "value": '\u00e9"q"', "path": None}),
 ]
 
 
@@ -639,8 +696,12 @@ def test_set_cookie_matches_werkzeug(kwargs):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{}, {"path": "/x", "domain": "example.com"}, {"secure": True, "httponly": True, "samesite": "None"},
-     {"partitioned": True, "secure": True}],
+    [
+        {},
+        {"path": "/x", "domain": "example.com"},
+        {"secure": True, "httponly": True, "samesite": "None"},
+        {"partitioned": True, "secure": True},
+    ],
 )
 def test_delete_cookie_matches_werkzeug(kwargs):
     ours, theirs = Response(), OracleResponse()
@@ -832,7 +893,9 @@ def test_if_range():
         ("Sun, 31 Dec 2023 00:00:00 GMT", 200),
     ]
     for if_range, expected in cases:
-        resp = make().make_conditional(env(range="bytes=0-1", if_range=if_range), accept_ranges=True)
+        resp = make().make_conditional(
+            env(range="bytes=0-1", if_range=if_range), accept_ranges=True
+        )
         assert resp.status_code == expected, if_range
         assert resp.get_data() == (b"01" if expected == 206 else b"0123456789")
     weak = Response(b"0123456789")
@@ -932,7 +995,9 @@ IS_MODIFIED_ENVIRONS = [
 
 @pytest.mark.parametrize("environ", IS_MODIFIED_ENVIRONS)
 @pytest.mark.parametrize("etag", [None, '"v1"', "v1", 'W/"v1"'])
-@pytest.mark.parametrize("last_modified", [None, datetime(2024, 1, 1), "Mon, 01 Jan 2024 00:00:00 GMT"])
+@pytest.mark.parametrize(
+    "last_modified", [None, datetime(2024, 1, 1), "Mon, 01 Jan 2024 00:00:00 GMT"]
+)
 @pytest.mark.parametrize("ignore_if_range", [True, False])
 def test_is_resource_modified_matches_werkzeug(environ, etag, last_modified, ignore_if_range):
     from werkzeug.http import is_resource_modified as oracle
@@ -951,3 +1016,132 @@ def test_is_resource_modified_with_data():
     assert is_resource_modified(environ, data=b"x") is oracle(environ, data=b"x") is False
     with pytest.raises(TypeError):
         is_resource_modified(environ, etag="a", data=b"x")
+
+
+# -- edge paths ------------------------------------------------------------------------------------
+
+
+def test_range_skips_whole_chunks_of_a_stream():
+    resp = Response(iter([b"01", b"23", b"45", b"67", b"89"]))
+    resp.make_conditional(env(range="bytes=5-6"), accept_ranges=True, complete_length=10)
+    assert b"".join(resp.iter_encoded()) == b"56"
+
+
+def test_range_seeks_a_seekable_body_that_is_not_a_file_wrapper():
+    class Seekable:
+        def __init__(self, data: bytes) -> None:
+            self.file = io.BytesIO(data)
+
+        def seekable(self) -> bool:
+            return True
+
+        def seek(self, pos: int) -> None:
+            self.file.seek(pos)
+
+        def __iter__(self):
+            return iter(lambda: self.file.read(3), b"")
+
+    resp = Response(Seekable(b"0123456789"))
+    resp.make_conditional(env(range="bytes=4-"), accept_ranges=True, complete_length=10)
+    assert resp.headers["Content-Range"] == "bytes 4-9/10"
+    assert b"".join(resp.iter_encoded()) == b"456789"
+
+
+def test_range_over_a_file_shorter_than_announced_stops():
+    resp = Response(FileWrapper(io.BytesIO(b"0123")))
+    resp.make_conditional(env(range="bytes=2-9"), accept_ranges=True, complete_length=10)
+    assert b"".join(resp.iter_encoded()) == b"23"
+
+
+def test_file_wrapper_without_seekable_method():
+    class Plain:
+        def __init__(self) -> None:
+            self.data = io.BytesIO(b"abc")
+
+        def read(self, size: int) -> bytes:
+            return self.data.read(size)
+
+    wrapper = FileWrapper(Plain())
+    assert not wrapper.seekable()
+    assert wrapper.tell() is None
+    assert list(wrapper) == [b"abc"]
+    wrapper.close()  # no close() on the file: nothing to do
+
+
+def test_range_on_empty_body_is_ignored():
+    resp = Response(b"")
+    resp.make_conditional(env(range="bytes=0-1"), accept_ranges=True)
+    assert resp.status_code == 200
+
+
+def test_closed_stream_refuses_writes():
+    resp = Response()
+    stream = resp.stream
+    assert stream.encoding == "utf-8" and not stream.isatty()
+    stream.flush()
+    stream.close()
+    for call in (lambda: stream.write(b"x"), stream.flush, stream.isatty):
+        with pytest.raises(ValueError):
+            call()
+
+
+def test_autocorrect_location_without_host_header():
+    class Absolute(Response):
+        autocorrect_location_header = True
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "wsgi.url_scheme": "https",
+        "SERVER_NAME": "example.org",
+        "SERVER_PORT": "8443",
+        "SCRIPT_NAME": "/app",
+        "PATH_INFO": "/a/b",
+    }
+    resp = Absolute(status=302, headers={"Location": "/elsewhere"})
+    assert resp.get_wsgi_headers(environ)["Location"] == "https://example.org:8443/elsewhere"
+    resp = Absolute(status=302, headers={"Location": "c d"})
+    environ["SERVER_PORT"] = "443"
+    assert resp.get_wsgi_headers(environ)["Location"] == "https://example.org/app/a/c%20d"
+
+
+def test_lowercase_content_length_is_respected_at_emission():
+    resp = Response([b"abc"], headers=[("content-length", "3")])
+    pairs = resp.get_wsgi_headers(env()).to_wsgi_list()
+    assert [k for k, _ in pairs].count("content-length") == 1
+    assert "Content-Length" not in [k for k, _ in pairs]
+
+
+def test_clearing_live_header_objects_removes_the_header():
+    resp = Response(headers={"Cache-Control": "no-store", "Content-Range": "bytes 0-1/2"})
+    resp.cache_control.no_store = False
+    assert "Cache-Control" not in resp.headers
+    from erlen.headervalues import ContentRange
+
+    resp.content_range = ContentRange("bytes", 0, 5, 10)
+    assert resp.headers["Content-Range"] == "bytes 0-4/10"
+    resp.content_range.unset()
+    assert "Content-Range" not in resp.headers
+    resp.www_authenticate = 'Bearer realm="api"'
+    assert resp.www_authenticate.type == "bearer"
+    del resp.www_authenticate
+    assert "WWW-Authenticate" not in resp.headers
+    resp.vary = ["Cookie"]
+    del resp.vary
+    resp.allow.add("GET")
+    resp.allow.discard("GET")
+    assert "Vary" not in resp.headers and "Allow" not in resp.headers
+
+
+def test_start_response_with_exc_info_after_start_reraises():
+    def app(environ, start_response):
+        start_response("200 OK", [])
+        try:
+            raise KeyError("boom")
+        except KeyError:
+            import sys
+
+            start_response("500 ERROR", [], sys.exc_info())
+        return []
+
+    with pytest.raises(KeyError):
+        Response.from_app(app, env())

@@ -16,14 +16,13 @@ The API is Werkzeug's ``Response`` with Flask's additions (``default_mimetype = 
 
 from __future__ import annotations
 
-import json as _stdlib_json
 import typing as t
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
-from importlib import import_module
 from itertools import chain
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
+from . import json as _json
 from .datastructures import CallbackDict, Headers
 from .exceptions import HTTP_STATUS_CODES
 
@@ -50,7 +49,8 @@ _CHARSET_MIMETYPES = frozenset(
         "application/xml-external-parsed-entity",
     }
 )
-# Headers that describe the body; a 304 carries none of them except these two (RFC 9110 15.4.5).
+# Headers that describe the body, dropped from a 304 (RFC 9110 15.4.5); like Werkzeug, Expires
+# and Content-Location are kept.
 _ENTITY_HEADERS = frozenset(
     {
         "allow",
@@ -64,7 +64,7 @@ _ENTITY_HEADERS = frozenset(
     }
 )
 # PERF: checked Content-Type values by mimetype, for the usual utf-8 charset.
-_utf8_content_types: dict[str, str] = {}
+_utf8_content_types: dict[str | None, str] = {}
 
 
 def _content_type(mimetype: str, charset: str) -> str:
@@ -80,6 +80,43 @@ def _content_type(mimetype: str, charset: str) -> str:
     if charset == "utf-8" and len(_utf8_content_types) < 64:  # NOTE: bounded, may be user data
         _utf8_content_types[mimetype] = value
     return value
+
+
+def _dict_pairs(headers: dict[str, t.Any]) -> list[tuple[str, str]]:
+    """Checked header pairs from a plain dict; a list or tuple value gives one pair per item."""
+    check = Headers._check
+    pairs = []
+    for key, value in headers.items():
+        if isinstance(value, (list, tuple)):
+            pairs.extend([check(key, item) for item in value])
+        else:
+            pairs.append(check(key, value))
+    return pairs
+
+
+def _index(pairs: list[tuple[str, str]], lower: str) -> int:
+    """Position of the first pair named ``lower`` (case-insensitively), or -1."""
+    i = 0
+    for name, _ in pairs:
+        if name.lower() == lower:
+            return i
+        i += 1
+    return -1
+
+
+def _set_pair(pairs: list[tuple[str, str]], name: str, value: str) -> None:
+    """``Headers.set`` for a value already checked: replace the first match, drop the others.
+
+    PERF: spares Headers.set's re-check and list rebuild on the constructor's path.
+    """
+    lower = name.lower()
+    i = _index(pairs, lower)
+    if i < 0:
+        pairs.append((name, value))
+        return
+    pairs[i] = (name, value)
+    if _index(pairs[i + 1 :], lower) >= 0:
+        pairs[i + 1 :] = [pair for pair in pairs[i + 1 :] if pair[0].lower() != lower]
 
 
 def _clean_status(value: t.Any) -> tuple[str, int]:
@@ -276,26 +313,6 @@ def _dump_set(value: t.Any) -> str:
     return dump_header(value)
 
 
-def _load_bool(value: str) -> bool:
-    return value == "true"
-
-
-class _JSONModule:
-    """Class attribute resolving to :mod:`erlen.json` when first read.
-
-    NOTE: lazy because ``erlen.json`` reaches for the app machinery; importing it here would be
-    circular. A subclass may assign any module with ``loads``/``dumps`` instead.
-    """
-
-    def __get__(self, obj: object, owner: type | None = None) -> t.Any:
-        try:
-            return import_module(f"{__package__}.json")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.json":
-                raise
-            return _stdlib_json  # NOTE: only while the package is partly built
-
-
 # -- the response ----------------------------------------------------------------------------------
 
 
@@ -316,7 +333,12 @@ class Response:
     automatically_set_content_length = True
     autocorrect_location_header = False
     implicit_sequence_conversion = True
-    json_module: t.Any = _JSONModule()
+    #: ``loads``/``dumps`` for :meth:`get_json`: erlen.json, which follows ``current_app.json``.
+    json_module: t.Any = _json
+    #: The body: an iterable of bytes or str. A list or tuple counts as buffered (is_sequence).
+    response: Iterable[bytes] | Iterable[str]
+    headers: Headers
+    direct_passthrough: bool
     #: Callbacks for close(); a shared empty tuple until call_on_close makes a list.
     _on_close: t.Any = ()
     #: PERF: True while the class keeps Response's set_data and WSGI emission methods, so the
@@ -343,60 +365,60 @@ class Response:
         # going through the property setters, and builds the header list in one pass.
         if status is None:
             status = self.default_status
-        line = _STATUS_LINES.get(status) if type(status) is int else None
+        line = _STATUS_LINES.get(status) if type(status) is int else None  # type: ignore[arg-type]
         if line is None:
-            line, status = _clean_status(status)
-        self._status = line
-        self._status_code = status
+            self._status, self._status_code = _clean_status(status)
+        else:
+            self._status, self._status_code = line, status  # type: ignore[assignment]
         self.direct_passthrough = direct_passthrough
+        # NOTE: Headers.__init__ only makes ``_list``, which is assigned below.
         self.headers = hdrs = _new_object(Headers)
 
         kind = type(response)
         if (
             (kind is str or kind is bytes)
             and headers is None
-            and mimetype is None
             and content_type is None
             and self._fast_path
             and self.automatically_set_content_length
         ):
-            # PERF: the usual view result, ``Response("hello")``: one list literal with the
-            # memoised default Content-Type (a miss, or another charset, takes the general path).
+            # PERF: the usual view result, ``Response("hello")`` (or jsonify's, with a mimetype):
+            # one list literal with the memoised Content-Type; a memo miss, or another charset,
+            # takes the general path below.
             charset = self.charset
-            ct = _utf8_content_types.get(self.default_mimetype) if charset == "utf-8" else None
+            if mimetype is None:
+                mimetype = self.default_mimetype
+            ct = _utf8_content_types.get(mimetype) if charset == "utf-8" else None
             if ct is not None:
-                body = response.encode(charset) if kind is str else response  # type: ignore[union-attr]
+                body: bytes = response.encode(charset) if kind is str else response  # type: ignore[union-attr,assignment]
                 size = len(body)
                 length = _LENGTHS[size] if size < 512 else str(size)
                 hdrs._list = [("Content-Type", ct), ("Content-Length", length)]
-                self.response = [body]  # type: ignore[list-item]
+                self.response = [body]
                 return
 
         if headers is None:
             pairs: list[tuple[str, str]] = []
         elif isinstance(headers, Headers):
             pairs = headers._list[:]
+        elif type(headers) is dict:
+            pairs = _dict_pairs(headers)  # PERF: the (body, status, {...}) view return
         else:
             pairs = Headers(headers)._list
         hdrs._list = pairs
 
         if content_type is None:
-            if mimetype is None and not (pairs and "content-type" in hdrs):
+            if mimetype is None and _index(pairs, "content-type") < 0:
                 mimetype = self.default_mimetype
             if mimetype is not None:
-                # PERF: inline cache hit of _content_type; its values are checked already.
-                charset = self.charset
-                content_type = _utf8_content_types.get(mimetype) if charset == "utf-8" else None
-                if content_type is None:
-                    content_type = _content_type(mimetype, charset)
-                if not pairs:
-                    pairs.append(("Content-Type", content_type))
-                    content_type = None
+                content_type = _content_type(mimetype, self.charset)
+        else:
+            content_type = Headers._check("Content-Type", content_type)[1]
         if content_type is not None:
-            hdrs.set("Content-Type", content_type)
+            _set_pair(pairs, "Content-Type", content_type)
 
         if response is None:
-            self.response: Iterable[bytes] | Iterable[str] = []
+            self.response = []
         elif isinstance(response, (str, bytes, bytearray)):
             if not self._fast_path:
                 self.set_data(response)  # NOTE: honour a subclass's override
@@ -405,11 +427,7 @@ class Response:
             self.response = [body]
             if self.automatically_set_content_length:
                 size = len(body)
-                length = _LENGTHS[size] if size < 512 else str(size)
-                if len(pairs) == 1:  # PERF: only the Content-Type we just added
-                    pairs.append(("Content-Length", length))
-                else:
-                    hdrs.set("Content-Length", length)
+                _set_pair(pairs, "Content-Length", _LENGTHS[size] if size < 512 else str(size))
         else:
             self.response = response
 
@@ -495,7 +513,7 @@ class Response:
     def _ensure_sequence(self, mutable: bool = False) -> None:
         if self.is_sequence:
             if mutable and not isinstance(self.response, list):
-                self.response = list(self.response)
+                self.response = list(self.response)  # type: ignore[assignment]
             return
         if self.direct_passthrough:
             raise RuntimeError(
@@ -572,7 +590,9 @@ class Response:
 
     # -- content type ------------------------------------------------------------------------------
 
-    content_type = _header("Content-Type", "The Content-Type header, e.g. 'text/html; charset=utf-8'.")
+    content_type = _header(
+        "Content-Type", "The Content-Type header, e.g. 'text/html; charset=utf-8'."
+    )
 
     @property
     def mimetype(self) -> str | None:
@@ -597,7 +617,9 @@ class Response:
 
     # -- plain header properties -------------------------------------------------------------------
 
-    content_length = _header("Content-Length", "The body length in bytes, as an int.", _int_or_none, str)
+    content_length = _header(
+        "Content-Length", "The body length in bytes, as an int.", _int_or_none, str
+    )
     location = _header("Location", "Where a redirect points.")
     content_location = _header("Content-Location", "The URL of the sent representation.")
     content_encoding = _header("Content-Encoding", "The coding applied to the body, e.g. 'gzip'.")
@@ -606,16 +628,25 @@ class Response:
     age = _header("Age", "Seconds since the origin generated the response.", _load_age, _dump_age)
     date = _header("Date", "When the response was generated.", _load_date, _dump_date)
     expires = _header("Expires", "When the response becomes stale.", _load_date, _dump_date)
-    last_modified = _header("Last-Modified", "When the resource last changed.", _load_date, _dump_date)
+    last_modified = _header(
+        "Last-Modified", "When the resource last changed.", _load_date, _dump_date
+    )
     vary = _set_header("Vary", "Request headers that select the representation.")
     allow = _set_header("Allow", "Methods the resource supports.")
     content_language = _set_header("Content-Language", "Languages of the intended audience.")
 
-    access_control_allow_credentials = _header(
-        "Access-Control-Allow-Credentials",
-        "Whether credentials may be shared (CORS).",
-        _load_bool,
-    )
+    @property
+    def access_control_allow_credentials(self) -> bool:
+        """Whether credentials may be shared (CORS): the header is present."""
+        return "Access-Control-Allow-Credentials" in self.headers
+
+    @access_control_allow_credentials.setter
+    def access_control_allow_credentials(self, value: bool | None) -> None:
+        if value:
+            self.headers.set("Access-Control-Allow-Credentials", "true")
+        else:
+            self.headers.remove("Access-Control-Allow-Credentials")
+
     access_control_allow_headers = _header(
         "Access-Control-Allow-Headers",
         "Headers a cross-origin request may send (CORS), as a HeaderSet.",
@@ -638,15 +669,11 @@ class Response:
         _dump_set,
     )
     access_control_max_age = _header(
-        "Access-Control-Max-Age", "Seconds a preflight answer may be cached (CORS).", _int_or_none, str
+        "Access-Control-Max-Age",
+        "Seconds a preflight answer may be cached (CORS).",
+        _int_or_none,
+        str,
     )
-
-    @access_control_allow_credentials.setter
-    def access_control_allow_credentials(self, value: bool | None) -> None:
-        if value:
-            self.headers.set("Access-Control-Allow-Credentials", "true")
-        else:
-            self.headers.remove("Access-Control-Allow-Credentials")
 
     @property
     def retry_after(self) -> datetime | None:
@@ -909,7 +936,12 @@ class Response:
         value = value.strip()
         if value.startswith(('"', "W/")):
             etag, weak = self.get_etag()
-            return not value.startswith("W/") and not weak and etag is not None and value == f'"{etag}"'
+            return (
+                not value.startswith("W/")
+                and not weak
+                and etag is not None
+                and value == f'"{etag}"'
+            )
         since = _utc(value)
         modified = _utc(self.headers.get("Last-Modified"))
         return since is not None and modified is not None and modified == since
@@ -923,9 +955,11 @@ class Response:
         has_length = False
         i = 0
         for name, value in pairs:
-            if name in _PLAIN_HEADERS:  # PERF: spares a lower() for the usual names
+            if name == "Content-Length":
+                has_length = True
+            elif name in _PLAIN_HEADERS:  # PERF: spares a lower() for the usual names
                 pass
-            elif name == "Content-Length" or name.lower() == "content-length":
+            elif name.lower() == "content-length":
                 has_length = True
             elif (lower := name.lower()) == "location" or lower == "content-location":
                 if lower == "location" and self.autocorrect_location_header:
@@ -1031,8 +1065,20 @@ _URI_CHARS = frozenset(
 )
 # Common header names that _wsgi_header_list has nothing to do for.
 _PLAIN_HEADERS = frozenset(
-    {"Content-Type", "Set-Cookie", "ETag", "Vary", "Date", "Cache-Control", "Last-Modified",
-     "Expires", "Content-Encoding", "Accept-Ranges", "Content-Range", "Content-Disposition"}
+    {
+        "Content-Type",
+        "Set-Cookie",
+        "ETag",
+        "Vary",
+        "Date",
+        "Cache-Control",
+        "Last-Modified",
+        "Expires",
+        "Content-Encoding",
+        "Accept-Ranges",
+        "Content-Range",
+        "Content-Disposition",
+    }
 )
 
 
@@ -1104,6 +1150,8 @@ def is_resource_modified(
         return not unmodified
 
     tag = unquote_etag(etag)[0]
+    if tag is None:
+        return not unmodified
     if if_range is not None and if_range.etag is not None:
         return not parse_etags(if_range.etag).contains(tag)
     if_match = parse_etags(environ.get("HTTP_IF_MATCH"))
@@ -1175,7 +1223,9 @@ class FileWrapper:
         raise StopIteration()
 
 
-def wrap_file(environ: dict[str, t.Any], file: t.IO[bytes], buffer_size: int = 8192) -> Iterable[bytes]:
+def wrap_file(
+    environ: dict[str, t.Any], file: t.IO[bytes], buffer_size: int = 8192
+) -> Iterable[bytes]:
     """Wrap ``file`` for the response body, with the server's ``wsgi.file_wrapper`` if it has one."""
     return environ.get("wsgi.file_wrapper", FileWrapper)(file, buffer_size)  # type: ignore[no-any-return]
 
@@ -1240,7 +1290,7 @@ class _ResponseStream:
         if self.closed:
             raise ValueError("I/O operation on closed file")
         self.response._ensure_sequence(mutable=True)
-        self.response.response.append(value)  # type: ignore[attr-defined]
+        self.response.response.append(value)  # type: ignore[union-attr]
         self.response.headers.remove("Content-Length")
         return len(value)
 
@@ -1280,7 +1330,9 @@ def _run_wsgi_app(
     started: list[t.Any] = []
     written: list[bytes] = []
 
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: t.Any = None) -> t.Any:
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
+    ) -> t.Any:
         if exc_info is not None and started:
             raise exc_info[1].with_traceback(exc_info[2])
         started[:] = [status, headers]
