@@ -108,6 +108,13 @@ class Erlen(Scaffold):
     test_client_class: type[ErlenClient] | None = None
     test_cli_runner_class: type[ErlenCliRunner] | None = None
     jinja_options: dict[str, t.Any] = {}
+    #: PERF: True while ``do_teardown_appcontext`` is erlen's own, so an app context with no
+    #: teardown functions and no signal receivers can skip the call; an override always runs.
+    _own_teardown_appcontext = True
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._own_teardown_appcontext = cls.do_teardown_appcontext is Erlen.do_teardown_appcontext
 
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")

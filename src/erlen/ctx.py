@@ -12,7 +12,7 @@ import functools
 import typing as t
 
 from .globals import _cv_app, _cv_request, _unset
-from .signals import appcontext_popped, appcontext_pushed
+from .signals import appcontext_popped, appcontext_pushed, appcontext_tearing_down
 
 if t.TYPE_CHECKING:
     from .app import Erlen
@@ -94,7 +94,13 @@ class AppContext:
                     import sys
 
                     exc = sys.exc_info()[1]
-                self.app.do_teardown_appcontext(exc)
+                app = self.app
+                if (
+                    app.teardown_appcontext_funcs
+                    or appcontext_tearing_down.receivers
+                    or not app._own_teardown_appcontext
+                ):
+                    app.do_teardown_appcontext(exc)
         finally:
             ctx = _cv_app.get(None)
             _cv_app.reset(self._tokens.pop())
@@ -201,7 +207,10 @@ class RequestContext:
 
                     exc = sys.exc_info()[1]
                 self.app.do_teardown_request(exc)
-                self.request.close()
+                request = self.request
+                # PERF: Request.close only closes uploaded files; skip it when there are none.
+                if not request._own_close or "files" in request.__dict__:
+                    request.close()
         finally:
             ctx = _cv_request.get(None)
             token, app_ctx = self._cv_tokens.pop()

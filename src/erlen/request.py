@@ -289,6 +289,14 @@ class Request:
     #: The routing error (404, 405, redirect) to raise at dispatch, or ``None``.
     routing_exception: Exception | None
 
+    #: PERF: True while ``close`` is this class's own (it only closes uploaded files), so the
+    #: request context may skip calling it when ``files`` was never parsed.
+    _own_close = True
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._own_close = cls.close is Request.close
+
     def __init__(
         self,
         environ: dict[str, t.Any],

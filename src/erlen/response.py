@@ -1014,19 +1014,24 @@ class Response:
         if not self._fast_path:  # NOTE: honour a subclass's overrides
             headers = self.get_wsgi_headers(environ)
             return self.get_app_iter(environ), self.status, headers.to_wsgi_list()
-        pairs = self._wsgi_header_list(environ)  # PERF: no Headers object in between
         body = self.response
-        # PERF: get_app_iter's answer for the usual set_data body, without the call.
+        pairs = self.headers._list
+        # PERF: the usual view result (one encoded chunk with exactly Content-Type and
+        # Content-Length) needs no header fix-up and no body wrapper.
         if (
             type(body) is list
             and len(body) == 1
+            and len(pairs) == 2
+            and pairs[0][0] == "Content-Type"
+            and pairs[1][0] == "Content-Length"
             and type(body[0]) is bytes
             and not self._on_close
             and not self.direct_passthrough
-            and environ.get("REQUEST_METHOD") != "HEAD"
             and self._status_code not in _NO_BODY_STATUSES
+            and environ.get("REQUEST_METHOD") != "HEAD"
         ):
-            return body, self._status, pairs
+            return body, self._status, pairs[:]
+        pairs = self._wsgi_header_list(environ)  # PERF: no Headers object in between
         return self.get_app_iter(environ), self._status, pairs
 
     def __call__(self, environ: dict[str, t.Any], start_response: StartResponse) -> Iterable[bytes]:
