@@ -18,8 +18,8 @@ from werkzeug.wrappers import Request as WzRequest
 from erlen.datastructures import EnvironHeaders, FileStorage, ImmutableMultiDict
 from erlen.exceptions import (
     BadRequest,
-    ClientDisconnected,
     BadRequestKeyError,
+    ClientDisconnected,
     RequestEntityTooLarge,
     SecurityError,
     UnsupportedMediaType,

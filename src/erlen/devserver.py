@@ -30,7 +30,7 @@ class _ChunkedReader(io.RawIOBase):
     A malformed or cut-short body raises ``OSError``, which erlen answers with a 400.
     """
 
-    def __init__(self, rfile: t.IO[bytes]) -> None:
+    def __init__(self, rfile: t.Any) -> None:
         self._rfile = rfile
         self._left = 0
         self._done = False
@@ -83,11 +83,12 @@ class _Handler(WSGIRequestHandler):
         if not self.parse_request():
             return
         environ = self.get_environ()
-        stdin: t.IO[bytes] = self.rfile
+        stdin: t.Any = self.rfile
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            stdin = io.BufferedReader(_ChunkedReader(self.rfile))
+            stdin = io.BufferedReader(_ChunkedReader(stdin))
             environ["wsgi.input_terminated"] = True
-        handler = ServerHandler(stdin, self.wfile, self.get_stderr(), environ, multithread=True)
+        wfile: t.Any = self.wfile
+        handler = ServerHandler(stdin, wfile, self.get_stderr(), environ, multithread=True)
         handler.request_handler = self  # type: ignore[attr-defined]
         handler.run(self.server.get_app())  # type: ignore[attr-defined]
 
