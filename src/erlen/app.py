@@ -587,9 +587,7 @@ class Erlen(Scaffold):
         try:
             response = self.process_response(response)
             if request_finished.receivers:
-                request_finished.send(
-                    self, _async_wrapper=self.ensure_sync, response=response
-                )
+                request_finished.send(self, _async_wrapper=self.ensure_sync, response=response)
         except Exception:
             if not from_error_handler:
                 raise

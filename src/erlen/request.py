@@ -7,13 +7,16 @@ from the server; under ASGI ``erlen.asgi`` builds one, with the body in ``wsgi.i
 PERF: constructing a request stores the environ and computes ``method`` and ``path`` (the router
 reads both on every request); everything else (headers, args, cookies, form, JSON, URLs) is
 computed on first access and cached on the instance, so a view pays only for what it reads.
+
+The class keeps its whole API here; the work lives beside it: ``request_url`` (host checks, URL
+building, path recoding) and ``request_headers`` (the typed header values).
 """
 
 from __future__ import annotations
 
-import re
 import typing as t
 
+from . import request_headers as _rh
 from .datastructures import (
     CombinedMultiDict,
     EnvironHeaders,
@@ -22,11 +25,10 @@ from .datastructures import (
     ImmutableMultiDict,
     MultiDict,
 )
-from .exceptions import BadRequest, SecurityError, UnsupportedMediaType
+from .exceptions import BadRequest, UnsupportedMediaType
 from .globals import _cv_app
-
-if t.TYPE_CHECKING:
-    from datetime import datetime
+from .request_url import host_is_trusted as _host_is_trusted  # noqa: F401 -- tests import it
+from .request_url import recode, request_host, request_url
 
 __all__ = ["Request"]
 
@@ -72,140 +74,7 @@ class _DefaultJsonModule:
         return json
 
 
-def _recode(value: str) -> str:
-    """Re-decode a WSGI (latin-1) string as UTF-8; bad bytes become U+FFFD. Never raises."""
-    if value.isascii():
-        return value
-    try:
-        return value.encode("latin-1").decode("utf-8", "replace")
-    except UnicodeEncodeError:
-        # NOTE: characters above U+00FF: the string was already decoded (a test client).
-        return value
-
-
-# ----------------------------------------------------------------------------- URL helpers
-
-# SECURITY: a Host value that is not a host name, an IPv4 address or a bracketed IPv6 address,
-# with an optional numeric port, is replaced by "" (Werkzeug 3.1's rule), so a garbage Host
-# header can never inject into ``url`` / ``url_for(_external=True)``.
-_HOST_RE = re.compile(r"(?:[A-Za-z0-9.\-]*|\[([0-9A-Fa-f:.]+)\])(?::[0-9]+)?", re.ASCII)
-_PCT_RUN_RE = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
-_SURROGATE_RE = re.compile("[\udc80-\udcff]")
-# Characters quote() leaves alone when building the URL (plus letters, digits and "_.-~").
-_PATH_SAFE = "!$&'()*+,/:;=@%"
-_QUERY_SAFE = "!$&'()*+,/:;=?@%"
-# Escapes left encoded when the URL is shown as an IRI: controls, space, and the characters that
-# would change the meaning of that part of the URL.
-_CTL = frozenset(range(0x21)) | {0x7F}
-_PATH_KEEP = _CTL | {ord(c) for c in "#%/?"}
-_QUERY_KEEP = _CTL | {ord(c) for c in "#%&+="}
-
-
-def _valid_host(host: str) -> bool:
-    match = _HOST_RE.fullmatch(host)
-    if match is None:
-        return False
-    ipv6 = match.group(1)
-    if ipv6 is None:
-        return True
-    import ipaddress
-
-    try:
-        ipaddress.IPv6Address(ipv6)
-    except ValueError:
-        return False
-    return True
-
-
-def _split_port(host: str) -> tuple[str, str]:
-    """``("example.com", ":8080")`` from ``"example.com:8080"``; IPv6 brackets kept."""
-    if host.startswith("["):
-        end = host.find("]")
-        return host[: end + 1], host[end + 1 :]
-    name, sep, port = host.partition(":")
-    return name, sep + port
-
-
-def _idna_label(label: str) -> str:
-    if not label.startswith("xn--"):
-        return label
-    try:
-        return label.encode("ascii").decode("idna")
-    except UnicodeError:
-        # NOTE: Werkzeug raises here; erlen keeps the label as sent so ``url`` never breaks.
-        return label
-
-
-def _iri_host(host: str) -> str:
-    """The host as shown in ``url``: lowercased, with punycode (``xn--``) labels decoded."""
-    host = host.lower()
-    if "xn--" not in host:
-        return host
-    name, port = _split_port(host)
-    return ".".join(_idna_label(label) for label in name.split(".")) + port
-
-
-def _decode_escaped(data: bytearray) -> str:
-    text = bytes(data).decode("utf-8", "surrogateescape")
-    if not text.isascii():
-        # Bytes that are not UTF-8 came back as lone surrogates: show them as %XX again.
-        text = _SURROGATE_RE.sub(lambda m: f"%{ord(m.group()) - 0xDC00:02X}", text)
-    return text
-
-
-def _iri_unquote(value: str, keep: frozenset[int]) -> str:
-    """Decode ``%XX`` escapes for display, except those in ``keep``; bad UTF-8 stays ``%XX``."""
-    if "%" not in value:
-        return value
-
-    def run(match: re.Match[str]) -> str:
-        escapes = match.group()
-        out: list[str] = []
-        data = bytearray()
-        for i in range(0, len(escapes), 3):
-            byte = int(escapes[i + 1 : i + 3], 16)
-            if byte in keep:
-                if data:
-                    out.append(_decode_escaped(data))
-                    data.clear()
-                out.append(escapes[i : i + 3])
-            else:
-                data.append(byte)
-        if data:
-            out.append(_decode_escaped(data))
-        return "".join(out)
-
-    return _PCT_RUN_RE.sub(run, value)
-
-
-def _host_is_trusted(host: str, trusted_list: t.Iterable[str]) -> bool:
-    """Whether ``host`` (port ignored) matches one of ``trusted_list``.
-
-    An entry starting with ``.`` also matches every subdomain (``.example.com``).
-    """
-    if not host:
-        return False
-
-    def normalize(name: str) -> str | None:
-        name = _split_port(name)[0].lower() if ":" in name else name.lower()
-        try:
-            return name.encode("idna").decode("ascii")
-        except UnicodeError:
-            return None
-
-    hostname = normalize(host)
-    if hostname is None:
-        return False
-    for ref in trusted_list:
-        suffix_match = ref.startswith(".")
-        ref_name = normalize(ref[1:] if suffix_match else ref)
-        if ref_name is None:
-            continue
-        if ref_name == hostname:
-            return True
-        if suffix_match and hostname.endswith("." + ref_name):
-            return True
-    return False
+# ----------------------------------------------------------------------------- blueprint chains
 
 
 def _split_blueprint_path(name: str) -> list[str]:
@@ -312,7 +181,7 @@ class Request:
         path = environ.get("PATH_INFO") or ""
         if path[:1] != "/" or path[1:2] == "/" or not path.isascii():
             # WSGI gives PATH_INFO as latin-1 text; the client sent UTF-8.
-            path = "/" + _recode(path).lstrip("/")
+            path = "/" + recode(path).lstrip("/")
         self.path: str = path
         if populate_request and not shallow:
             environ["werkzeug.request"] = self
@@ -374,7 +243,7 @@ class Request:
     @_lazy
     def root_path(self) -> str:
         """The prefix the app is mounted at (``SCRIPT_NAME``), without a trailing slash."""
-        return _recode(self.environ.get("SCRIPT_NAME") or "").rstrip("/")
+        return recode(self.environ.get("SCRIPT_NAME") or "").rstrip("/")
 
     @property
     def script_root(self) -> str:
@@ -395,67 +264,22 @@ class Request:
         """The path and query string: ``"/page?x=1"`` (``"/page?"`` without a query)."""
         return f"{self.path}?{self.query_string.decode('utf-8', 'replace')}"
 
-    @_lazy
-    def host(self) -> str:
-        """The host the client asked for (``Host``, else ``SERVER_NAME:SERVER_PORT``).
-
-        The default port of the scheme is dropped. A malformed value becomes ``""``. If
-        :attr:`trusted_hosts` is set and the host is not in it, raises ``SecurityError`` (400).
-        """
-        host = self.environ.get("HTTP_HOST")
-        if host is None:
-            server = self.server
-            # NOTE: as in Werkzeug, SERVER_NAME is used only together with a valid SERVER_PORT.
-            if server is not None and server[1] is not None:
-                name = server[0]
-                if ":" in name and name[:1] != "[":
-                    name = f"[{name}]"
-                host = f"{name}:{server[1]}"
-            else:
-                host = ""
-        scheme = self.scheme
-        if scheme in ("http", "ws"):
-            if host.endswith(":80"):
-                host = host[:-3]
-        elif scheme in ("https", "wss") and host.endswith(":443"):
-            host = host[:-4]
-        if not _valid_host(host):
-            host = ""
-        trusted = self.trusted_hosts
-        if trusted is not None and not _host_is_trusted(host, trusted):
-            raise SecurityError(f"Host {host!r} is not trusted.")
-        return host
-
-    def _url(self, root: bool, path: bool, query: bool) -> str:
-        from urllib.parse import quote
-
-        parts = [self.scheme, "://", _iri_host(self.host)]
-        if root:
-            root_path = quote(self.root_path.rstrip("/"), safe=_PATH_SAFE)
-            parts.append(_iri_unquote(root_path, _PATH_KEEP))
-        parts.append("/")
-        if path:
-            parts.append(_iri_unquote(quote(self.path.lstrip("/"), safe=_PATH_SAFE), _PATH_KEEP))
-            qs = self.query_string
-            if query and qs:
-                parts.append("?")
-                parts.append(_iri_unquote(quote(qs, safe=_QUERY_SAFE), _QUERY_KEEP))
-        return "".join(parts)
+    host = _lazy(request_host)
 
     @_lazy
     def url(self) -> str:
         """The full URL, as an IRI: ``"http://example.com/app/page?x=1"``."""
-        return self._url(True, True, True)
+        return request_url(self, True, True, True)
 
     @_lazy
     def base_url(self) -> str:
         """:attr:`url` without the query string."""
-        return self._url(True, True, False)
+        return request_url(self, True, True, False)
 
     @_lazy
     def root_url(self) -> str:
         """Scheme, host and root path: ``"http://example.com/app/"``."""
-        return self._url(True, False, False)
+        return request_url(self, True, False, False)
 
     @property
     def url_root(self) -> str:
@@ -465,7 +289,7 @@ class Request:
     @_lazy
     def host_url(self) -> str:
         """Scheme and host: ``"http://example.com/"``."""
-        return self._url(False, False, False)
+        return request_url(self, False, False, False)
 
     @_lazy
     def access_route(self) -> list[str]:
@@ -763,31 +587,15 @@ class Request:
         self._max_form_fields = value
 
     # ------------------------------------------------------------------ header values
+    # NOTE: the parsers live in erlen.request_headers; _lazy caches each result on the request.
 
     @property
     def content_type(self) -> str | None:
         """The ``Content-Type`` header."""
         return self.environ.get("CONTENT_TYPE")
 
-    @_lazy
-    def content_length(self) -> int | None:
-        """The declared ``Content-Length``: ``None`` if absent; ``0`` if not a valid number
-        (Werkzeug's rule; reading the body then answers 400).
-        """
-        from .formparser import get_content_length
-
-        return get_content_length(self.environ)
-
-    @_lazy
-    def _parsed_content_type(self) -> tuple[str, dict[str, str]]:
-        value = self.environ.get("CONTENT_TYPE") or ""
-        if ";" not in value:
-            # PERF: the common case needs no parameter parsing.
-            return value.strip().lower(), {}
-        from .headervalues import parse_options_header
-
-        mimetype, params = parse_options_header(value)
-        return mimetype.lower(), params
+    content_length = _lazy(_rh.content_length)
+    _parsed_content_type = _lazy(_rh.parsed_content_type)
 
     @property
     def mimetype(self) -> str:
@@ -820,139 +628,24 @@ class Request:
     def access_control_request_method(self) -> str | None:
         return self.environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
 
-    @_lazy
-    def access_control_request_headers(self) -> t.Any:
-        """The ``Access-Control-Request-Headers`` as a ``HeaderSet``, or ``None``."""
-        value = self.environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
-        if value is None:
-            return None
-        from .headervalues import parse_set_header
-
-        return parse_set_header(value)
-
-    @_lazy
-    def max_forwards(self) -> int | None:
-        value = self.environ.get("HTTP_MAX_FORWARDS")
-        try:
-            return int(value) if value is not None else None
-        except ValueError:
-            return None
-
-    @_lazy
-    def cookies(self) -> MultiDict[str, str]:
-        """The cookies sent by the client (UTF-8; nameless ``=value`` pairs are dropped)."""
-        raw = self.environ.get("HTTP_COOKIE")
-        if not raw:
-            return self.dict_storage_class()
-        from .cookies import parse_cookie_pairs
-
-        return self.dict_storage_class(parse_cookie_pairs(raw))
-
-    @_lazy
-    def authorization(self) -> t.Any:
-        """The parsed ``Authorization`` header (``.type``, ``.username``, ``.token``...) or None."""
-        from .headervalues import Authorization
-
-        return Authorization.from_header(self.environ.get("HTTP_AUTHORIZATION"))
-
-    @_lazy
-    def user_agent(self) -> t.Any:
-        """The ``User-Agent`` header as a ``UserAgent`` (``.string``)."""
-        cls = self.user_agent_class
-        if cls is None:
-            from .headervalues import UserAgent
-
-            cls = UserAgent
-        return cls(self.environ.get("HTTP_USER_AGENT", ""))
-
-    def _accept(self, key: str, cls_name: str) -> t.Any:
-        from . import headervalues
-
-        return headervalues.parse_accept_header(
-            self.environ.get(key), getattr(headervalues, cls_name)
-        )
-
-    @_lazy
-    def accept_mimetypes(self) -> t.Any:
-        """``Accept`` as a ``MIMEAccept``."""
-        return self._accept("HTTP_ACCEPT", "MIMEAccept")
-
-    @_lazy
-    def accept_languages(self) -> t.Any:
-        """``Accept-Language`` as a ``LanguageAccept``."""
-        return self._accept("HTTP_ACCEPT_LANGUAGE", "LanguageAccept")
-
-    @_lazy
-    def accept_charsets(self) -> t.Any:
-        """``Accept-Charset`` as a ``CharsetAccept``."""
-        return self._accept("HTTP_ACCEPT_CHARSET", "CharsetAccept")
-
-    @_lazy
-    def accept_encodings(self) -> t.Any:
-        """``Accept-Encoding`` as an ``Accept``."""
-        return self._accept("HTTP_ACCEPT_ENCODING", "Accept")
-
-    @_lazy
-    def cache_control(self) -> t.Any:
-        """``Cache-Control`` as a ``RequestCacheControl``."""
-        from .headervalues import RequestCacheControl, parse_cache_control_header
-
-        return parse_cache_control_header(
-            self.environ.get("HTTP_CACHE_CONTROL"), None, RequestCacheControl
-        )
-
-    @_lazy
-    def pragma(self) -> t.Any:
-        """``Pragma`` as a ``HeaderSet``."""
-        from .headervalues import parse_set_header
-
-        return parse_set_header(self.environ.get("HTTP_PRAGMA", ""))
-
-    @_lazy
-    def if_match(self) -> t.Any:
-        """``If-Match`` as ``ETags``."""
-        from .headervalues import parse_etags
-
-        return parse_etags(self.environ.get("HTTP_IF_MATCH"))
-
-    @_lazy
-    def if_none_match(self) -> t.Any:
-        """``If-None-Match`` as ``ETags``."""
-        from .headervalues import parse_etags
-
-        return parse_etags(self.environ.get("HTTP_IF_NONE_MATCH"))
-
-    @_lazy
-    def if_range(self) -> t.Any:
-        """``If-Range`` as an ``IfRange``."""
-        from .headervalues import parse_if_range_header
-
-        return parse_if_range_header(self.environ.get("HTTP_IF_RANGE"))
-
-    @_lazy
-    def range(self) -> t.Any:
-        """``Range`` as a ``Range``, or ``None`` if absent or invalid."""
-        from .headervalues import parse_range_header
-
-        return parse_range_header(self.environ.get("HTTP_RANGE"))
-
-    def _date(self, key: str) -> datetime | None:
-        from .dates import parse_date
-
-        return parse_date(self.environ.get(key))
-
-    @_lazy
-    def date(self) -> datetime | None:
-        """``Date`` as an aware ``datetime``, or ``None``."""
-        return self._date("HTTP_DATE")
-
-    @_lazy
-    def if_modified_since(self) -> datetime | None:
-        return self._date("HTTP_IF_MODIFIED_SINCE")
-
-    @_lazy
-    def if_unmodified_since(self) -> datetime | None:
-        return self._date("HTTP_IF_UNMODIFIED_SINCE")
+    access_control_request_headers = _lazy(_rh.access_control_request_headers)
+    max_forwards = _lazy(_rh.max_forwards)
+    cookies = _lazy(_rh.cookies)
+    authorization = _lazy(_rh.authorization)
+    user_agent = _lazy(_rh.user_agent)
+    accept_mimetypes = _lazy(_rh.accept_mimetypes)
+    accept_languages = _lazy(_rh.accept_languages)
+    accept_charsets = _lazy(_rh.accept_charsets)
+    accept_encodings = _lazy(_rh.accept_encodings)
+    cache_control = _lazy(_rh.cache_control)
+    pragma = _lazy(_rh.pragma)
+    if_match = _lazy(_rh.if_match)
+    if_none_match = _lazy(_rh.if_none_match)
+    if_range = _lazy(_rh.if_range)
+    range = _lazy(_rh.range_header)
+    date = _lazy(_rh.date)
+    if_modified_since = _lazy(_rh.if_modified_since)
+    if_unmodified_since = _lazy(_rh.if_unmodified_since)
 
     # ------------------------------------------------------------------ Flask's routing data
 

@@ -12,111 +12,68 @@ The API is Werkzeug's ``Response`` with Flask's additions (``default_mimetype = 
   ``Content-Length``.
 - Emission (:meth:`Response.get_wsgi_response`) never mutates the response: it works on a copy of
   the header list and drops the body for ``HEAD``, 1xx, 204 and 304.
+
+The class keeps its whole API here; the machinery lives beside it: ``response_pairs`` (the header
+list as built and as sent), ``response_headers`` (typed header properties), ``conditional``
+(304/412/206) and ``bodies`` (body iterables, ``FileWrapper``, running a WSGI app).
 """
 
 from __future__ import annotations
 
 import typing as t
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta, timezone
-from itertools import chain
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from datetime import datetime, timedelta
 
 from . import json as _json
-from .datastructures import CallbackDict, Headers
+from .bodies import (
+    ClosingIterator,
+    FileWrapper,
+    ResponseStream,
+    StartResponse,
+    WSGIApp,
+    iter_encoded,
+    run_wsgi_app,
+    wrap_file,
+)
+from .conditional import is_resource_modified, make_conditional
+from .datastructures import Headers
 from .exceptions import HTTP_STATUS_CODES
+from .response_headers import (
+    dump_age,
+    dump_date,
+    dump_set,
+    get_cache_control,
+    get_content_range,
+    get_mimetype_params,
+    get_retry_after,
+    get_www_authenticate,
+    header_property,
+    int_or_none,
+    load_age,
+    load_date,
+    load_set,
+    set_content_range,
+    set_header_property,
+    set_retry_after,
+    set_www_authenticate,
+)
+from .response_pairs import (
+    NO_BODY_STATUSES,
+    content_type_for,
+    dict_pairs,
+    index_of,
+    set_pair,
+    utf8_content_types,
+    wsgi_header_list,
+)
 
 if t.TYPE_CHECKING:
-    from .headervalues import ContentRange, HeaderSet, ResponseCacheControl, WWWAuthenticate
+    from .headervalues import ContentRange, ResponseCacheControl, WWWAuthenticate
 
 __all__ = ["FileWrapper", "Response", "is_resource_modified", "wrap_file"]
 
-StartResponse = t.Callable[..., t.Callable[[bytes], object]]
-WSGIApp = t.Callable[[dict[str, t.Any], StartResponse], Iterable[bytes]]
-
 # PERF: status lines of the known codes, built once; ``Response(..., 200)`` is a dict lookup.
 _STATUS_LINES: dict[int, str] = {c: f"{c} {p.upper()}" for c, p in HTTP_STATUS_CODES.items()}
-_NO_BODY_STATUSES = frozenset({*range(100, 200), 204, 304})
-
-# Mimetypes that are text without saying so in a ``text/`` prefix: they get a charset parameter.
-_CHARSET_MIMETYPES = frozenset(
-    {
-        "application/ecmascript",
-        "application/javascript",
-        "application/sql",
-        "application/xml",
-        "application/xml-dtd",
-        "application/xml-external-parsed-entity",
-    }
-)
-# Headers that describe the body, dropped from a 304 (RFC 9110 15.4.5); like Werkzeug, Expires
-# and Content-Location are kept.
-_ENTITY_HEADERS = frozenset(
-    {
-        "allow",
-        "content-encoding",
-        "content-language",
-        "content-length",
-        "content-md5",
-        "content-range",
-        "content-type",
-        "last-modified",
-    }
-)
-# PERF: checked Content-Type values by mimetype, for the usual utf-8 charset.
-_utf8_content_types: dict[str | None, str] = {}
-
-
-def _content_type(mimetype: str, charset: str) -> str:
-    """``mimetype`` with ``; charset=...`` added when it names a textual type; checked for CR/LF."""
-    if charset == "utf-8":
-        value = _utf8_content_types.get(mimetype)
-        if value is not None:
-            return value
-    value = mimetype
-    if mimetype.startswith("text/") or mimetype in _CHARSET_MIMETYPES or mimetype.endswith("+xml"):
-        value = f"{mimetype}; charset={charset}"
-    Headers._check("Content-Type", value)
-    if charset == "utf-8" and len(_utf8_content_types) < 64:  # NOTE: bounded, may be user data
-        _utf8_content_types[mimetype] = value
-    return value
-
-
-def _dict_pairs(headers: dict[str, t.Any]) -> list[tuple[str, str]]:
-    """Checked header pairs from a plain dict; a list or tuple value gives one pair per item."""
-    check = Headers._check
-    pairs = []
-    for key, value in headers.items():
-        if isinstance(value, (list, tuple)):
-            pairs.extend([check(key, item) for item in value])
-        else:
-            pairs.append(check(key, value))
-    return pairs
-
-
-def _index(pairs: list[tuple[str, str]], lower: str) -> int:
-    """Position of the first pair named ``lower`` (case-insensitively), or -1."""
-    i = 0
-    for name, _ in pairs:
-        if name.lower() == lower:
-            return i
-        i += 1
-    return -1
-
-
-def _set_pair(pairs: list[tuple[str, str]], name: str, value: str) -> None:
-    """``Headers.set`` for a value already checked: replace the first match, drop the others.
-
-    PERF: spares Headers.set's re-check and list rebuild on the constructor's path.
-    """
-    lower = name.lower()
-    i = _index(pairs, lower)
-    if i < 0:
-        pairs.append((name, value))
-        return
-    pairs[i] = (name, value)
-    if _index(pairs[i + 1 :], lower) >= 0:
-        pairs[i + 1 :] = [pair for pair in pairs[i + 1 :] if pair[0].lower() != lower]
 
 
 def _clean_status(value: t.Any) -> tuple[str, int]:
@@ -140,177 +97,6 @@ def _clean_status(value: t.Any) -> tuple[str, int]:
     if len(parts) == 1:
         return _STATUS_LINES.get(code) or f"{code} UNKNOWN", code
     return line, code
-
-
-def _iter_encoded(iterable: Iterable[str | bytes], charset: str) -> Iterator[bytes]:
-    for item in iterable:
-        yield item.encode(charset) if isinstance(item, str) else item
-
-
-def _utc(value: datetime | str | None) -> datetime | None:
-    """A header date as an aware UTC datetime without microseconds (HTTP has none)."""
-    if isinstance(value, str):
-        from .dates import parse_date
-
-        value = parse_date(value)
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.replace(microsecond=0)
-
-
-def _environ_of(request_or_environ: t.Any) -> dict[str, t.Any]:
-    if isinstance(request_or_environ, dict):
-        return request_or_environ
-    return request_or_environ.environ  # type: ignore[no-any-return]
-
-
-# -- URLs in Location headers ---------------------------------------------------------------------
-
-_PATH_SAFE = "%!$&'()*+,/:;=@"
-
-
-def _iri_to_uri(iri: str) -> str:
-    """Percent-encode what may not appear raw in a URI; IDNA-encode a non-ASCII host."""
-    parts = urlsplit(iri)
-    netloc = parts.netloc
-    if not netloc.isascii():
-        userinfo, at, hostport = netloc.rpartition("@")
-        host, colon, port = hostport.partition(":")
-        if hostport.startswith("["):  # an IPv6 literal is ASCII already
-            host, colon, port = hostport, "", ""
-        userinfo = quote(userinfo, safe="%!$&'()*+,:;=")
-        netloc = f"{userinfo}{at}{host.encode('idna').decode('ascii')}{colon}{port}"
-    return urlunsplit(
-        (
-            parts.scheme,
-            netloc,
-            quote(parts.path, safe=_PATH_SAFE),
-            quote(parts.query, safe=_PATH_SAFE + "?"),
-            quote(parts.fragment, safe=_PATH_SAFE + "?#"),
-        )
-    )
-
-
-def _current_url(environ: dict[str, t.Any]) -> str:
-    """The request URL without the query string, as the server saw it."""
-    scheme = environ.get("wsgi.url_scheme", "http")
-    host = environ.get("HTTP_HOST")
-    if not host:
-        host = environ.get("SERVER_NAME", "localhost")
-        port = str(environ.get("SERVER_PORT", ""))
-        if port and (scheme, port) not in (("http", "80"), ("https", "443")):
-            host = f"{host}:{port}"
-    path = quote(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""), safe=_PATH_SAFE)
-    return f"{scheme}://{host}{path}"
-
-
-# -- header property factories ---------------------------------------------------------------------
-
-
-def _header(
-    name: str,
-    doc: str,
-    load: t.Callable[[str], t.Any] | None = None,
-    dump: t.Callable[[t.Any], str] | None = None,
-) -> property:
-    """A property reading and writing one header; ``None`` (or ``del``) removes it."""
-
-    def fget(self: Response) -> t.Any:
-        value = self.headers.get(name)
-        if value is None or load is None:
-            return value
-        return load(value)
-
-    def fset(self: Response, value: t.Any) -> None:
-        if value is None:
-            self.headers.remove(name)
-        else:
-            self.headers.set(name, value if dump is None else dump(value))
-
-    def fdel(self: Response) -> None:
-        self.headers.remove(name)
-
-    return property(fget, fset, fdel, doc)
-
-
-def _set_header(name: str, doc: str) -> property:
-    """A property giving a live :class:`HeaderSet`: changing the set rewrites the header."""
-
-    def fget(self: Response) -> HeaderSet:
-        from .headervalues import parse_set_header
-
-        def on_update(header_set: HeaderSet) -> None:
-            if not header_set:
-                self.headers.remove(name)
-            else:
-                self.headers.set(name, header_set.to_header())
-
-        return parse_set_header(self.headers.get(name), on_update)
-
-    def fset(self: Response, value: t.Any) -> None:
-        if not value:
-            self.headers.remove(name)
-        elif isinstance(value, str):
-            self.headers.set(name, value)
-        else:
-            self.headers.set(name, _dump_set(value))
-
-    def fdel(self: Response) -> None:
-        self.headers.remove(name)
-
-    return property(fget, fset, fdel, doc)
-
-
-def _int_or_none(value: str) -> int | None:
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
-def _load_date(value: str) -> datetime | None:
-    from .dates import parse_date
-
-    return parse_date(value)
-
-
-def _dump_date(value: t.Any) -> str:
-    if isinstance(value, str):
-        return value
-    from .dates import http_date
-
-    return http_date(value)
-
-
-def _load_age(value: str) -> timedelta | None:
-    seconds = _int_or_none(value.strip())
-    if seconds is None or seconds < 0:
-        return None
-    return timedelta(seconds=seconds)
-
-
-def _dump_age(value: timedelta | int) -> str:
-    seconds = int(value.total_seconds()) if isinstance(value, timedelta) else int(value)
-    if seconds < 0:
-        raise ValueError(f"Age cannot be negative ({seconds}).")
-    return str(seconds)
-
-
-def _load_set(value: str) -> HeaderSet:
-    # NOTE: Werkzeug's CORS sets are snapshots (no write-back) and None when absent; kept so.
-    from .headervalues import parse_set_header
-
-    return parse_set_header(value)
-
-
-def _dump_set(value: t.Any) -> str:
-    if isinstance(value, str):
-        return value
-    from .headervalues import dump_header
-
-    return dump_header(value)
 
 
 # -- the response ----------------------------------------------------------------------------------
@@ -388,7 +174,7 @@ class Response:
             charset = self.charset
             if mimetype is None:
                 mimetype = self.default_mimetype
-            ct = _utf8_content_types.get(mimetype) if charset == "utf-8" else None
+            ct = utf8_content_types.get(mimetype) if charset == "utf-8" else None
             if ct is not None:
                 body: bytes = response.encode(charset) if kind is str else response  # type: ignore[union-attr,assignment]
                 size = len(body)
@@ -402,20 +188,20 @@ class Response:
         elif isinstance(headers, Headers):
             pairs = headers._list[:]
         elif type(headers) is dict:
-            pairs = _dict_pairs(headers)  # PERF: the (body, status, {...}) view return
+            pairs = dict_pairs(headers)  # PERF: the (body, status, {...}) view return
         else:
             pairs = Headers(headers)._list
         hdrs._list = pairs
 
         if content_type is None:
-            if mimetype is None and _index(pairs, "content-type") < 0:
+            if mimetype is None and index_of(pairs, "content-type") < 0:
                 mimetype = self.default_mimetype
             if mimetype is not None:
-                content_type = _content_type(mimetype, self.charset)
+                content_type = content_type_for(mimetype, self.charset)
         else:
             content_type = Headers._check("Content-Type", content_type)[1]
         if content_type is not None:
-            _set_pair(pairs, "Content-Type", content_type)
+            set_pair(pairs, "Content-Type", content_type)
 
         if response is None:
             self.response = []
@@ -427,7 +213,7 @@ class Response:
             self.response = [body]
             if self.automatically_set_content_length:
                 size = len(body)
-                _set_pair(pairs, "Content-Length", _LENGTHS[size] if size < 512 else str(size))
+                set_pair(pairs, "Content-Length", _LENGTHS[size] if size < 512 else str(size))
         else:
             self.response = response
 
@@ -492,7 +278,7 @@ class Response:
 
     def iter_encoded(self) -> Iterator[bytes]:
         """Iterate over the body, encoding ``str`` items."""
-        return _iter_encoded(self.response, self.charset)
+        return iter_encoded(self.response, self.charset)
 
     def calculate_content_length(self) -> int | None:
         """The body length, buffering a stream; ``None`` when that is not allowed."""
@@ -528,11 +314,11 @@ class Response:
         self.make_sequence()
 
     @property
-    def stream(self) -> _ResponseStream:
+    def stream(self) -> ResponseStream:
         """A write-only file-like object appending to the body."""
         stream = self.__dict__.get("_stream")
         if stream is None:
-            stream = self.__dict__["_stream"] = _ResponseStream(self)
+            stream = self.__dict__["_stream"] = ResponseStream(self)
         return stream
 
     def call_on_close(self, func: t.Callable[[], t.Any]) -> t.Callable[[], t.Any]:
@@ -590,7 +376,7 @@ class Response:
 
     # -- content type ------------------------------------------------------------------------------
 
-    content_type = _header(
+    content_type = header_property(
         "Content-Type", "The Content-Type header, e.g. 'text/html; charset=utf-8'."
     )
 
@@ -602,38 +388,40 @@ class Response:
 
     @mimetype.setter
     def mimetype(self, value: str) -> None:
-        self.headers.set("Content-Type", _content_type(value, self.charset))
+        self.headers.set("Content-Type", content_type_for(value, self.charset))
 
     @property
     def mimetype_params(self) -> dict[str, str]:
         """Content-Type parameters (``{"charset": "utf-8"}``); changing the dict rewrites the header."""
-        from .headervalues import dump_options_header, parse_options_header
-
-        def on_update(d: CallbackDict[str, str]) -> None:
-            self.headers.set("Content-Type", dump_options_header(self.mimetype or "", d))
-
-        params = parse_options_header(self.headers.get("Content-Type", ""))[1]
-        return CallbackDict(params, on_update)
+        return get_mimetype_params(self)
 
     # -- plain header properties -------------------------------------------------------------------
 
-    content_length = _header(
-        "Content-Length", "The body length in bytes, as an int.", _int_or_none, str
+    content_length = header_property(
+        "Content-Length", "The body length in bytes, as an int.", int_or_none, str
     )
-    location = _header("Location", "Where a redirect points.")
-    content_location = _header("Content-Location", "The URL of the sent representation.")
-    content_encoding = _header("Content-Encoding", "The coding applied to the body, e.g. 'gzip'.")
-    content_md5 = _header("Content-MD5", "An MD5 digest of the body (obsolete).")
-    accept_ranges = _header("Accept-Ranges", "Range units the server accepts, e.g. 'bytes'.")
-    age = _header("Age", "Seconds since the origin generated the response.", _load_age, _dump_age)
-    date = _header("Date", "When the response was generated.", _load_date, _dump_date)
-    expires = _header("Expires", "When the response becomes stale.", _load_date, _dump_date)
-    last_modified = _header(
-        "Last-Modified", "When the resource last changed.", _load_date, _dump_date
+    location = header_property("Location", "Where a redirect points.")
+    content_location = header_property("Content-Location", "The URL of the sent representation.")
+    content_encoding = header_property(
+        "Content-Encoding", "The coding applied to the body, e.g. 'gzip'."
     )
-    vary = _set_header("Vary", "Request headers that select the representation.")
-    allow = _set_header("Allow", "Methods the resource supports.")
-    content_language = _set_header("Content-Language", "Languages of the intended audience.")
+    content_md5 = header_property("Content-MD5", "An MD5 digest of the body (obsolete).")
+    accept_ranges = header_property(
+        "Accept-Ranges", "Range units the server accepts, e.g. 'bytes'."
+    )
+    age = header_property(
+        "Age", "Seconds since the origin generated the response.", load_age, dump_age
+    )
+    date = header_property("Date", "When the response was generated.", load_date, dump_date)
+    expires = header_property("Expires", "When the response becomes stale.", load_date, dump_date)
+    last_modified = header_property(
+        "Last-Modified", "When the resource last changed.", load_date, dump_date
+    )
+    vary = set_header_property("Vary", "Request headers that select the representation.")
+    allow = set_header_property("Allow", "Methods the resource supports.")
+    content_language = set_header_property(
+        "Content-Language", "Languages of the intended audience."
+    )
 
     @property
     def access_control_allow_credentials(self) -> bool:
@@ -647,53 +435,42 @@ class Response:
         else:
             self.headers.remove("Access-Control-Allow-Credentials")
 
-    access_control_allow_headers = _header(
+    access_control_allow_headers = header_property(
         "Access-Control-Allow-Headers",
         "Headers a cross-origin request may send (CORS), as a HeaderSet.",
-        _load_set,
-        _dump_set,
+        load_set,
+        dump_set,
     )
-    access_control_allow_methods = _header(
+    access_control_allow_methods = header_property(
         "Access-Control-Allow-Methods",
         "Methods a cross-origin request may use (CORS), as a HeaderSet.",
-        _load_set,
-        _dump_set,
+        load_set,
+        dump_set,
     )
-    access_control_allow_origin = _header(
+    access_control_allow_origin = header_property(
         "Access-Control-Allow-Origin", "The origin allowed to read the response (CORS)."
     )
-    access_control_expose_headers = _header(
+    access_control_expose_headers = header_property(
         "Access-Control-Expose-Headers",
         "Headers a cross-origin script may read (CORS), as a HeaderSet.",
-        _load_set,
-        _dump_set,
+        load_set,
+        dump_set,
     )
-    access_control_max_age = _header(
+    access_control_max_age = header_property(
         "Access-Control-Max-Age",
         "Seconds a preflight answer may be cached (CORS).",
-        _int_or_none,
+        int_or_none,
         str,
     )
 
     @property
     def retry_after(self) -> datetime | None:
         """When to retry (``Retry-After``), as an aware datetime; set seconds or a datetime."""
-        value = self.headers.get("Retry-After")
-        if value is None:
-            return None
-        seconds = _int_or_none(value.strip())
-        if seconds is not None:
-            return datetime.now(timezone.utc) + timedelta(seconds=seconds)
-        return _load_date(value)
+        return get_retry_after(self.headers)
 
     @retry_after.setter
     def retry_after(self, value: datetime | int | str | None) -> None:
-        if value is None:
-            self.headers.remove("Retry-After")
-        elif isinstance(value, datetime):
-            self.headers.set("Retry-After", _dump_date(value))
-        else:
-            self.headers.set("Retry-After", str(value))
+        set_retry_after(self.headers, value)
 
     @property
     def cache_control(self) -> ResponseCacheControl:
@@ -701,40 +478,16 @@ class Response:
 
         >>> resp.cache_control.max_age = 60
         """
-        from .headervalues import ResponseCacheControl, parse_cache_control_header
-
-        def on_update(cc: ResponseCacheControl) -> None:
-            if not cc:
-                self.headers.remove("Cache-Control")
-            else:
-                self.headers.set("Cache-Control", cc.to_header())
-
-        return parse_cache_control_header(
-            self.headers.get("Cache-Control"), on_update, ResponseCacheControl
-        )
+        return get_cache_control(self)
 
     @property
     def content_range(self) -> ContentRange:
         """The ``Content-Range`` header as an object; changing it rewrites the header."""
-        from .headervalues import ContentRange, parse_content_range_header
-
-        def on_update(rng: ContentRange) -> None:
-            if not rng:
-                self.headers.remove("Content-Range")
-            else:
-                self.headers.set("Content-Range", rng.to_header())
-
-        parsed = parse_content_range_header(self.headers.get("Content-Range"), on_update)
-        return parsed if parsed is not None else ContentRange(None, None, None, on_update=on_update)
+        return get_content_range(self)
 
     @content_range.setter
     def content_range(self, value: t.Any) -> None:
-        if not value:
-            self.headers.remove("Content-Range")
-        elif isinstance(value, str):
-            self.headers.set("Content-Range", value)
-        else:
-            self.headers.set("Content-Range", value.to_header())
+        set_content_range(self.headers, value)
 
     @property
     def www_authenticate(self) -> WWWAuthenticate:
@@ -743,27 +496,11 @@ class Response:
         Assign a :class:`~erlen.headervalues.WWWAuthenticate`, a list of them (one header each),
         a string, or ``None`` to remove the header.
         """
-        from .headervalues import WWWAuthenticate
-
-        def on_update(value: WWWAuthenticate) -> None:
-            self.www_authenticate = value
-
-        value = WWWAuthenticate.from_header(self.headers.get("WWW-Authenticate"))
-        if value is None:
-            value = WWWAuthenticate("basic")
-        value._on_update = on_update
-        return value
+        return get_www_authenticate(self)
 
     @www_authenticate.setter
     def www_authenticate(self, value: t.Any) -> None:
-        if not value:
-            self.headers.remove("WWW-Authenticate")
-        elif isinstance(value, str):
-            self.headers.set("WWW-Authenticate", value)
-        elif isinstance(value, (list, tuple)):
-            self.headers.setlist("WWW-Authenticate", [v.to_header() for v in value])
-        else:
-            self.headers.set("WWW-Authenticate", value.to_header())
+        set_www_authenticate(self.headers, value)
 
     @www_authenticate.deleter
     def www_authenticate(self) -> None:
@@ -879,106 +616,9 @@ class Response:
         full body length; for a buffered body it is computed when not given. The body itself is
         dropped at emission time for 304. Returns ``self``; other methods leave it unchanged.
         """
-        environ = _environ_of(request_or_environ)
-        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
-            return self
-        headers = self.headers
-        if "date" not in headers:
-            from .dates import http_date
-
-            headers.set("Date", http_date())
-        if accept_ranges:
-            headers.set("Accept-Ranges", "bytes" if accept_ranges is True else accept_ranges)
-        if 200 <= self._status_code < 300:
-            code = _precondition_status(environ, headers.get("ETag"), headers.get("Last-Modified"))
-            if code is not None:
-                self.status_code = code
-            elif accept_ranges and self._status_code == 200:
-                self._process_range(environ, complete_length)
-        if self.automatically_set_content_length and "content-length" not in headers:
-            length = self.calculate_content_length()
-            if length is not None:
-                headers.set("Content-Length", str(length))
-        return self
-
-    def _process_range(self, environ: dict[str, t.Any], complete_length: int | None) -> None:
-        """Turn this 200 into a 206 for the request's ``Range``, or raise 416."""
-        range_header = environ.get("HTTP_RANGE")
-        if range_header is None:
-            return
-        if complete_length is None:
-            if not self.is_sequence:
-                return
-            complete_length = self.calculate_content_length()
-        if not complete_length:
-            return
-        if_range = environ.get("HTTP_IF_RANGE")
-        if if_range is not None and not self._if_range_holds(if_range):
-            return  # the client's copy is stale: send the whole representation
-        from .exceptions import RequestedRangeNotSatisfiable
-        from .headervalues import parse_range_header
-
-        parsed = parse_range_header(range_header)
-        bounds = parsed.range_for_length(complete_length) if parsed is not None else None
-        if bounds is None:
-            raise RequestedRangeNotSatisfiable(length=complete_length)
-        start, stop = bounds
-        self.headers.set("Content-Range", f"bytes {start}-{stop - 1}/{complete_length}")
-        self.headers.set("Content-Length", str(stop - start))
-        self.status_code = 206
-        if self.is_sequence:
-            self.response = [b"".join(self.iter_encoded())[start:stop]]
-        else:
-            self.response = _RangeWrapper(self.response, start, stop - start)  # type: ignore[arg-type]
-
-    def _if_range_holds(self, value: str) -> bool:
-        """RFC 9110 13.1.5: an entity tag must match strongly, a date exactly."""
-        value = value.strip()
-        if value.startswith(('"', "W/")):
-            etag, weak = self.get_etag()
-            return (
-                not value.startswith("W/")
-                and not weak
-                and etag is not None
-                and value == f'"{etag}"'
-            )
-        since = _utc(value)
-        modified = _utc(self.headers.get("Last-Modified"))
-        return since is not None and modified is not None and modified == since
+        return make_conditional(self, request_or_environ, accept_ranges, complete_length)
 
     # -- WSGI --------------------------------------------------------------------------------------
-
-    def _wsgi_header_list(self, environ: dict[str, t.Any]) -> list[tuple[str, str]]:
-        """The header pairs to send for ``environ``: a copy, fixed up for the status code."""
-        pairs = self.headers._list[:]
-        code = self._status_code
-        has_length = False
-        i = 0
-        for name, value in pairs:
-            if name == "Content-Length":
-                has_length = True
-            elif name in _PLAIN_HEADERS:  # PERF: spares a lower() for the usual names
-                pass
-            elif name.lower() == "content-length":
-                has_length = True
-            elif (lower := name.lower()) == "location" or lower == "content-location":
-                if lower == "location" and self.autocorrect_location_header:
-                    value = urljoin(_current_url(environ), value)
-                if not _uri_ok(value):
-                    value = _iri_to_uri(value)
-                pairs[i] = (name, value)
-            i += 1
-        if code in _NO_BODY_STATUSES:
-            if code == 304:
-                # NOTE: a 304 describes no body (RFC 9110 15.4.5); Expires and
-                # Content-Location stay, as Werkzeug keeps them.
-                pairs = [p for p in pairs if p[0].lower() not in _ENTITY_HEADERS]
-            elif has_length:  # RFC 9112 6.3: never for 1xx or 204
-                pairs = [p for p in pairs if p[0].lower() != "content-length"]
-        elif not has_length and self.automatically_set_content_length and self.is_sequence:
-            length = sum(len(chunk) for chunk in self.iter_encoded())
-            pairs.append(("Content-Length", str(length)))
-        return pairs
 
     def get_wsgi_headers(self, environ: dict[str, t.Any]) -> Headers:
         """A copy of the headers as they will be sent for ``environ``.
@@ -987,13 +627,13 @@ class Response:
         304, and percent-encodes ``Location`` (made absolute if ``autocorrect_location_header``).
         """
         headers = Headers()
-        headers._list = self._wsgi_header_list(environ)
+        headers._list = wsgi_header_list(self, environ)
         return headers
 
     def get_app_iter(self, environ: dict[str, t.Any]) -> Iterable[bytes]:
         """The body to send: empty for ``HEAD``, 1xx, 204 and 304. Closing it closes the response."""
         body = self.response
-        if self._status_code in _NO_BODY_STATUSES or environ.get("REQUEST_METHOD") == "HEAD":
+        if self._status_code in NO_BODY_STATUSES or environ.get("REQUEST_METHOD") == "HEAD":
             iterable: Iterable[bytes] = ()
         elif self.direct_passthrough:
             return body  # type: ignore[return-value]
@@ -1005,7 +645,7 @@ class Response:
             iterable = self.iter_encoded()
         if not self._on_close and (type(body) is list or not hasattr(body, "close")):
             return iterable  # PERF: nothing to close, so no wrapper
-        return _ClosingIterator(iterable, self.close)
+        return ClosingIterator(iterable, self.close)
 
     def get_wsgi_response(
         self, environ: dict[str, t.Any]
@@ -1027,11 +667,11 @@ class Response:
             and type(body[0]) is bytes
             and not self._on_close
             and not self.direct_passthrough
-            and self._status_code not in _NO_BODY_STATUSES
+            and self._status_code not in NO_BODY_STATUSES
             and environ.get("REQUEST_METHOD") != "HEAD"
         ):
             return body, self._status, pairs[:]
-        pairs = self._wsgi_header_list(environ)  # PERF: no Headers object in between
+        pairs = wsgi_header_list(self, environ)  # PERF: no Headers object in between
         return self.get_app_iter(environ), self._status, pairs
 
     def __call__(self, environ: dict[str, t.Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -1052,327 +692,16 @@ class Response:
                 raise TypeError(
                     "Cannot convert a WSGI application into a response object without an environ."
                 )
-            response = Response(*_run_wsgi_app(response, environ))
+            response = Response(*run_wsgi_app(response, environ))
         response.__class__ = cls
         return response  # type: ignore[no-any-return]
 
     @classmethod
     def from_app(cls, app: WSGIApp, environ: dict[str, t.Any], buffered: bool = False) -> Response:
         """Run a WSGI application and wrap its output; ``buffered`` reads the whole body now."""
-        return cls(*_run_wsgi_app(app, environ, buffered))
+        return cls(*run_wsgi_app(app, environ, buffered))
 
 
 _new_object = object.__new__
 # PERF: str(int) is a tenth of a hello response; short bodies take their length from here.
 _LENGTHS = tuple(str(n) for n in range(512))
-_URI_CHARS = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,/:;=?@#"
-)
-# Common header names that _wsgi_header_list has nothing to do for.
-_PLAIN_HEADERS = frozenset(
-    {
-        "Content-Type",
-        "Set-Cookie",
-        "ETag",
-        "Vary",
-        "Date",
-        "Cache-Control",
-        "Last-Modified",
-        "Expires",
-        "Content-Encoding",
-        "Accept-Ranges",
-        "Content-Range",
-        "Content-Disposition",
-    }
-)
-
-
-def _uri_ok(value: str) -> bool:
-    """True when ``value`` needs no percent-encoding (PERF: spares the URL split)."""
-    return _URI_CHARS.issuperset(value) and value.count("#") <= 1
-
-
-def _precondition_status(
-    environ: dict[str, t.Any], etag: str | None, last_modified: str | None
-) -> int | None:
-    """412, 304 or ``None`` (proceed) for a GET/HEAD, evaluated as RFC 9110 13.2.2 orders it."""
-    from .dates import parse_date
-    from .headervalues import parse_etags, unquote_etag
-
-    tag, weak = unquote_etag(etag) if etag else (None, None)
-    if_match = environ.get("HTTP_IF_MATCH")
-    if if_match is not None:
-        tags = parse_etags(if_match)
-        if not (tags.star_tag or (tag is not None and not weak and tags.is_strong(tag))):
-            return 412
-    elif (since := environ.get("HTTP_IF_UNMODIFIED_SINCE")) is not None:
-        date, modified = parse_date(since), _utc(last_modified)
-        if date is not None and modified is not None and modified > date:
-            return 412
-    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-    if if_none_match is not None:
-        tags = parse_etags(if_none_match)
-        if tags.star_tag or (tag is not None and tags.contains_weak(tag)):
-            return 304
-    elif (since := environ.get("HTTP_IF_MODIFIED_SINCE")) is not None:
-        date, modified = parse_date(since), _utc(last_modified)
-        if date is not None and modified is not None and modified <= date:
-            return 304
-    return None
-
-
-def is_resource_modified(
-    environ: dict[str, t.Any],
-    etag: str | None = None,
-    data: bytes | None = None,
-    last_modified: datetime | str | None = None,
-    ignore_if_range: bool = True,
-) -> bool:
-    """Whether the request's validators say the client's copy is out of date (Werkzeug's helper).
-
-    ``data`` hashes into an ETag when ``etag`` is not given. An ETag, when known, decides over
-    dates: ``If-Match`` (strong match means "modified", i.e. go ahead), else ``If-None-Match``
-    (weak match means unmodified). With ``ignore_if_range=False`` and a ``Range`` header, the
-    ``If-Range`` validator replaces those.
-    """
-    from .dates import parse_date
-    from .headervalues import generate_etag, parse_etags, parse_if_range_header, unquote_etag
-
-    if data is not None:
-        if etag is not None:
-            raise TypeError("both data and etag given")
-        etag = generate_etag(data)
-    if_range = None
-    if not ignore_if_range and environ.get("HTTP_RANGE") is not None:
-        if_range = parse_if_range_header(environ.get("HTTP_IF_RANGE"))
-
-    since = if_range.date if if_range is not None and if_range.date is not None else None
-    if since is None:
-        since = parse_date(environ.get("HTTP_IF_MODIFIED_SINCE"))
-    modified = _utc(last_modified)
-    unmodified = since is not None and modified is not None and modified <= since
-    if not etag:
-        return not unmodified
-
-    tag = unquote_etag(etag)[0]
-    if tag is None:
-        return not unmodified
-    if if_range is not None and if_range.etag is not None:
-        return not parse_etags(if_range.etag).contains(tag)
-    if_match = parse_etags(environ.get("HTTP_IF_MATCH"))
-    if if_match:
-        return bool(if_match.is_strong(tag))
-    if_none_match = parse_etags(environ.get("HTTP_IF_NONE_MATCH"))
-    if if_none_match:
-        return not if_none_match.contains_weak(tag)
-    return not unmodified
-
-
-# -- body iterables ----------------------------------------------------------------------------------
-
-
-class _ClosingIterator:
-    """Iterate ``iterable``; ``close()`` (called by the server) runs ``close``."""
-
-    __slots__ = ("_iter", "_close")
-
-    def __init__(self, iterable: Iterable[bytes], close: t.Callable[[], t.Any]) -> None:
-        self._iter = iter(iterable)
-        self._close = close
-
-    def __iter__(self) -> _ClosingIterator:
-        return self
-
-    def __next__(self) -> bytes:
-        return next(self._iter)
-
-    def close(self) -> None:
-        self._close()
-
-
-class FileWrapper:
-    """Iterate over a binary file in ``buffer_size`` chunks; ``close()`` closes the file.
-
-    Servers may offer a faster wrapper as ``environ["wsgi.file_wrapper"]``; see :func:`wrap_file`.
-    """
-
-    def __init__(self, file: t.IO[bytes], buffer_size: int = 8192) -> None:
-        self.file = file
-        self.buffer_size = buffer_size
-
-    def close(self) -> None:
-        close = getattr(self.file, "close", None)
-        if close is not None:
-            close()
-
-    def seekable(self) -> bool:
-        seekable = getattr(self.file, "seekable", None)
-        if seekable is not None:
-            return bool(seekable())
-        return hasattr(self.file, "seek")
-
-    def seek(self, *args: t.Any) -> None:
-        self.file.seek(*args)
-
-    def tell(self) -> int | None:
-        tell = getattr(self.file, "tell", None)
-        return tell() if tell is not None else None
-
-    def __iter__(self) -> FileWrapper:
-        return self
-
-    def __next__(self) -> bytes:
-        data = self.file.read(self.buffer_size)
-        if data:
-            return data
-        raise StopIteration()
-
-
-def wrap_file(
-    environ: dict[str, t.Any], file: t.IO[bytes], buffer_size: int = 8192
-) -> Iterable[bytes]:
-    """Wrap ``file`` for the response body, with the server's ``wsgi.file_wrapper`` if it has one."""
-    return environ.get("wsgi.file_wrapper", FileWrapper)(file, buffer_size)  # type: ignore[no-any-return]
-
-
-class _RangeWrapper:
-    """Yield ``length`` bytes from ``start`` of a body iterable, for a 206.
-
-    PERF: a seekable :class:`FileWrapper` is seeked and read for exactly the range; another
-    seekable iterable is seeked then trimmed; anything else is read and skipped up to ``start``.
-    """
-
-    def __init__(self, iterable: Iterable[bytes], start: int, length: int) -> None:
-        self.iterable = iterable
-        self.start = start
-        self.length = length
-
-    def __iter__(self) -> Iterator[bytes]:
-        source = self.iterable
-        remaining = self.length
-        if isinstance(source, FileWrapper) and source.seekable():
-            source.seek(self.start)
-            while remaining > 0:
-                chunk = source.file.read(min(source.buffer_size, remaining))
-                if not chunk:
-                    return
-                remaining -= len(chunk)
-                yield chunk
-            return
-        skip = self.start
-        seekable = getattr(source, "seekable", None)
-        if seekable is not None and seekable():
-            source.seek(skip)  # type: ignore[attr-defined]
-            skip = 0
-        for chunk in source:
-            if skip:
-                if len(chunk) <= skip:
-                    skip -= len(chunk)
-                    continue
-                chunk, skip = chunk[skip:], 0
-            if len(chunk) >= remaining:
-                yield chunk[:remaining]
-                return
-            remaining -= len(chunk)
-            yield chunk
-
-    def close(self) -> None:
-        close = getattr(self.iterable, "close", None)
-        if close is not None:
-            close()
-
-
-class _ResponseStream:
-    """The write-only file a response exposes as :attr:`Response.stream`."""
-
-    mode = "wb+"
-
-    def __init__(self, response: Response) -> None:
-        self.response = response
-        self.closed = False
-
-    def write(self, value: bytes) -> int:
-        if self.closed:
-            raise ValueError("I/O operation on closed file")
-        self.response._ensure_sequence(mutable=True)
-        self.response.response.append(value)  # type: ignore[union-attr]
-        self.response.headers.remove("Content-Length")
-        return len(value)
-
-    def writelines(self, seq: Iterable[bytes]) -> None:
-        for item in seq:
-            self.write(item)
-
-    def close(self) -> None:
-        self.closed = True
-
-    def flush(self) -> None:
-        if self.closed:
-            raise ValueError("I/O operation on closed file")
-
-    def isatty(self) -> bool:
-        if self.closed:
-            raise ValueError("I/O operation on closed file")
-        return False
-
-    def tell(self) -> int:
-        self.response._ensure_sequence()
-        return sum(map(len, self.response.response))  # type: ignore[arg-type]
-
-    @property
-    def encoding(self) -> str:
-        return self.response.charset
-
-
-def _run_wsgi_app(
-    app: WSGIApp, environ: dict[str, t.Any], buffered: bool = False
-) -> tuple[Iterable[bytes], str, Headers]:
-    """Call a WSGI app; return ``(body, status, headers)`` once it has called ``start_response``.
-
-    Output passed to the ``write()`` callable comes first. A lazy app (a generator that calls
-    ``start_response`` on first iteration) is advanced until it has.
-    """
-    started: list[t.Any] = []
-    written: list[bytes] = []
-
-    def start_response(
-        status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
-    ) -> t.Any:
-        if exc_info is not None and started:
-            raise exc_info[1].with_traceback(exc_info[2])
-        started[:] = [status, headers]
-        return written.append
-
-    app_iter = app(environ, start_response)
-    close = getattr(app_iter, "close", None)
-    if buffered:
-        try:
-            body: Iterable[bytes] = list(app_iter)
-        finally:
-            if close is not None:
-                close()
-        if written:
-            body = written + body  # type: ignore[operator]
-        return body, *_started(started)
-
-    head: list[bytes] = []
-    if not started:
-        iterator = iter(app_iter)
-        for chunk in iterator:
-            head.append(chunk)
-            if started:
-                break
-        app_iter = iterator
-    if written or head:
-        body = chain(written, head, app_iter)
-        if close is not None:
-            body = _ClosingIterator(body, close)
-    else:
-        body = app_iter
-    return body, *_started(started)
-
-
-def _started(started: list[t.Any]) -> tuple[str, Headers]:
-    if not started:
-        raise RuntimeError("The WSGI application returned without calling start_response.")
-    return started[0], Headers(started[1])

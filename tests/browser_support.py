@@ -1,0 +1,97 @@
+"""Real Chromium, driven by Playwright, against the showcase app under gunicorn.
+
+The browser is Debian's ``chromium`` (``/usr/bin/chromium``), launched through Playwright's
+``executable_path``: Playwright's own browser download is never used (and cannot work on a
+machine without internet). :func:`launch_chromium` passes the flags that keep Chromium off the
+network; Playwright gives each launch a new empty profile directory and removes it on close.
+
+:func:`start_showcase` serves ``examples.showcase.app:app`` with gunicorn on a free port and
+waits until it answers, reusing :mod:`helpers_servers`.
+
+When Chromium or Playwright is missing, :func:`require_browser` fails the browser tests, so
+that a missing install step cannot turn into a silently green run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import typing as t
+from pathlib import Path
+
+import pytest
+
+from helpers_servers import ERLEN_PATH, Server, start_server
+
+if t.TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHOWCASE_APP = "examples.showcase.app:app"
+#: Milliseconds Playwright waits for a page, an element or an expectation. Only a guard against
+#: hangs: no test asserts on time.
+TIMEOUT_MS = 30_000
+#: Chromium's flags for this machine: headless, no sandbox (CI runs as root), and nothing that
+#: reaches out to the network (the machine has none; Chromium's retries would only add noise).
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def chromium_path() -> str | None:
+    """The system Chromium (Debian's package installs ``/usr/bin/chromium``)."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def require_browser() -> str:
+    """The Chromium executable, after checking that Playwright imports; skip or fail if not."""
+    missing = []
+    path = chromium_path()
+    if path is None:
+        missing.append("the chromium executable (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright package (pip install -e '.[test]')")
+    if missing:
+        # NOTE: never a skip: the README's test command installs both, so a missing one is a
+        # broken set-up, and a skipped browser test would pass for nothing.
+        pytest.fail("browser tests need " + " and ".join(missing), pytrace=False)
+    assert path is not None
+    return path
+
+
+def launch_chromium(playwright: Playwright, executable: str) -> Browser:
+    """Launch the system Chromium headless, with a new empty profile (Playwright's temp dir)."""
+    return playwright.chromium.launch(
+        executable_path=executable,
+        headless=True,
+        args=list(CHROMIUM_ARGS),
+        timeout=TIMEOUT_MS,
+    )
+
+
+def start_showcase() -> Server:
+    """gunicorn serving the showcase app on a free port, answering ``GET /`` already.
+
+    The showcase's ``/`` says ``hello world!!!``, which is what :func:`start_server` waits for.
+    """
+    old = os.environ.get("PYTHONPATH")
+    # start_server puts src/ and tests/ on the server's path; the showcase needs the repo root.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ERLEN_PATH), str(REPO_ROOT), old) if p
+    )
+    try:
+        return start_server("gunicorn", app=SHOWCASE_APP)
+    finally:
+        if old is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = old
