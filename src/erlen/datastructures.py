@@ -14,6 +14,7 @@ import shutil
 import typing as t
 from collections.abc import Iterable, Iterator, Mapping
 
+from ._convert import convert
 from .exceptions import BadRequestKeyError
 from .headers import EnvironHeaders as EnvironHeaders  # re-exported: Werkzeug's import path
 from .headers import Headers
@@ -58,12 +59,7 @@ class TypeConversionDict(dict[K, V]):
             value = self[key]
         except KeyError:
             return default
-        if type is None:
-            return value
-        try:
-            return type(value)
-        except (ValueError, TypeError):
-            return default
+        return convert(value, type, default)
 
 
 class ImmutableDict(TypeConversionDict[K, V]):
@@ -135,12 +131,7 @@ class MultiDict(dict[K, t.Any], t.Generic[K, V]):
             value = self[key]
         except KeyError:
             return default
-        if type is None:
-            return value
-        try:
-            return type(value)
-        except (ValueError, TypeError):
-            return default
+        return convert(value, type, default)
 
     def getlist(self, key: K, type: t.Callable[[V], t.Any] | None = None) -> list[t.Any]:
         """Every value for ``key`` (an empty list if none); with ``type``, the convertible ones."""

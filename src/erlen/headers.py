@@ -10,6 +10,7 @@ from __future__ import annotations
 import typing as t
 from collections.abc import Iterable, Iterator, Mapping
 
+from ._convert import convert
 from .exceptions import BadRequestKeyError
 
 _missing: t.Any = object()
@@ -69,12 +70,7 @@ class Headers:
         lower = key.lower()
         for name, value in self._list:
             if name.lower() == lower:
-                if type is None:
-                    return value
-                try:
-                    return type(value)
-                except (ValueError, TypeError):
-                    return default
+                return convert(value, type, default)
         return default
 
     def getlist(self, key: str, type: t.Callable[[str], t.Any] | None = None) -> list[t.Any]:
@@ -289,12 +285,7 @@ class EnvironHeaders(Headers):
         value = self.environ.get(self._env_key(key), _missing)
         if value is _missing:
             return default
-        if type is None:
-            return value
-        try:
-            return type(value)
-        except (ValueError, TypeError):
-            return default
+        return convert(value, type, default)
 
     def getlist(self, key: str, type: t.Callable[[str], t.Any] | None = None) -> list[t.Any]:
         value = self.get(key, _missing, type)

@@ -183,6 +183,18 @@ def _wrapper_class(response_class: type[Response]) -> type[TestResponse]:
     return cls
 
 
+def _shortcut(method: str) -> t.Callable[..., TestResponse]:
+    """``Client.get`` and friends: ``open`` with ``method`` set."""
+
+    def shortcut(self: Client, *args: t.Any, **kw: t.Any) -> TestResponse:
+        kw["method"] = method
+        return self.open(*args, **kw)
+
+    shortcut.__name__ = shortcut.__qualname__ = method.lower()
+    shortcut.__doc__ = f"``open`` with ``method={method!r}``."
+    return shortcut
+
+
 class ClientRedirectError(Exception):
     """The client was asked to follow a redirect loop."""
 
@@ -393,45 +405,14 @@ class Client:
             builder.headers.remove("Transfer-Encoding")
         return self.open(builder, buffered=buffered)
 
-    def get(self, *args: t.Any, **kw: t.Any) -> TestResponse:
-        """``open`` with ``method="GET"``."""
-        kw["method"] = "GET"
-        return self.open(*args, **kw)
-
-    def post(self, *args: t.Any, **kw: t.Any) -> TestResponse:
-        """``open`` with ``method="POST"``."""
-        kw["method"] = "POST"
-        return self.open(*args, **kw)
-
-    def put(self, *args: t.Any, **kw: t.Any) -> TestResponse:
-        """``open`` with ``method="PUT"``."""
-        kw["method"] = "PUT"
-        return self.open(*args, **kw)
-
-    def patch(self, *args: t.Any, **kw: t.Any) -> TestResponse:
-        """``open`` with ``method="PATCH"``."""
-        kw["method"] = "PATCH"
-        return self.open(*args, **kw)
-
-    def delete(self, *args: t.Any, **kw: t.Any) -> TestResponse:
-        """``open`` with ``method="DELETE"``."""
-        kw["method"] = "DELETE"
-        return self.open(*args, **kw)
-
-    def head(self, *args: t.Any, **kw: t.Any) -> TestResponse:
-        """``open`` with ``method="HEAD"``."""
-        kw["method"] = "HEAD"
-        return self.open(*args, **kw)
-
-    def options(self, *args: t.Any, **kw: t.Any) -> TestResponse:
-        """``open`` with ``method="OPTIONS"``."""
-        kw["method"] = "OPTIONS"
-        return self.open(*args, **kw)
-
-    def trace(self, *args: t.Any, **kw: t.Any) -> TestResponse:
-        """``open`` with ``method="TRACE"``."""
-        kw["method"] = "TRACE"
-        return self.open(*args, **kw)
+    get = _shortcut("GET")
+    post = _shortcut("POST")
+    put = _shortcut("PUT")
+    patch = _shortcut("PATCH")
+    delete = _shortcut("DELETE")
+    head = _shortcut("HEAD")
+    options = _shortcut("OPTIONS")
+    trace = _shortcut("TRACE")
 
 
 @functools.lru_cache(maxsize=1)
