@@ -424,6 +424,9 @@ MP_CASES: dict[str, bytes] = {
     "content_type_no_filename": mp([([CD + b'name="f"', b"Content-Type: text/plain"], b"abc")]),
     "file_without_content_type": mp([([CD + b'name="f"; filename="a.bin"'], b"\x00\xff")]),
     "windows_path": mp([([CD + b'name="f"; filename="C:\\dir\\a.txt"'], b"x")]),
+    "unc_path": mp([([CD + b'name="f"; filename="\\\\server\\share\\x.txt"'], b"x")]),
+    "backslash_in_name": mp([([CD + b'name="a\\b"; filename="a\\b.txt"'], b"x")]),
+    "quote_spanning_params": mp([([CD + b'x="y; name="a"; filename="f"'], b"x")]),
     "escaped_quote": mp([([CD + b'name="f"; filename="a\\"b.txt"'], b"x")]),
     "rfc5987": mp([([CD + b"name=\"f\"; filename*=UTF-8''%E2%82%AC%20rates.txt"], b"x")]),
     "rfc5987_wins": mp(

@@ -104,6 +104,74 @@ def test_parse_options_header(value: str | None, expected: tuple[str, dict[str, 
     assert hv.parse_options_header(value) == expected
 
 
+# Cases where erlen and Werkzeug agree exactly (lowercase main values, plain and well-formed
+# parameters): quoted option values keep backslashes other than \\ and \" (Windows paths), an
+# empty main value has no parameters, and a stray quote does not swallow the parameters after it.
+OPTIONS_ORACLE = [
+    'form-data; name="f"; filename="C:\\dir\\a.txt"',  # unescaped Windows path
+    'form-data; name="f"; filename="c:\\dir\\a\\"b.txt"',
+    'form-data; name="f"; filename="\\\\server\\share\\x.txt"',  # UNC: \\ is one backslash
+    'form-data; name="f"; filename="a\\b.txt"',
+    'form-data; name="f"; filename="a\\"b.txt"',
+    'form-data; name="f"; filename="a\\\\b.txt"',
+    'form-data; name="f"; filename="a\\\\\\"b.txt"',
+    'form-data; name="C:\\dir"; filename="Z:\\x\\\\y"',
+    'form-data; filename="C:\\"',  # \" escapes the quote: unterminated, dropped
+    'form-data; filename="C:\\a; name=x',
+    "form-data; name=\"f\"; filename*=UTF-8''%E2%82%AC.txt",
+    "form-data; name=\"f\"; filename*=iso-8859-1'en'%E9.txt",
+    "form-data; name=a; name=b",
+    'form-data; name="a"; name="b"; filename="1"; filename="2"',
+    "  ;a=b",
+    ";a=b",
+    '; name="x"; filename="y"',
+    'form-data; "; name="x"',
+    'form-data"; name="x"',
+    'form-data; name="x; filename=y',
+    'text/html; charset="utf-8"; a="b;c"; d=e',
+]
+
+
+@pytest.mark.parametrize("value", OPTIONS_ORACLE)
+def test_parse_options_header_matches_werkzeug(value: str) -> None:
+    assert hv.parse_options_header(value) == wz.parse_options_header(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "form-data; filename*=''%E9",  # RFC 8187 requires a charset
+        "form-data; filename*=utf-16''%FF%FE",  # only UTF-8, ISO-8859-1, US-ASCII
+        "form-data; filename*=%E9",
+        "a/b; x*0*=latin-2''%E9; x*1=y",
+    ],
+)
+def test_parse_options_header_refuses_unknown_charsets(value: str) -> None:
+    assert hv.parse_options_header(value)[1] == {}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # Werkzeug keeps the token prefix "a" and the text up to the next quote; erlen (like its
+        # former multipart parser) drops a parameter that is not one token or one quoted-string.
+        ('form-data; x=a"b; name="n"', {"name": "n"}),
+        ('form-data; name="; filename="y"', {}),
+        ('form-data; filename="x"junk; name=n', {"name": "n"}),
+    ],
+)
+def test_parse_options_header_drops_malformed_parameters(
+    value: str, expected: dict[str, str]
+) -> None:
+    assert hv.parse_options_header(value) == ("form-data", expected)
+
+
+def test_parse_options_header_is_linear() -> None:
+    # Unclosed and stray quotes must not make the scan quadratic.
+    for value in ["a; b=" + '"\\' * 50_000, "a" + '; b="' * 50_000, "a; " + '"' * 100_000]:
+        assert hv.parse_options_header(value)[0] == "a"
+
+
 # -- Accept ----------------------------------------------------------------------------------
 
 BROWSER = "text/html, application/xhtml+xml, application/xml;q=0.9, */*;q=0.8"

@@ -25,13 +25,14 @@ import logging
 import re
 import tempfile
 import typing as t
-from urllib.parse import unquote, unquote_to_bytes
+from urllib.parse import unquote
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser
 
 from .datastructures import FileStorage, Headers, ImmutableMultiDict
 from .exceptions import BadRequest, ClientDisconnected, HTTPException, RequestEntityTooLarge
+from .headers_parse import parse_options_header
 
 __all__ = [
     "LimitedStream",
@@ -52,13 +53,6 @@ _MAX_PART_HEADERS = 8
 _MAX_PART_HEADER_LINE = 4096 + 128
 # SECURITY: RFC 2046 boundaries are 1-70 characters; python-multipart refuses more than 256.
 _BOUNDARY_RE = re.compile(r"[ -~]{0,255}[!-~]")
-# One ``; key=value`` parameter of a Content-Disposition header. A quoted value may hold ``;``
-# and backslash escapes; an unterminated quote leaves the parameter without a value (dropped).
-_PARAM_RE = re.compile(
-    r';\s*([^\s=;"]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"\s*|(?:[^;"\s][^;"]*)?)(?=;|$))?'
-)
-_QUOTED_PAIR_RE = re.compile(r'\\([\\"])')
-_RFC5987_CHARSETS = {"utf-8": "utf-8", "iso-8859-1": "latin-1", "us-ascii": "ascii"}
 
 
 def _url_quote_errors(exc: UnicodeError) -> tuple[str, int]:
@@ -383,34 +377,6 @@ def _boundary(options: t.Mapping[str, str]) -> bytes:
     return boundary.encode("ascii")
 
 
-def _parse_disposition(value: str) -> dict[str, str]:
-    """The parameters of a ``Content-Disposition`` value, keys lowercased, last one wins.
-
-    Quoted values lose their quotes and ``\\"`` / ``\\\\`` escapes (other backslashes stay, as
-    browsers send Windows paths unescaped); ``key*=charset'lang'%XX`` values (RFC 5987) are decoded
-    and win over ``key``.
-    """
-    params: dict[str, str] = {}
-    extended: dict[str, str] = {}
-    for match in _PARAM_RE.finditer(value):
-        key, raw = match.group(1).lower(), match.group(2)
-        if raw is None:
-            continue
-        raw = raw.strip()
-        if raw[:1] == '"':
-            raw = _QUOTED_PAIR_RE.sub(r"\1", raw[1:-1])
-        if key[-1:] == "*":
-            charset, _, rest = raw.partition("'")
-            _, sep, encoded = rest.partition("'")
-            codec = _RFC5987_CHARSETS.get(charset.lower())
-            if sep and codec:
-                extended[key[:-1]] = unquote_to_bytes(encoded).decode(codec, "replace")
-            continue
-        params[key] = raw
-    params.update(extended)
-    return params
-
-
 class _MultipartReader:
     """Collect fields and files from python-multipart's callbacks, enforcing the limits."""
 
@@ -534,7 +500,7 @@ class _MultipartReader:
         disposition = next((v for k, v in self.headers if k.lower() == "content-disposition"), None)
         if disposition is None:
             raise BadRequest("A multipart/form-data part has no Content-Disposition header.")
-        params = _parse_disposition(disposition)
+        params = parse_options_header(disposition)[1]
         self.name = params.get("name")
         self.filename = params.get("filename")
         if self.filename is not None:

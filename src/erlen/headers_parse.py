@@ -17,6 +17,12 @@ _TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
 _DIGITS = re.compile(r"[0-9]+")
 _QUALITY = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# In option values only ``\\`` and ``\"`` are escapes; any other backslash is kept, as browsers
+# send Windows paths (``filename="C:\dir\a.txt"``) unescaped.
+_OPTION_QUOTED_PAIR = re.compile(r'\\([\\"])')
+# The charsets an option's ``key*=charset'lang'value`` may name (RFC 8187 asks for the first two;
+# Werkzeug also takes "ascii"); any other, or none, makes the parameter invalid.
+_OPTION_CHARSETS = frozenset({"utf-8", "iso-8859-1", "us-ascii"})
 
 
 def quote_header_value(value: Any, allow_token: bool = True) -> str:
@@ -123,10 +129,13 @@ def parse_list_header(value: str | None) -> list[str]:
     return result
 
 
-def _decode_extended(value: str) -> str | None:
-    """Decode an RFC 8187 ``charset'lang'percent-encoded`` value; ``None`` if invalid."""
+def _decode_extended(value: str, charsets: frozenset[str] | None = None) -> str | None:
+    """Decode an RFC 8187 ``charset'lang'percent-encoded`` value; ``None`` if invalid.
+
+    With ``charsets``, a charset not in it (compared lowercased) is invalid too.
+    """
     parts = value.split("'", 2)
-    if len(parts) != 3:
+    if len(parts) != 3 or (charsets is not None and parts[0].lower() not in charsets):
         return None
     charset = parts[0] or "utf-8"
     try:
@@ -168,20 +177,25 @@ def parse_options_header(value: str | None) -> tuple[str, dict[str, str]]:
     """Parse ``Content-Type``-style values into a lowercased value and its parameters.
 
     Supports quoted-strings, RFC 2231 continuations (``a*0=...; a*1=...``) and RFC 8187
-    ``filename*=UTF-8''...``.
+    ``filename*=UTF-8''...``. In a quoted value only ``\\"`` and ``\\\\`` are escapes; other
+    backslashes stay (``filename="C:\\dir\\a.txt"`` keeps them, as in Werkzeug). An empty main
+    value (``"; a=b"``) has no parameters, as in Werkzeug.
 
     >>> parse_options_header('text/html; charset="utf-8"')
     ('text/html', {'charset': 'utf-8'})
     """
     if not value:
         return "", {}
-    pieces = _split(value, ";")
+    # The main value ends at the first ";" (a stray quote in it does not hide the parameters).
+    main, _, rest = value.partition(";")
     # NOTE: the value is lowercased (media types are case-insensitive); Werkzeug keeps its case.
-    main = pieces[0].strip().lower()
+    main = main.strip().lower()
     params: dict[str, str] = {}
+    if not main:
+        return "", params  # no value, no parameters (Werkzeug)
     extended: dict[str, str] = {}
     continued: dict[str, list[tuple[int, bool, str]]] = {}
-    for piece in pieces[1:]:
+    for piece in _split_params(rest):
         key, eq, val = piece.strip().partition("=")
         key = key.lower()
         if not eq or not key or key[-1].isspace() or val[:1].isspace():
@@ -189,12 +203,16 @@ def parse_options_header(value: str | None) -> tuple[str, dict[str, str]]:
         if val.startswith('"'):
             if not _is_quoted(val):
                 continue  # unterminated quoted-string
-            val = unquote_header_value(val)
+            val = val[1:-1]
+            if "\\" in val:
+                val = _OPTION_QUOTED_PAIR.sub(r"\1", val)
+        elif '"' in val:
+            continue  # a quote inside an unquoted value is malformed
         name, star, section = key.partition("*")
         if not star:
             params[key] = val
         elif section == "":
-            decoded = _decode_extended(val)
+            decoded = _decode_extended(val, _OPTION_CHARSETS)
             if decoded is not None:
                 extended[name] = decoded
         else:
@@ -210,6 +228,43 @@ def parse_options_header(value: str | None) -> tuple[str, dict[str, str]]:
     return main, params
 
 
+def _split_params(value: str) -> list[str]:
+    """Split the ``;``-separated parameters of an options header. Pieces are not stripped.
+
+    Unlike :func:`_split`, a ``"`` opens a quoted-string only where a value starts (after ``=``
+    and optional whitespace) and only if it is closed, so a stray quote spoils its own parameter,
+    not the ones after it.
+    """
+    if '"' not in value:
+        return value.split(";")  # PERF: the common case has no quotes at all
+    pieces: list[str] = []
+    start = 0
+    last = ""  # the last non-whitespace character of the current piece
+    unclosed = False  # a quoted-string ran to the end: so would any later one (same alignment)
+    i = 0
+    n = len(value)
+    while i < n:
+        char = value[i]
+        if char == ";":
+            pieces.append(value[start:i])
+            start = i + 1
+            last = ""
+        elif char == '"' and last == "=" and not unclosed:
+            j = i + 1
+            while j < n and value[j] != '"':
+                j += 2 if value[j] == "\\" else 1
+            if j < n:
+                i = j  # PERF: each character is scanned once, inside or outside the quotes
+            else:
+                unclosed = True  # not a quoted-string: rescan its text as plain characters
+            last = '"'
+        elif not char.isspace():
+            last = char
+        i += 1
+    pieces.append(value[start:])
+    return pieces
+
+
 def _join_continuations(segments: list[tuple[int, bool, str]]) -> str | None:
     """Join RFC 2231 ``name*N`` / ``name*N*`` sections, decoding the encoded ones."""
     charset = "utf-8"
@@ -220,7 +275,7 @@ def _join_continuations(segments: list[tuple[int, bool, str]]) -> str | None:
         if encoded:
             if index == 0:
                 parts = text.split("'", 2)
-                if len(parts) != 3:
+                if len(parts) != 3 or parts[0].lower() not in _OPTION_CHARSETS:
                     return None
                 charset, text = parts[0] or "utf-8", parts[2]
             raw += unquote_to_bytes(text)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from urllib.parse import quote, quote_plus, unquote_to_bytes, urlsplit
 
 from .datastructures import FileMultiDict, Headers, MultiDict
+from .response_pairs import CHARSET_MIMETYPES
 from .testmultipart import _is_file, _iter_data, encode_multipart
 
 if t.TYPE_CHECKING:
@@ -29,17 +30,6 @@ _USER_COOKIE_KEY = "erlen.test.user_cookie"
 _URLENCODE_SAFE = "!$'()*,/:;?@"
 # Characters left unescaped when turning a WSGI path back into a URL path.
 _PATH_SAFE = "/:@!$&'()*+,;=~"
-# Non-text mimetypes that still get a ``charset`` parameter.
-_CHARSET_MIMETYPES = frozenset(
-    {
-        "application/ecmascript",
-        "application/javascript",
-        "application/sql",
-        "application/xml",
-        "application/xml-dtd",
-        "application/xml-external-parsed-entity",
-    }
-)
 # Environ keys get_environ() regenerates; from_environ() does not carry them over.
 _GENERATED_KEYS = frozenset(
     {
@@ -95,7 +85,7 @@ def _urlencode(pairs: Iterable[tuple[t.Any, t.Any]]) -> str:
 def _content_type_with_charset(mimetype: str) -> str:
     """``text/html`` -> ``text/html; charset=utf-8``; types without text keep no charset."""
     if (
-        mimetype.startswith("text/") or mimetype in _CHARSET_MIMETYPES or mimetype.endswith("+xml")
+        mimetype.startswith("text/") or mimetype in CHARSET_MIMETYPES or mimetype.endswith("+xml")
     ) and "charset" not in mimetype:
         return f"{mimetype}; charset=utf-8"
     return mimetype
