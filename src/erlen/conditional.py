@@ -23,7 +23,7 @@ if t.TYPE_CHECKING:
 __all__ = ["is_resource_modified", "make_conditional"]
 
 
-def utc(value: datetime | str | None) -> datetime | None:
+def _utc(value: datetime | str | None) -> datetime | None:
     """A header date as an aware UTC datetime without microseconds (HTTP has none)."""
     if isinstance(value, str):
         from .dates import parse_date
@@ -114,8 +114,8 @@ def _if_range_holds(response: Response, value: str) -> bool:
     if value.startswith(('"', "W/")):
         etag, weak = response.get_etag()
         return not value.startswith("W/") and not weak and etag is not None and value == f'"{etag}"'
-    since = utc(value)
-    modified = utc(response.headers.get("Last-Modified"))
+    since = _utc(value)
+    modified = _utc(response.headers.get("Last-Modified"))
     return since is not None and modified is not None and modified == since
 
 
@@ -133,7 +133,7 @@ def _precondition_status(
         if not (tags.star_tag or (tag is not None and not weak and tags.is_strong(tag))):
             return 412
     elif (since := environ.get("HTTP_IF_UNMODIFIED_SINCE")) is not None:
-        date, modified = parse_date(since), utc(last_modified)
+        date, modified = parse_date(since), _utc(last_modified)
         if date is not None and modified is not None and modified > date:
             return 412
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
@@ -142,7 +142,7 @@ def _precondition_status(
         if tags.star_tag or (tag is not None and tags.contains_weak(tag)):
             return 304
     elif (since := environ.get("HTTP_IF_MODIFIED_SINCE")) is not None:
-        date, modified = parse_date(since), utc(last_modified)
+        date, modified = parse_date(since), _utc(last_modified)
         if date is not None and modified is not None and modified <= date:
             return 304
     return None
@@ -176,7 +176,7 @@ def is_resource_modified(
     since = if_range.date if if_range is not None and if_range.date is not None else None
     if since is None:
         since = parse_date(environ.get("HTTP_IF_MODIFIED_SINCE"))
-    modified = utc(last_modified)
+    modified = _utc(last_modified)
     unmodified = since is not None and modified is not None and modified <= since
     if not etag:
         return not unmodified
