@@ -8,7 +8,8 @@ Flask (``except NotFound``, ``abort(404)``, ``e.code``, ``e.description``) works
 from __future__ import annotations
 
 import typing as t
-from html import escape
+
+from markupsafe import escape
 
 if t.TYPE_CHECKING:
     from .response import Response
@@ -103,7 +104,7 @@ class HTTPException(Exception):
         return HTTP_STATUS_CODES.get(self.code or 0, "Unknown Error")
 
     def get_description(self, environ: t.Any = None, scope: t.Any = None) -> str:
-        description = escape(self.description or "").replace("\n", "<br>")
+        description = str(escape(self.description or "")).replace("\n", "<br>")
         return f"<p>{description}</p>"
 
     def get_body(self, environ: t.Any = None, scope: t.Any = None) -> str:

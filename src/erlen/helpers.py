@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import typing as t
 from functools import update_wrapper
-from html import escape
 from urllib.parse import quote
+
+from markupsafe import escape
 
 from . import signals
 from .exceptions import _aborter

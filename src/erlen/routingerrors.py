@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 import typing as t
-from html import escape
+
+from markupsafe import escape
 
 from .exceptions import BadRequest, HTTPException
 
