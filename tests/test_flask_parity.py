@@ -10,9 +10,11 @@ import io
 import types
 
 import flask
+import flask.views
 import pytest
 
 import erlen
+import erlen.views
 
 
 def build(fw: types.ModuleType):
@@ -96,6 +98,45 @@ def build(fw: types.ModuleType):
     def folder():
         return "folder"
 
+    @app.route("/template")
+    def template():
+        return fw.render_template_string(
+            "<a href='{{ url_for('user', uid=3) }}'>{{ name }}</a>{{ data|tojson }}",
+            name="<b>&</b>",
+            data={"k": "<script>"},
+        )
+
+    @app.route("/external")
+    def external():
+        return fw.url_for("user", uid=1, _external=True, _anchor="top x")
+
+    class Items(fw.views.MethodView):
+        def get(self):
+            return fw.jsonify([1, 2, 3])
+
+        def post(self):
+            return "posted", 201
+
+    app.add_url_rule("/items", view_func=Items.as_view("items"))
+
+    @app.route("/values", methods=["GET", "POST"])
+    def values():
+        return {"a": fw.request.values.getlist("a"), "method": fw.request.method}
+
+    @app.route("/moved")
+    def moved():
+        return fw.redirect("/target?x=ü y", 301)
+
+    @app.route("/permanent")
+    def permanent():
+        fw.session.permanent = True
+        fw.session["n"] = fw.session.get("n", 0) + 1
+        return str(fw.session["n"])
+
+    @app.route("/missing-key")
+    def missing_key():
+        return fw.request.args["nope"]
+
     @app.errorhandler(404)
     def not_found(e):
         return f"custom 404: {e.code}", 404
@@ -143,6 +184,15 @@ REQUESTS = [
     ("GET", "/nowhere", {}),
     ("GET", "/drawing/add_watermark", {}),
     ("GET", "/drawing/fail", {}),
+    ("GET", "/template", {}),
+    ("GET", "/external", {}),
+    ("GET", "/items", {}),
+    ("POST", "/items", {}),
+    ("DELETE", "/items", {}),
+    ("POST", "/values?a=1", {"data": {"a": "2"}}),
+    ("GET", "/moved", {}),
+    ("GET", "/permanent", {}),
+    ("GET", "/missing-key", {}),
 ]
 
 

@@ -62,15 +62,14 @@ def _iri_to_uri(location: str) -> str:
 
 
 def _redirect(location: str, code: int, response_class: type[Response]) -> Response:
-    display = escape(location)
-    location = _iri_to_uri(location)
+    html_location = escape(location)
     body = (
         "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
         "<p>You should be redirected automatically to the target URL: "
-        f'<a href="{escape(location)}">{display}</a>. If not, click the link.\n'
+        f'<a href="{html_location}">{html_location}</a>. If not, click the link.\n'
     )
     response = response_class(body, code, mimetype="text/html")
-    response.headers["Location"] = location
+    response.headers["Location"] = _iri_to_uri(location)
     return response
 
 
