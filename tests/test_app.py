@@ -662,3 +662,60 @@ def test_redirect_to_rule(app, client):
     assert rv.status_code == 308
     assert rv.headers["Location"] == "http://localhost/new/3"
     assert client.get("/old/3", follow_redirects=True).text == "new 3"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["http://[::1/x", "http://a..b.ü/x", "http://" + "ü" * 70 + ".com/", "/ü?q=a b#frag"],
+)
+def test_redirect_to_any_user_target_never_500(app, client, target):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.route("/")
+    def index():
+        return redirect(request.args["to"])
+
+    rv = client.get("/", query_string={"to": target})
+    assert rv.status_code == 302
+    location = rv.headers["Location"]
+    assert location.isascii()
+    assert not any(c in location for c in "\r\n\0 ")
+
+
+def test_routes_command_lists_rules(app):
+    from click.testing import CliRunner
+
+    from erlen.cli import ScriptInfo, cli
+
+    app.add_url_rule("/users/<int:uid>", "user", lambda uid: "", methods=["GET", "POST"])
+    result = CliRunner().invoke(cli, ["routes"], obj=ScriptInfo(create_app=lambda: app))
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.output.splitlines() if line.startswith("user "))
+    assert "GET, POST" in line and "/users/<int:uid>" in line
+    assert "static" in result.output
+
+
+def test_shell_context(app):
+    @app.shell_context_processor
+    def extra():
+        return {"answer": 42}
+
+    with app.app_context():
+        context = app.make_shell_context()
+    assert context["app"] is app
+    assert context["answer"] == 42
+    assert "g" in context
+
+
+def test_open_instance_and_app_resources(tmp_path):
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "settings.cfg").write_text("x = 1\n")
+    (tmp_path / "schema.sql").write_bytes(b"create table t;")
+    app = erlen.Erlen("resources_app", root_path=str(tmp_path))
+    assert app.instance_path == str(tmp_path / "instance")
+    with app.open_instance_resource("settings.cfg", "r") as f:
+        assert f.read() == "x = 1\n"
+    with app.open_resource("schema.sql") as f:
+        assert f.read() == b"create table t;"
+    with pytest.raises(ValueError, match="only be opened for reading"):
+        app.open_resource("schema.sql", "w")

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import typing as t
 from functools import update_wrapper
-from urllib.parse import quote
 
 from markupsafe import escape
 
 from . import signals
 from .exceptions import _aborter
 from .globals import _cv_app, _cv_request, current_app, request_ctx, session
+from .response_pairs import iri_to_uri
 from .scaffold import get_root_path
 
 if t.TYPE_CHECKING:
@@ -55,12 +55,6 @@ def url_for(
     )
 
 
-def _iri_to_uri(location: str) -> str:
-    # SECURITY: percent-encode everything outside the URI characters, CR and LF included, so a
-    # user-supplied redirect target can never split the response headers.
-    return quote(location, safe="/:;?@&=+$,#%!*'()[]~")
-
-
 def _redirect(location: str, code: int, response_class: type[Response]) -> Response:
     html_location = escape(location)
     body = (
@@ -69,7 +63,7 @@ def _redirect(location: str, code: int, response_class: type[Response]) -> Respo
         f'<a href="{html_location}">{html_location}</a>. If not, click the link.\n'
     )
     response = response_class(body, code, mimetype="text/html")
-    response.headers["Location"] = _iri_to_uri(location)
+    response.headers["Location"] = iri_to_uri(location)
     return response
 
 

@@ -133,16 +133,24 @@ def uri_ok(value: str) -> bool:
 
 
 def iri_to_uri(iri: str) -> str:
-    """Percent-encode what may not appear raw in a URI; IDNA-encode a non-ASCII host."""
-    parts = urlsplit(iri)
-    netloc = parts.netloc
-    if not netloc.isascii():
-        userinfo, at, hostport = netloc.rpartition("@")
-        host, colon, port = hostport.partition(":")
-        if hostport.startswith("["):  # an IPv6 literal is ASCII already
-            host, colon, port = hostport, "", ""
-        userinfo = quote(userinfo, safe="%!$&'()*+,:;=")
-        netloc = f"{userinfo}{at}{host.encode('idna').decode('ascii')}{colon}{port}"
+    """Percent-encode what may not appear raw in a URI; IDNA-encode a non-ASCII host.
+
+    SECURITY: never raises and never leaves CR, LF or NUL in the result, so a redirect target
+    taken from user input gives a harmless Location header, not a 500 or a split response.
+    """
+    try:
+        parts = urlsplit(iri)
+        netloc = parts.netloc
+        if not netloc.isascii():
+            userinfo, at, hostport = netloc.rpartition("@")
+            host, colon, port = hostport.partition(":")
+            if hostport.startswith("["):  # an IPv6 literal is ASCII already
+                host, colon, port = hostport, "", ""
+            userinfo = quote(userinfo, safe="%!$&'()*+,:;=")
+            netloc = f"{userinfo}{at}{host.encode('idna').decode('ascii')}{colon}{port}"
+    except (ValueError, UnicodeError):
+        # NOTE: not a URL urlsplit or IDNA accept (e.g. "http://[::1/x"): quote it whole.
+        return quote(iri, safe=_PATH_SAFE + "?#[]")
     return urlunsplit(
         (
             parts.scheme,
