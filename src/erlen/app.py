@@ -32,6 +32,7 @@ from .exceptions import (
 from .globals import _cv_app, _cv_request
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .request import Request, _blueprint_chain
+from .request_url import check_host
 from .response import Response
 from .routing import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func
@@ -487,6 +488,8 @@ class Erlen(Scaffold):
     def match_request(self, request: Request) -> None:
         """Set ``request.url_rule`` and ``view_args``, or keep the routing error on it."""
         try:
+            # SECURITY: a malformed or untrusted Host is a 400 before any URL is built from it.
+            check_host(request.environ, self.config["TRUSTED_HOSTS"])
             if self.subdomain_matching or self.url_map.host_matching:
                 adapter = self.create_url_adapter(request)
                 rule, view_args = adapter.match(return_rule=True)  # type: ignore[union-attr]
@@ -829,8 +832,18 @@ class Erlen(Scaffold):
                 server_name = None
             elif not self.subdomain_matching:
                 subdomain = self.url_map.default_subdomain or ""
+            environ = request.environ
+            trusted = self.config["TRUSTED_HOSTS"]
+            if trusted is not None:
+                request.trusted_hosts = trusted
+                try:
+                    check_host(environ, trusted)
+                except HTTPException:
+                    # SECURITY: even an error handler of this request never builds a URL on
+                    # the untrusted host.
+                    environ = {**environ, "HTTP_HOST": ""}
             return self.url_map.bind_to_environ(
-                request.environ, server_name=server_name, subdomain=subdomain
+                environ, server_name=server_name, subdomain=subdomain
             )
         server_name = self.config["SERVER_NAME"]
         if server_name is None:

@@ -18,6 +18,7 @@ from ._convert import convert
 from .exceptions import BadRequestKeyError
 from .headers import EnvironHeaders as EnvironHeaders  # re-exported: Werkzeug's import path
 from .headers import Headers
+from .safeparse import parse_uint
 
 K = t.TypeVar("K")
 V = t.TypeVar("V")
@@ -468,10 +469,7 @@ class FileStorage:
 
     @property
     def content_length(self) -> int:
-        try:
-            return int(self.headers.get("content-length") or 0)
-        except ValueError:
-            return 0
+        return parse_uint((self.headers.get("content-length") or "0").strip()) or 0
 
     @property
     def mimetype(self) -> str:

@@ -23,6 +23,7 @@ import codecs
 import io
 import logging
 import re
+import sys
 import tempfile
 import typing as t
 from urllib.parse import unquote
@@ -44,6 +45,7 @@ __all__ = [
 
 _CHUNK = 64 * 1024
 _DISCONNECTED = "The client went away before sending the whole request body."
+_MALFORMED_BODY = "The request body is malformed (its chunked framing is invalid)."
 # SECURITY: a Content-Length longer than this many digits is not a number we will ever accept;
 # refusing it early also keeps int() away from Python's 4300-digit conversion error.
 _MAX_CL_DIGITS = 32
@@ -118,12 +120,17 @@ class LimitedStream(io.RawIOBase):
         return self._pos
 
     def _pull(self, size: int, line: bool = False) -> bytes:
-        # SECURITY: servers report a body that ends early in their own ways (gunicorn raises
-        # NoMoreData, an OSError); it is the client's fault, so a 400, never a 500.
+        # SECURITY: servers report a body that ends early or is badly framed in their own ways
+        # (gunicorn raises NoMoreData, an OSError, or InvalidChunkSize, ChunkMissingTerminator...
+        # from its own ParseException); either is the client's fault, so a 400, never a 500.
         try:
             return self._stream.readline(size) if line else self._stream.read(size)
         except OSError as e:
             raise ClientDisconnected(_DISCONNECTED) from e
+        except HTTPException:
+            raise
+        except Exception as e:
+            raise BadRequest(_MALFORMED_BODY) from e
 
     def _got(self, data: bytes) -> bytes:
         self._pos += len(data)
@@ -227,10 +234,10 @@ def get_input_stream(
             raise RequestEntityTooLarge()
         return t.cast(t.BinaryIO, LimitedStream(stream, length))
     if environ.get("wsgi.input_terminated"):
-        if max_content_length is None:
-            return t.cast(t.BinaryIO, stream)
-        # SECURITY: a chunked body has no declared size; count while reading.
-        return t.cast(t.BinaryIO, LimitedStream(stream, max_content_length, is_max=True))
+        # SECURITY: a chunked body has no declared size; count while reading. Without a limit
+        # it is still wrapped, so the server's framing errors become a 400 (see _pull).
+        limit = sys.maxsize if max_content_length is None else max_content_length
+        return t.cast(t.BinaryIO, LimitedStream(stream, limit, is_max=True))
     return io.BytesIO()
 
 

@@ -53,6 +53,7 @@ from .converters import (
 )
 from .exceptions import MethodNotAllowed, NotFound
 from .mapadapter import MapAdapter
+from .request_url import clean_host
 from .routingerrors import (
     BuildError,
     RequestAliasRedirect,
@@ -508,4 +509,5 @@ def _environ_host(env: t.Mapping[str, t.Any]) -> str:
     host = env.get("HTTP_HOST")
     if not host:
         host = f"{env.get('SERVER_NAME', '')}:{env.get('SERVER_PORT', '')}".rstrip(":")
-    return _strip_default_port(host.lower(), env.get("wsgi.url_scheme", "http"))
+    # SECURITY: a malformed Host becomes "", so no URL built from it can carry it.
+    return clean_host(host.lower(), env.get("wsgi.url_scheme", "http"))
