@@ -256,17 +256,21 @@ class Erlen(Scaffold):
     def make_config(self, instance_relative: bool = False) -> Config:
         root_path = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
-        debug = os.environ.get("ERLEN_DEBUG", os.environ.get("FLASK_DEBUG"))
-        if debug is not None:
-            defaults["DEBUG"] = debug.lower() not in {"0", "false", "no"}
+        if "ERLEN_DEBUG" in os.environ or "FLASK_DEBUG" in os.environ:
+            from .helpers import get_debug_flag
+
+            defaults["DEBUG"] = get_debug_flag()
         return self.config_class(root_path, defaults)
 
     def make_aborter(self) -> Aborter:
         return self.aborter_class()
 
     def auto_find_instance_path(self) -> str:
-        """``<root>/instance`` next to the app's module (Flask's rule for an unpackaged app)."""
-        return os.path.join(self.root_path, "instance")
+        """``instance`` beside the app's package, or ``<prefix>/var/<name>-instance`` for an
+        installed one (Flask's rule; see :mod:`erlen.instance`)."""
+        from .instance import default_instance_path
+
+        return default_instance_path(self.import_name, self.name, self.root_path)
 
     def open_instance_resource(
         self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"

@@ -548,3 +548,9 @@ def __getattr__(name: str) -> t.Any:
         return getattr(headervalues, name)
     except AttributeError:
         raise AttributeError(f"module 'erlen.datastructures' has no attribute {name!r}") from None
+
+
+# NOTE: at the end: that module builds on MultiDict above. Werkzeug's import path for both.
+from .ordered_multidict import ImmutableOrderedMultiDict as ImmutableOrderedMultiDict  # noqa: E402
+from .ordered_multidict import OrderedMultiDict as OrderedMultiDict  # noqa: E402
+from .policy_headers import ContentSecurityPolicy as ContentSecurityPolicy  # noqa: E402

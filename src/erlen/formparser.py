@@ -304,8 +304,10 @@ def parse_form_data(
     max_form_parts: int | None = 1000,
     max_form_fields: int | None = 1000,
     spool_max_size: int = 500_000,
+    cls: type[t.Any] = ImmutableMultiDict,
 ) -> tuple[ImmutableMultiDict[str, str], ImmutableMultiDict[str, FileStorage]]:
-    """Parse a form body into ``(form, files)``.
+    """Parse a form body into ``(form, files)``, both of type ``cls`` (built from the pairs in
+    the order they came, so an ordered multi-dict keeps that order).
 
     ``options`` are the ``Content-Type`` parameters (``boundary``); a ``charset`` is ignored, forms
     are UTF-8 (as in Werkzeug 3). Any mimetype other than the two below leaves the body unread and
@@ -334,14 +336,14 @@ def parse_form_data(
         _check_declared(content_length, max_content_length)
         body = _read_body(stream, content_length, max_form_memory_size, max_content_length)
         form = _parse_pairs(body, max_form_fields, RequestEntityTooLarge, "form")
-        return ImmutableMultiDict(form), ImmutableMultiDict()
+        return cls(form), cls()
     if mimetype == "multipart/form-data":
         _check_declared(content_length, max_content_length)
         reader = _MultipartReader(
             _boundary(options), max_form_memory_size, max_form_parts, spool_max_size
         )
-        return reader.parse(stream, max_content_length)
-    return ImmutableMultiDict(), ImmutableMultiDict()
+        return reader.parse(stream, max_content_length, cls)
+    return cls(), cls()
 
 
 def _check_declared(content_length: int | None, max_content_length: int | None) -> None:
@@ -412,7 +414,10 @@ class _MultipartReader:
         self.chunks: list[bytes] = []
 
     def parse(
-        self, stream: t.IO[bytes], max_content_length: int | None
+        self,
+        stream: t.IO[bytes],
+        max_content_length: int | None,
+        cls: type[t.Any] = ImmutableMultiDict,
     ) -> tuple[ImmutableMultiDict[str, str], ImmutableMultiDict[str, FileStorage]]:
         try:
             self._feed_all(stream, max_content_length)
@@ -423,7 +428,7 @@ class _MultipartReader:
             if self.file is not None:
                 self.file.close()
             raise
-        return ImmutableMultiDict(self.form), ImmutableMultiDict(self.files)  # type: ignore[arg-type]
+        return cls(self.form), cls(self.files)
 
     def _feed_all(self, stream: t.IO[bytes], max_content_length: int | None) -> None:
         try:
