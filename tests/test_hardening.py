@@ -379,3 +379,15 @@ class TestOverGunicorn:
         assert server.answers()
         # the traceback the app's bug logged is expected here, not a failure of this test
         server.log_path.write_text("")
+
+
+def test_devserver_takes_only_hex_digits_as_a_chunk_size() -> None:
+    """``int(x, 16)`` also reads "1_0", "+a" and " a": a chunk size must be 1*HEXDIG."""
+    with running_server("devserver", "hardening_app:app") as server:
+        for size in [b"1_0", b"+a", b"0x3"]:
+            body = size + b"\r\n" + b"x" * 16 + b"\r\n0\r\n\r\n"
+            head = "POST /body HTTP/1.1\nHost: e2e\nTransfer-Encoding: chunked\n"
+            raw = _send(server, head, body)
+            assert raw_status(raw) == 400, (size, raw[:300])
+        raw = _send(server, head, b"3\r\nabc\r\n0\r\n\r\n")
+        assert (raw_status(raw), raw_body(raw)) == (200, b'{"size":3}\n')

@@ -34,6 +34,7 @@ from python_multipart.multipart import MultipartParser
 from .datastructures import FileStorage, Headers, ImmutableMultiDict
 from .exceptions import BadRequest, ClientDisconnected, HTTPException, RequestEntityTooLarge
 from .headers_parse import parse_options_header
+from .safeparse import parse_uint
 
 __all__ = [
     "LimitedStream",
@@ -201,13 +202,7 @@ def get_content_length(environ: t.Mapping[str, t.Any]) -> int | None:
     value = environ.get("CONTENT_LENGTH")
     if value is None:
         return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        try:
-            return int(value)
-        except ValueError:  # more digits than int() converts
-            return 0
-    return 0
+    return parse_uint(value.strip()) or 0
 
 
 def get_input_stream(
@@ -226,9 +221,9 @@ def get_input_stream(
     if raw is not None and raw.strip():
         value = raw.strip()
         # SECURITY: a malformed length is a framing error (request smuggling); refuse it.
-        if not (value.isascii() and value.isdigit() and len(value) <= _MAX_CL_DIGITS):
+        length = parse_uint(value) if len(value) <= _MAX_CL_DIGITS else None
+        if length is None:
             raise BadRequest("The Content-Length header is not a valid number.")
-        length = int(value)
         # SECURITY: refuse an oversized body before reading a byte of it.
         if max_content_length is not None and length > max_content_length:
             raise RequestEntityTooLarge()
