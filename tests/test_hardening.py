@@ -10,6 +10,8 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from erlen import Erlen, Response, redirect, request, send_file, url_for
 from erlen.headers import Headers
@@ -391,3 +393,103 @@ def test_devserver_takes_only_hex_digits_as_a_chunk_size() -> None:
             assert raw_status(raw) == 400, (size, raw[:300])
         raw = _send(server, head, b"3\r\nabc\r\n0\r\n\r\n")
         assert (raw_status(raw), raw_body(raw)) == (200, b'{"size":3}\n')
+
+
+# ------------------------------------------------------------- any header value, any parser
+
+#: (WSGI key, the request attributes that parse it).
+PARSED_HEADERS = [
+    ("HTTP_RANGE", ["range"]),
+    ("HTTP_IF_RANGE", ["if_range"]),
+    ("HTTP_AUTHORIZATION", ["authorization"]),
+    ("HTTP_CACHE_CONTROL", ["cache_control"]),
+    ("HTTP_PRAGMA", ["pragma"]),
+    ("HTTP_ACCEPT", ["accept_mimetypes"]),
+    ("HTTP_ACCEPT_LANGUAGE", ["accept_languages"]),
+    ("HTTP_ACCEPT_CHARSET", ["accept_charsets"]),
+    ("HTTP_ACCEPT_ENCODING", ["accept_encodings"]),
+    ("HTTP_IF_MATCH", ["if_match"]),
+    ("HTTP_IF_NONE_MATCH", ["if_none_match"]),
+    ("HTTP_IF_MODIFIED_SINCE", ["if_modified_since"]),
+    ("HTTP_IF_UNMODIFIED_SINCE", ["if_unmodified_since"]),
+    ("HTTP_DATE", ["date"]),
+    ("HTTP_MAX_FORWARDS", ["max_forwards"]),
+    ("HTTP_COOKIE", ["cookies"]),
+    ("HTTP_USER_AGENT", ["user_agent"]),
+    ("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", ["access_control_request_headers"]),
+    ("CONTENT_LENGTH", ["content_length"]),
+    ("CONTENT_TYPE", ["mimetype", "mimetype_params", "form", "files", "is_json"]),
+    ("HTTP_HOST", ["host", "url", "host_url"]),
+]
+
+# Header text as a WSGI server hands it over: latin-1, no CR/LF/NUL, with the characters
+# header grammars care about over-represented, and long digit runs.
+_HEADER_CHARS = st.sampled_from(
+    list("0123456789abcxyzABC=;,-*'\"\\ /:.%@#?[]()") + ["\xff", "\xe9", "\t"]
+)
+# Where a header grammar expects a number or a charset: the probe's cases, generalised.
+_PREFIXES = st.sampled_from(
+    [
+        "",
+        "bytes=",
+        "bytes=0-",
+        "bytes=-",
+        "bytes=0-1,",
+        "max-age=",
+        "max-stale=",
+        "bytes 0-",
+        "bytes 0-1/",
+        "application/json; a*",
+        "application/json; a*0=x; a*",
+        "multipart/form-data; boundary*",
+        "Digest username*=",
+        "Digest realm=r, username*=",
+        "text/html;q=0.",
+    ]
+)
+_CHARSETS = st.sampled_from(["undefined", "idna", "punycode", "bogus", "utf-7", "base64", ""])
+_HEADER_TEXT = st.one_of(
+    st.text(_HEADER_CHARS, max_size=60),
+    st.builds(
+        lambda a, n, b: a + "9" * n + b,
+        _PREFIXES,
+        st.integers(4290, 4500),
+        st.text(_HEADER_CHARS, max_size=20),
+    ),
+    st.builds(
+        lambda a, charset, b: f"{a}{charset}''{b}",
+        _PREFIXES,
+        _CHARSETS,
+        st.text(_HEADER_CHARS, max_size=20),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(PARSED_HEADERS), _HEADER_TEXT)
+def test_no_header_value_breaks_a_parser(header: tuple[str, list[str]], value: str) -> None:
+    """Every parsed header, any value: a result or a 4xx, never another exception."""
+    import io
+
+    from erlen.exceptions import HTTPException
+    from erlen.request import Request
+
+    key, attributes = header
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/",
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b'{"a": 1}'),
+        "CONTENT_LENGTH": "8",
+        key: value,
+    }
+    request = Request(environ)
+    for attribute in attributes:
+        try:
+            str(getattr(request, attribute))
+        except HTTPException as e:
+            assert 400 <= e.code < 500  # type: ignore[operator]

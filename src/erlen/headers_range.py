@@ -229,7 +229,9 @@ class IfRange:
         if self.date is not None:
             return http_date(self.date)
         if self.etag is not None:
-            return quote_etag(self.etag)
+            # NOTE: a tag parsed from a request may hold a '"' (invalid, so it matches no
+            # response): shown as sent, where quote_etag would raise.
+            return f'"{self.etag}"'
         return ""
 
     def __str__(self) -> str:
