@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from erlen import Erlen, Response, redirect, request, send_file, url_for
-from erlen.headers import Headers
+from erlen.http.headers import Headers
 from helpers_servers import (
     Server,
     raw_body,
@@ -264,7 +264,7 @@ def test_other_numeric_headers(app: Erlen, header: str, value: str) -> None:
 
 
 def test_safe_uint_helper() -> None:
-    from erlen.safeparse import parse_uint
+    from erlen.http.safeparse import parse_uint
 
     assert parse_uint("0") == 0
     assert parse_uint("0042") == 42
@@ -472,7 +472,7 @@ def test_no_header_value_breaks_a_parser(header: tuple[str, list[str]], value: s
     import io
 
     from erlen.exceptions import HTTPException
-    from erlen.request import Request
+    from erlen.http.request import Request
 
     key, attributes = header
     environ = {

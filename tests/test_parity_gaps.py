@@ -24,7 +24,7 @@ import erlen.helpers
 from erlen import Erlen, request
 from erlen.datastructures import ImmutableOrderedMultiDict, OrderedMultiDict
 from erlen.debughelpers import DebugFilesKeyError
-from erlen.policy_headers import COEP, COOP, ContentSecurityPolicy
+from erlen.http.policy_headers import COEP, COOP, ContentSecurityPolicy
 
 
 def _werkzeug_ordered() -> tuple[type[t.Any], type[t.Any]]:

@@ -1,4 +1,4 @@
-"""erlen.request.Request: URL parts against the Werkzeug oracle, lazy parsing, bodies, limits."""
+"""erlen.http.request.Request: URL parts against the Werkzeug oracle, lazy parsing, bodies, limits."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from erlen.exceptions import (
     UnsupportedMediaType,
 )
 from erlen.globals import _cv_app
-from erlen.request import Request, _host_is_trusted
+from erlen.http.request import Request, _host_is_trusted
 
 
 def latin1(text: str) -> str:

@@ -19,9 +19,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from erlen import Erlen, request, url_for
+from erlen.http.sendfile import _WINDOWS_DEVICE_NAMES
 from erlen.middleware import DispatcherMiddleware, ProxyFix
 from erlen.security import check_password_hash, gen_salt, generate_password_hash
-from erlen.sendfile import _WINDOWS_DEVICE_NAMES
 from erlen.utils import secure_filename
 
 # Fast parameters: the format and the algorithm are the same as the defaults, the tests quicker.
@@ -126,8 +126,8 @@ def test_unknown_method_to_generate_raises_a_clear_error() -> None:
 
 
 def test_safe_join_is_the_one_erlen_serves_files_with() -> None:
+    from erlen.http.sendfile import safe_join as sendfile_safe_join
     from erlen.security import safe_join
-    from erlen.sendfile import safe_join as sendfile_safe_join
 
     assert safe_join is sendfile_safe_join
     assert safe_join("/base", "a", "b.txt") == os.path.join("/base", "a", "b.txt")

@@ -30,9 +30,9 @@ from .helpers import send_file as send_file
 from .helpers import send_from_directory as send_from_directory
 from .helpers import stream_with_context as stream_with_context
 from .helpers import url_for as url_for
+from .http.request import Request as Request
+from .http.response import Response as Response
 from .json import jsonify as jsonify
-from .request import Request as Request
-from .response import Response as Response
 from .signals import appcontext_popped as appcontext_popped
 from .signals import appcontext_pushed as appcontext_pushed
 from .signals import appcontext_tearing_down as appcontext_tearing_down

@@ -16,8 +16,8 @@ from .signals import appcontext_popped, appcontext_pushed, appcontext_tearing_do
 
 if t.TYPE_CHECKING:
     from .app import Erlen
-    from .request import Request
-    from .routing import MapAdapter
+    from .http.request import Request
+    from .routing.map import MapAdapter
     from .sessions import SessionMixin
 
 

@@ -11,8 +11,8 @@ import functools
 import typing as t
 
 if t.TYPE_CHECKING:
-    from .datastructures import MultiDict
-    from .request import Request
+    from .http.datastructures import MultiDict
+    from .http.request import Request
 
 __all__ = ["DebugFilesKeyError", "explain_missing_files"]
 

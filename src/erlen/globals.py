@@ -12,7 +12,7 @@ from contextvars import ContextVar
 if t.TYPE_CHECKING:
     from .app import Erlen
     from .ctx import AppContext, RequestContext, _AppCtxGlobals
-    from .request import Request
+    from .http.request import Request
     from .sessions import SessionMixin
 
 _no_app_msg = """\

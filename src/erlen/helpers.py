@@ -12,13 +12,13 @@ from functools import update_wrapper
 from markupsafe import escape
 
 from . import signals
-from .exceptions import _aborter
 from .globals import _cv_app, _cv_request, current_app, request_ctx, session
-from .response_pairs import iri_to_uri
+from .http.exceptions import _aborter
+from .http.response_pairs import iri_to_uri
 from .scaffold import get_root_path
 
 if t.TYPE_CHECKING:
-    from .response import Response
+    from .http.response import Response
 
 __all__ = [
     "abort",
@@ -96,7 +96,7 @@ def redirect(location: str, code: int = 302, Response: type[Response] | None = N
     if app_ctx is not None and Response is None:
         return app_ctx.app.redirect(location, code)
     if Response is None:
-        from . import response
+        from .http import response
 
         return _redirect(location, code, response.Response)
     return _redirect(location, code, Response)
@@ -192,14 +192,14 @@ def stream_with_context(generator_or_function: t.Any) -> t.Any:
 
 def send_file(path_or_file: t.Any, *args: t.Any, **kwargs: t.Any) -> Response:
     """Send a file's contents (path or binary file object) with caching and Range support."""
-    from .sendfile import flask_send_file
+    from .http.sendfile import flask_send_file
 
     return flask_send_file(path_or_file, *args, **kwargs)
 
 
 def send_from_directory(directory: t.Any, path: t.Any, **kwargs: t.Any) -> Response:
     """Send ``path`` from inside ``directory``; refuses paths that escape it (404)."""
-    from .sendfile import flask_send_from_directory
+    from .http.sendfile import flask_send_from_directory
 
     return flask_send_from_directory(directory, path, **kwargs)
 

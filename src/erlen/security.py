@@ -22,7 +22,7 @@ import hmac
 import secrets
 import string
 
-from .sendfile import safe_join as safe_join  # Werkzeug keeps safe_join in this module too
+from .http.sendfile import safe_join as safe_join  # Werkzeug keeps safe_join in this module too
 
 __all__ = ["SALT_CHARS", "check_password_hash", "gen_salt", "generate_password_hash", "safe_join"]
 

@@ -9,9 +9,9 @@ import re
 import unicodedata
 
 from .helpers import redirect as redirect
-from .sendfile import _WINDOWS_DEVICE_NAMES
-from .sendfile import send_file as send_file
-from .sendfile import send_from_directory as send_from_directory
+from .http.sendfile import _WINDOWS_DEVICE_NAMES
+from .http.sendfile import send_file as send_file
+from .http.sendfile import send_from_directory as send_from_directory
 
 __all__ = ["redirect", "secure_filename", "send_file", "send_from_directory"]
 

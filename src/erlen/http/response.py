@@ -5,7 +5,7 @@ The API is Werkzeug's ``Response`` with Flask's additions (``default_mimetype = 
 
 - ``_status_code`` (int) and ``_status`` (the status line, ``"200 OK"``) always agree; both are set
   together by :func:`_clean_status` or, for the common codes, from the ``_STATUS_LINES`` table.
-- ``headers`` is a :class:`~erlen.datastructures.Headers`; every value went through its CR/LF/NUL
+- ``headers`` is a :class:`~erlen.http.datastructures.Headers`; every value went through its CR/LF/NUL
   check, so nothing set here can split the response.
 - ``response`` is the body iterable. ``str``/``bytes`` bodies are stored as a one-item list of
   bytes (a *sequence*, whose length is known); anything else streams and gets no automatic
@@ -24,7 +24,7 @@ import typing as t
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
-from . import json as _json
+from .. import json as _json
 from . import response_pairs
 from .bodies import (
     ClosingIterator,
@@ -497,7 +497,7 @@ class Response:
     def www_authenticate(self) -> WWWAuthenticate:
         """The ``WWW-Authenticate`` challenge; a blank ``Basic`` one when unset. Live-updating.
 
-        Assign a :class:`~erlen.headervalues.WWWAuthenticate`, a list of them (one header each),
+        Assign a :class:`~erlen.http.headervalues.WWWAuthenticate`, a list of them (one header each),
         a string, or ``None`` to remove the header.
         """
         return get_www_authenticate(self)
@@ -531,7 +531,7 @@ class Response:
     @property
     def max_cookie_size(self) -> int:
         """Largest cookie allowed: ``MAX_COOKIE_SIZE`` of the current app, else 4093."""
-        from .globals import _cv_app
+        from ..globals import _cv_app
 
         ctx = _cv_app.get(None)
         if ctx is not None:
@@ -551,7 +551,7 @@ class Response:
         samesite: str | None = None,
         partitioned: bool = False,
     ) -> None:
-        """Add a ``Set-Cookie`` header. See :func:`erlen.cookies.dump_cookie` for the arguments."""
+        """Add a ``Set-Cookie`` header. See :func:`erlen.http.cookies.dump_cookie` for the arguments."""
         from .cookies import dump_cookie
 
         self.headers.add(
@@ -632,7 +632,7 @@ class Response:
         Preconditions are evaluated in the RFC's order: ``If-Match`` (else ``If-Unmodified-Since``)
         failing gives 412; ``If-None-Match`` (else ``If-Modified-Since``) matching gives 304.
         Otherwise, with ``accept_ranges``, a ``Range`` (honouring ``If-Range``) gives 206, or raises
-        :class:`~erlen.exceptions.RequestedRangeNotSatisfiable` (416). ``complete_length`` is the
+        :class:`~erlen.http.exceptions.RequestedRangeNotSatisfiable` (416). ``complete_length`` is the
         full body length; for a buffered body it is computed when not given. The body itself is
         dropped at emission time for 304. Returns ``self``; other methods leave it unchanged.
         """

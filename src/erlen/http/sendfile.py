@@ -111,7 +111,7 @@ def send_from_directory(
 ) -> Response:
     """Send the file at untrusted ``path`` inside trusted ``directory`` with :func:`send_file`.
 
-    Raises :class:`~erlen.exceptions.NotFound` when ``path`` is unsafe (see :func:`safe_join`),
+    Raises :class:`~erlen.http.exceptions.NotFound` when ``path`` is unsafe (see :func:`safe_join`),
     resolves (following symlinks) outside ``directory``, or is not a regular file.
     ``directory`` is relative to ``_root_path`` when that is given.
     """
@@ -334,7 +334,7 @@ def flask_send_from_directory(
 
 def _app_kwargs(max_age: t.Any) -> dict[str, t.Any]:
     """The request- and app-derived arguments the Flask-level wrappers pass on."""
-    from .globals import current_app, request
+    from ..globals import current_app, request
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     return {

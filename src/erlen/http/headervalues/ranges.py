@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from .dates import http_date, parse_date
-from .headers_parse import (
+from ..dates import http_date, parse_date
+from ..safeparse import parse_uint
+from .grammar import (
     _TOKEN,
     _split,
 )
-from .safeparse import parse_uint
 
 # SECURITY: a byte position is read with a cap, so a 4 kB number is just a huge position
 # (a 416 or the whole file), never int()'s 4300-digit ValueError.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ..globals import _cv_app
 from . import request_headers as _rh
 from .datastructures import (
     CombinedMultiDict,
@@ -26,7 +27,6 @@ from .datastructures import (
     MultiDict,
 )
 from .exceptions import BadRequest, UnsupportedMediaType
-from .globals import _cv_app
 from .request_url import host_is_trusted as _host_is_trusted  # noqa: F401 -- tests import it
 from .request_url import recode, request_host, request_url
 
@@ -69,7 +69,7 @@ class _DefaultJsonModule:
 
     def __get__(self, obj: object | None, owner: type | None = None) -> t.Any:
         # NOTE: imported lazily: erlen.json pulls in the provider and its defaults.
-        from . import json
+        from .. import json
 
         return json
 
@@ -113,7 +113,7 @@ class Request:
     Every attribute is computed on first access and cached on the instance: ``args``, ``form``,
     ``files``, ``cookies``, ``headers``, ``json``, the URL parts and the typed header values.
     A missing key in ``args``, ``form``, ``files`` or ``cookies`` raises
-    :class:`~erlen.exceptions.BadRequestKeyError` (a ``KeyError`` and a 400).
+    :class:`~erlen.http.exceptions.BadRequestKeyError` (a ``KeyError`` and a 400).
 
     Limits: ``max_content_length``, ``max_form_memory_size``, ``max_form_parts`` and
     ``max_form_fields`` can be set per request; unset, they read the current app's config
@@ -133,10 +133,10 @@ class Request:
     dict_storage_class: type[MultiDict[t.Any, t.Any]] = ImmutableMultiDict
     #: The list class for ``access_route``.
     list_storage_class: type[list[t.Any]] = ImmutableList
-    #: Host names accepted in ``host``; any other raises :class:`~erlen.exceptions.SecurityError`.
+    #: Host names accepted in ``host``; any other raises :class:`~erlen.http.exceptions.SecurityError`.
     #: ``None`` accepts every (well-formed) host. ``.example.com`` also matches subdomains.
     trusted_hosts: list[str] | None = None
-    #: The class of ``user_agent``; ``None`` means :class:`erlen.headervalues.UserAgent`.
+    #: The class of ``user_agent``; ``None`` means :class:`erlen.http.headervalues.UserAgent`.
     user_agent_class: type[t.Any] | None = None
     #: The module (or app JSON provider) whose ``loads`` decodes ``get_json``. The app sets its
     #: ``app.json`` provider on each request; the default is :mod:`erlen.json`.
@@ -201,7 +201,7 @@ class Request:
         arguments (``path``, ``base_url``, ``query_string``, ``method``, ``headers``, ``data``,
         ``json``...).
         """
-        from .testing import EnvironBuilder
+        from ..testing import EnvironBuilder
 
         builder = EnvironBuilder(*args, **kwargs)
         try:
@@ -435,11 +435,11 @@ class Request:
         d["form"] = form
         d["files"] = files
         if not files and mimetype != "multipart/form-data":
-            from .globals import _cv_app
-
+            # NOTE: app-aware (debug mode), like the config limits below; belongs in
+            # erlen.wrappers once the app-aware parts of the request move there.
             app_ctx = _cv_app.get(None)
             if app_ctx is not None and app_ctx.app.debug:
-                from .debughelpers import explain_missing_files
+                from ..debughelpers import explain_missing_files
 
                 explain_missing_files(self, files)
 
@@ -622,7 +622,7 @@ class Request:
         self._max_form_fields = value
 
     # ------------------------------------------------------------------ header values
-    # NOTE: the parsers live in erlen.request_headers; _lazy caches each result on the request.
+    # NOTE: the parsers live in erlen.http.request_headers; _lazy caches each result on the request.
 
     @property
     def content_type(self) -> str | None:

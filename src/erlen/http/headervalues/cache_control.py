@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from .headers_parse import (
+from ..safeparse import parse_uint
+from .grammar import (
     _CallbackDict,
     dump_header,
     parse_dict_header,
 )
-from .safeparse import parse_uint
 
 _FLAG, _INT, _VALUE, _INT_OR_FLAG = "flag", "int", "value", "int_or_flag"
 
