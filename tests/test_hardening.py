@@ -144,6 +144,24 @@ def test_trusted_hosts_are_served(app: Erlen) -> None:
         assert (response.status_code, response.get_data(as_text=True)) == (200, url)
 
 
+def test_request_host_in_a_handler_of_an_untrusted_request_raises_as_in_flask(app: Erlen) -> None:
+    from erlen.exceptions import SecurityError
+
+    seen = []
+
+    @app.errorhandler(400)
+    def bad(e: t.Any) -> tuple[str, int]:
+        try:
+            seen.append(request.host_url)
+        except SecurityError:
+            seen.append("SecurityError")
+        return "refused", 400
+
+    app.config["TRUSTED_HOSTS"] = ["good.com"]
+    response = app.test_client().get("/ext/", headers={"Host": "evil.com"})
+    assert (response.status_code, seen) == (400, ["SecurityError"])
+
+
 def test_trusted_hosts_match_flask(app: Erlen) -> None:
     flask = pytest.importorskip("flask")
     fapp = flask.Flask("oracle")

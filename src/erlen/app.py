@@ -492,8 +492,12 @@ class Erlen(Scaffold):
     def match_request(self, request: Request) -> None:
         """Set ``request.url_rule`` and ``view_args``, or keep the routing error on it."""
         try:
-            # SECURITY: a malformed or untrusted Host is a 400 before any URL is built from it.
-            check_host(request.environ, self.config["TRUSTED_HOSTS"])
+            # SECURITY: a malformed or untrusted Host is a 400 before any URL is built from it;
+            # request.host (and so request.url) then refuses an untrusted one too, as in Flask.
+            trusted = self.config["TRUSTED_HOSTS"]
+            if trusted is not None:
+                request.trusted_hosts = trusted
+            check_host(request.environ, trusted)
             if self.subdomain_matching or self.url_map.host_matching:
                 adapter = self.create_url_adapter(request)
                 rule, view_args = adapter.match(return_rule=True)  # type: ignore[union-attr]
