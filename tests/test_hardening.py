@@ -536,3 +536,36 @@ def test_no_header_value_breaks_a_parser(header: tuple[str, list[str]], value: s
             str(getattr(request, attribute))
         except HTTPException as e:
             assert 400 <= e.code < 500  # type: ignore[operator]
+
+
+_CONDITIONAL_HEADERS = st.dictionaries(
+    st.sampled_from(
+        [
+            "Range",
+            "If-Range",
+            "If-None-Match",
+            "If-Match",
+            "If-Modified-Since",
+            "If-Unmodified-Since",
+        ]
+    ),
+    _HEADER_TEXT,
+    max_size=4,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(headers=_CONDITIONAL_HEADERS, path=st.sampled_from(["/static/a.txt", "/file"]))
+def test_conditional_and_range_headers_never_500(
+    tmp_path_factory: pytest.TempPathFactory, headers: dict[str, str], path: str
+) -> None:
+    """send_file and the static route, under any mix of conditional and range headers."""
+    root = tmp_path_factory.mktemp("conditional")
+    (root / "static").mkdir()
+    (root / "static" / "a.txt").write_bytes(b"0123456789")
+    app = Erlen("conditional", root_path=str(root))
+    app.add_url_rule("/file", "file", lambda: send_file(str(root / "static" / "a.txt")))
+    response = app.test_client().get(path, headers=headers)
+    assert response.status_code in (200, 206, 304, 412, 416), response.status_code
+    if response.status_code == 206:
+        assert response.data and b"0123456789".find(response.data) >= 0
