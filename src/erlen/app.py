@@ -30,8 +30,6 @@ from .http.exceptions import (
     HTTPException,
     InternalServerError,
 )
-from .http.request import Request, _blueprint_chain
-from .http.response import Response
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing.map import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func
@@ -43,6 +41,7 @@ from .signals import (
     request_started,
     request_tearing_down,
 )
+from .wrappers import Request, Response, _blueprint_chain
 
 if t.TYPE_CHECKING:
     from .blueprints import Blueprint
