@@ -14,7 +14,8 @@ from werkzeug.wrappers import Response as WResponse
 
 from erlen.datastructures import Headers
 from erlen.exceptions import RequestedRangeNotSatisfiable
-from erlen.http.response import FileWrapper, Response, is_resource_modified, wrap_file
+from erlen.http.response import FileWrapper, is_resource_modified, wrap_file
+from erlen.wrappers import Response
 
 
 class OracleResponse(WResponse):

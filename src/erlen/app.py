@@ -30,9 +30,7 @@ from .http.exceptions import (
     HTTPException,
     InternalServerError,
 )
-from .http.request import Request, _blueprint_chain
 from .http.request_url import check_host
-from .http.response import Response
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing.map import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func
@@ -44,6 +42,7 @@ from .signals import (
     request_started,
     request_tearing_down,
 )
+from .wrappers import Request, Response, _blueprint_chain
 
 if t.TYPE_CHECKING:
     from .blueprints import Blueprint

@@ -1,7 +1,8 @@
 """The response object: a status line, a header list and a body iterable.
 
-The API is Werkzeug's ``Response`` with Flask's additions (``default_mimetype = "text/html"``,
-``max_cookie_size`` from the app config, ``json_module``). Invariants kept by this module:
+The API is Werkzeug's ``Response`` with Flask's ``default_mimetype = "text/html"``; it knows no
+application: :class:`erlen.wrappers.Response` adds ``max_cookie_size`` from the app config and the
+app's JSON provider. Invariants kept by this module:
 
 - ``_status_code`` (int) and ``_status`` (the status line, ``"200 OK"``) always agree; both are set
   together by :func:`_clean_status` or, for the common codes, from the ``_STATUS_LINES`` table.
@@ -20,11 +21,11 @@ list as built and as sent), ``response_headers`` (typed header properties), ``co
 
 from __future__ import annotations
 
+import json
 import typing as t
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
-from .. import json as _json
 from . import response_pairs
 from .bodies import (
     ClosingIterator,
@@ -38,7 +39,7 @@ from .bodies import (
 )
 from .conditional import is_resource_modified, make_conditional
 from .datastructures import Headers
-from .exceptions import HTTP_STATUS_CODES
+from .exceptions import HTTP_STATUS_CODES, HTTPException
 from .policy_headers import COEP, COOP, csp_property, policy_enum_property
 from .response_headers import (
     dump_age,
@@ -123,8 +124,9 @@ class Response:
     automatically_set_content_length = True
     autocorrect_location_header = False
     implicit_sequence_conversion = True
-    #: ``loads``/``dumps`` for :meth:`get_json`: erlen.json, which follows ``current_app.json``.
-    json_module: t.Any = _json
+    #: ``loads``/``dumps`` for :meth:`get_json`: the standard library's ``json`` here;
+    #: :class:`erlen.wrappers.Response` uses erlen.json, which follows ``current_app.json``.
+    json_module: t.Any = json
     #: The body: an iterable of bytes or str. A list or tuple counts as buffered (is_sequence).
     response: Iterable[bytes] | Iterable[str]
     headers: Headers
@@ -530,12 +532,8 @@ class Response:
 
     @property
     def max_cookie_size(self) -> int:
-        """Largest cookie allowed: ``MAX_COOKIE_SIZE`` of the current app, else 4093."""
-        from ..globals import _cv_app
-
-        ctx = _cv_app.get(None)
-        if ctx is not None:
-            return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+        """Largest cookie :meth:`set_cookie` allows: Werkzeug's 4093 here;
+        :class:`erlen.wrappers.Response` reads the app's ``MAX_COOKIE_SIZE``."""
         return 4093
 
     def set_cookie(
@@ -721,6 +719,10 @@ class Response:
         """Run a WSGI application and wrap its output; ``buffered`` reads the whole body now."""
         return cls(*run_wsgi_app(app, environ, buffered))
 
+
+# NOTE: the error pages of erlen.http.exceptions are built with this class; set from here so the
+# exceptions module needs no import of this one.
+HTTPException.response_class = Response
 
 _new_object = object.__new__
 # PERF: str(int) is a tenth of a hello response; short bodies take their length from here.

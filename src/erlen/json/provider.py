@@ -17,7 +17,7 @@ from ..http.dates import http_date
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
-    from ..http.response import Response
+    from ..wrappers import Response
 
 __all__ = ["DefaultJSONProvider", "JSONProvider"]
 

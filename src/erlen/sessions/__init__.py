@@ -20,8 +20,7 @@ from ..json.tag import TaggedJSONSerializer
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
-    from ..http.request import Request
-    from ..http.response import Response
+    from ..wrappers import Request, Response
 
 
 class SessionMixin(MutableMapping[str, t.Any]):

@@ -49,7 +49,7 @@ from urllib.parse import urljoin, urlsplit
 from click.testing import CliRunner, Result
 
 from ..http.datastructures import Headers
-from ..http.response import Response
+from ..wrappers import Response
 from .cookies import Cookie, add_cookies_to_environ, store_response_cookies
 from .environ import (
     PRESERVE_CONTEXT_KEY,
@@ -60,7 +60,7 @@ from .environ import (
 from .multipart import encode_multipart, stream_encode_multipart
 
 if t.TYPE_CHECKING:
-    from ..http.request import Request
+    from ..wrappers import Request
 
 __all__ = [
     "Client",

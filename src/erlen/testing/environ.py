@@ -20,7 +20,7 @@ from ..http.response_pairs import CHARSET_MIMETYPES
 from .multipart import _is_file, _iter_data, encode_multipart
 
 if t.TYPE_CHECKING:
-    from ..http.request import Request
+    from ..wrappers import Request
 
 PRESERVE_CONTEXT_KEY = "werkzeug.debug.preserve_context"
 # NOTE: the explicit Cookie header the caller passed, kept apart from the jar's cookies so a
@@ -113,7 +113,7 @@ class EnvironBuilder:
     server_protocol = "HTTP/1.1"
     #: The ``wsgi.version`` tuple.
     wsgi_version = (1, 0)
-    #: The class :meth:`get_request` builds; ``None`` means :class:`erlen.http.request.Request`.
+    #: The class :meth:`get_request` builds; ``None`` means :class:`erlen.wrappers.Request`.
     request_class: type[t.Any] | None = None
 
     def __init__(
@@ -525,11 +525,11 @@ class EnvironBuilder:
         return environ
 
     def get_request(self, cls: type[t.Any] | None = None) -> Request:
-        """A request object (``cls``, default :class:`erlen.http.request.Request`) for the environ."""
+        """A request object (``cls``, default :class:`erlen.wrappers.Request`) for the environ."""
         if cls is None:
             cls = self.request_class
             if cls is None:
-                from ..http.request import Request
+                from ..wrappers import Request
 
                 cls = Request
         return t.cast("Request", cls(self.get_environ()))
