@@ -104,7 +104,7 @@ def check_password_hash(pwhash: str, password: str) -> bool:
     try:
         method, salt, expected = pwhash.split("$")
         _, digest = _hash(method, salt, password)
-    except (ValueError, TypeError, AttributeError, OverflowError, MemoryError, UnicodeError):
+    except (ValueError, TypeError, AttributeError, OverflowError):
         # NOTE: ValueError covers unknown methods and digests, non-numeric or out-of-range
         # parameters (scrypt's N must be a power of two) and a wrong number of "$" parts.
         return False
