@@ -569,3 +569,28 @@ def test_conditional_and_range_headers_never_500(
     assert response.status_code in (200, 206, 304, 412, 416), response.status_code
     if response.status_code == 206:
         assert response.data and b"0123456789".find(response.data) >= 0
+
+
+_HOST_TEXT = st.text(
+    st.sampled_from(list("abcEXAMPLE019.-:[]@#?/\\%_ ,;=") + ["\xff", "\t"]), max_size=30
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(host=_HOST_TEXT, slash=st.booleans())
+def test_any_host_is_refused_or_is_exactly_the_urls_host(host: str, slash: bool) -> None:
+    """Whatever the Host: a 400, or URLs whose authority is that host and nothing more."""
+    from urllib.parse import urlsplit
+
+    app = Erlen("any_host")
+    app.add_url_rule("/ext/", "ext", lambda: url_for("ext", _external=True))
+    response = app.test_client().get("/ext/" if slash else "/ext", headers={"Host": host})
+    assert response.status_code in (200, 308, 400), response.status_code
+    if response.status_code == 400:
+        return
+    url = response.get_data(as_text=True) if slash else response.headers["Location"]
+    parts = urlsplit(url)
+    # An empty Host falls back to the server's name (SERVER_NAME, "localhost" here).
+    expected = host.lower().removesuffix(":80") or "localhost"
+    assert (parts.scheme, parts.netloc, parts.path) == ("http", expected, "/ext/"), url
+    assert not parts.query and not parts.fragment

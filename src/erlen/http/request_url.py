@@ -166,7 +166,9 @@ def request_host(request: Request) -> str:
     :attr:`trusted_hosts` is set and the host is not in it, raises ``SecurityError`` (400).
     """
     host = request.environ.get("HTTP_HOST")
-    if host is None:
+    # NOTE: an empty Host (allowed for a target without authority) falls back to the server's
+    # name, as URL building does; Werkzeug keeps "" and redirects to "http:///path".
+    if not host:
         server = request.server
         # NOTE: as in Werkzeug, SERVER_NAME is used only together with a valid SERVER_PORT.
         if server is not None and server[1] is not None:
