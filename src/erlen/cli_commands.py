@@ -46,13 +46,14 @@ class CertParamType(click.ParamType):
                         param,
                     ) from None
                 return text
-            from .cli_app import _import
+            from .cli_app import _import, prepare_import
 
             module_name, _, attr = value.rpartition(".")
             obj = None
             if module_name and attr:
                 try:
-                    obj = getattr(_import(module_name, raise_if_not_found=False), attr, None)
+                    module = _import(prepare_import(module_name), raise_if_not_found=False)
+                    obj = getattr(module, attr, None)
                 except click.ClickException:
                     obj = None
             if isinstance(obj, ssl.SSLContext):
@@ -272,7 +273,8 @@ def routes_command(sort: str, all_methods: bool) -> None:
         rows.sort(key=lambda r: r[index])
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, ["-" * w for w in widths], *rows]:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        # NOTE: cells are padded to the column width, the last one too, exactly as Flask prints.
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
 
 
 @click.command("shell", short_help="Run a shell in the app context.")

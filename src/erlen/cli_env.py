@@ -106,13 +106,11 @@ def _env_file_callback(ctx: click.Context, param: click.Parameter, value: str | 
 
 
 def _debug_callback(ctx: click.Context, param: click.Parameter, value: bool | None) -> t.Any:
-    """``--debug/--no-debug``: set ``ERLEN_DEBUG`` so the app, the reloader child and run agree."""
-    source = ctx.get_parameter_source(param.name)  # type: ignore[arg-type]
-    if source in (
-        None,
-        click.core.ParameterSource.DEFAULT,
-        click.core.ParameterSource.DEFAULT_MAP,
-    ):
+    """``--debug/--no-debug``: set ``ERLEN_DEBUG`` so the app, the reloader child and run agree.
+
+    ``None`` means neither the flag nor ``ERLEN_DEBUG``/``FLASK_DEBUG`` was given: leave it.
+    """
+    if value is None:
         return None
     os.environ["ERLEN_DEBUG"] = "1" if value else "0"
     return value
@@ -131,6 +129,7 @@ env_file_option = click.Option(
 
 debug_option = click.Option(
     ["--debug/--no-debug"],
+    default=None,
     help="Set debug mode.",
     expose_value=False,
     callback=_debug_callback,
