@@ -406,6 +406,20 @@ def test_skip_dotenv_variable_turns_the_default_files_off() -> None:
     assert run_cli("-e", "explicit.env", "where").output == "app=demo debug=False\n"
 
 
+def test_without_python_dotenv_files_are_ignored_with_a_hint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "dotenv", None)  # makes `import dotenv` fail
+    app_module("hello.py")
+    write(".env", "ERLEN_APP=hello\n")
+    result = run_cli("where")
+    assert "Install python-dotenv" in result.stderr
+    assert "Could not locate an erlen application" in result.stderr
+    result = run_cli("-e", ".env", "where")
+    assert result.exit_code == 2
+    assert "python-dotenv must be installed to load an env file" in result.output
+
+
 def test_custom_group_can_turn_dotenv_off() -> None:
     write(".env", "DOTENV_X=loaded\n")
 
@@ -518,6 +532,8 @@ def test_run_bad_port_is_a_usage_error(served: list[dict[str, t.Any]]) -> None:
 
 def test_run_reload_and_debugger_follow_debug(served: list[dict[str, t.Any]]) -> None:
     options = run_options(served, "--debug", "run")
+    assert (options["use_reloader"], options["use_debugger"]) == (True, True)
+    options = run_options(served, "run", "--debug")
     assert (options["use_reloader"], options["use_debugger"]) == (True, True)
     options = run_options(served, "--debug", "run", "--no-reload", "--no-debugger")
     assert (options["use_reloader"], options["use_debugger"]) == (False, False)
@@ -1274,17 +1290,17 @@ def test_run_serves_on_the_port_from_flaskenv_and_flask_run_port(tmp_path: Path)
         _stop(proc)
 
 
-def test_run_serves_https_with_cert_and_key(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "cert_args", [["--cert", "cert.pem", "--key", "key.pem"], ["--cert", "adhoc"]]
+)
+def test_run_serves_https(tmp_path: Path, cert_args: list[str]) -> None:
     write(
         "hello.py",
         "from erlen import Erlen, request\napp = Erlen('h')\napp.add_url_rule('/', 'i', lambda: request.scheme)\n",
     )
     _self_signed(tmp_path)
     port = free_port()
-    proc = _start(
-        ["--app", "hello", "run", "-p", str(port), "--cert", "cert.pem", "--key", "key.pem"],
-        tmp_path,
-    )
+    proc = _start(["--app", "hello", "run", "-p", str(port), *cert_args], tmp_path)
     try:
         _wait_for(port, proc, "https", tls=True)
     finally:

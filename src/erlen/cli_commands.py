@@ -15,7 +15,7 @@ import typing as t
 import click
 
 from .cli_app import ScriptInfo, pass_script_info, with_appcontext
-from .cli_env import get_debug_flag
+from .cli_env import debug_option, get_debug_flag
 
 
 class CertParamType(click.ParamType):
@@ -223,6 +223,9 @@ def run_command(
             raise click.ClickException(f"Cannot listen on {host}:{port}: {e.strerror}.") from None
         raise
 
+
+# ``erlen run --debug`` works as ``erlen --debug run`` (Flask's documentation uses both).
+run_command.params.insert(0, debug_option)
 
 _ROUTE_SORTS = ("endpoint", "methods", "domain", "rule", "match")
 

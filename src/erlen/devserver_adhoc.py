@@ -5,8 +5,10 @@ Browsers warn about it, as they should: it only makes local HTTPS testing possib
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import os
+import shutil
 import tempfile
 
 
@@ -37,6 +39,7 @@ def adhoc_certificate(host: str = "localhost") -> tuple[str, str]:
         .sign(key, hashes.SHA256())
     )
     folder = tempfile.mkdtemp(prefix="erlen-adhoc-")
+    atexit.register(shutil.rmtree, folder, True)
     cert_path = os.path.join(folder, "cert.pem")
     key_path = os.path.join(folder, "key.pem")
     with open(cert_path, "wb") as f:
