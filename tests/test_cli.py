@@ -345,7 +345,6 @@ def test_debug_flag_option_and_variables(
 
 def test_debug_from_the_app_config_is_overridden_by_the_cli() -> None:
     write("dbg.py", "from erlen import Erlen\napp = Erlen('d')\napp.debug = True\n")
-    write("cmds.py", "")
     result = run_cli("--app", "dbg", "shell", input="print('debug', app.debug)\n")
     assert "debug False" in result.output
 
@@ -1039,6 +1038,12 @@ def test_a_broken_plugin_is_reported_and_left_out(plugin_dir: Path) -> None:
     result = run_cli("--app", "hello", "bad")
     assert "could not load the 'erlen.commands' plugin command 'bad'" in result.stderr
     assert result.exit_code == 2 and "No such command 'bad'" in result.output
+    # Help, even without an app, lists the good plugin and leaves the broken one out.
+    os.remove("hello.py")
+    result = run_cli("--help")
+    assert result.exit_code == 0
+    assert "  good" in result.stdout and "  bad" not in result.stdout
+    assert "could not load the 'erlen.commands' plugin command 'bad'" in result.stderr
 
 
 def test_plugin_commands_in_a_real_process(plugin_dir: Path, tmp_path: Path) -> None:

@@ -181,7 +181,10 @@ class ErlenGroup(AppGroup):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = set(super().list_commands(ctx))
-        names.update(ep.name for ep in _plugin_entry_points())
+        # Only plugins that load are listed: help then never asks for one that cannot.
+        names.update(
+            ep.name for ep in _plugin_entry_points() if self._plugin_command(ep.name) is not None
+        )
         try:
             names.update(ctx.ensure_object(ScriptInfo).load_app().cli.list_commands(ctx))
         except NoAppException as e:

@@ -52,7 +52,10 @@ def _describe(error: BaseException) -> str:
     text = f"{type(error).__name__}: {error}"
     if isinstance(error, SyntaxError) and error.filename:
         return f"{type(error).__name__}: {error.msg} ({error.filename}, line {error.lineno})"
-    frames = traceback.extract_tb(error.__traceback__)
+    # The deepest frame of the app's own code (importlib's frozen frames say nothing useful).
+    frames = [
+        f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith("<")
+    ]
     if frames:
         last = frames[-1]
         text += f" ({last.filename}, line {last.lineno})"

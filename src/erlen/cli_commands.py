@@ -200,7 +200,8 @@ def run_command(
         reload = debug
     if debugger is None:
         debugger = debug
-    click.echo(f" * Debug mode: {'on' if debug else 'off'}", err=True)
+    if os.environ.get("ERLEN_RUN_MAIN") != "true":  # once, not again in the reloader's child
+        click.echo(f" * Debug mode: {'on' if debug else 'off'}", err=True)
     try:
         serve(
             app,
