@@ -183,6 +183,14 @@ def test_app_factory_args_are_never_executed(tmp_path: Path) -> None:
     assert not marker.exists()
     result = run_cli("--app", "factory_mod:create_app(**{'local_auth': True})", "where")
     assert_one_line_error(result, "Failed to parse arguments as literal values")
+    for code in (
+        "create_app({[1]: 2})",
+        "create_app(x)",
+        "create_app(*[1])",
+        "create_app(1 if 1 else 2)",
+    ):
+        result = run_cli("--app", f"factory_mod:{code}", "where")
+        assert_one_line_error(result, "Failed to parse arguments as literal values")
 
 
 @pytest.mark.parametrize("attr", ["create_app(", "a.b", "1+1", "create_app()()"])
@@ -1389,3 +1397,22 @@ def test_run_reloader_restarts_after_an_edit(tmp_path: Path) -> None:
         f" * Detected change in {str(target)!r}, reloading",
         f" * Detected change in {str(extra)!r}, reloading",
     }
+
+
+def test_routes_options_from_variables() -> None:
+    write(
+        "two_routes.py",
+        """\
+        from erlen import Erlen
+        app = Erlen("r", static_folder=None)
+        app.add_url_rule("/b", "a_endpoint", lambda: "")
+        app.add_url_rule("/a", "b_endpoint", lambda: "")
+        """,
+    )
+    by_endpoint = run_cli("--app", "two_routes", "routes").output.splitlines()
+    assert [line.split()[0] for line in by_endpoint[2:]] == ["a_endpoint", "b_endpoint"]
+    os.environ["FLASK_ROUTES_SORT"] = "rule"
+    os.environ["ERLEN_ROUTES_ALL_METHODS"] = "1"
+    by_rule = run_cli("--app", "two_routes", "routes").output.splitlines()
+    assert [line.split()[0] for line in by_rule[2:]] == ["b_endpoint", "a_endpoint"]
+    assert "GET, HEAD, OPTIONS" in by_rule[2]

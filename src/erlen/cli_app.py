@@ -92,7 +92,7 @@ def prepare_import(path: str) -> str:
     return ".".join(reversed(parts))
 
 
-def _parse_attribute(module: str, text: str) -> tuple[str, list[t.Any] | None, dict[str, t.Any]]:
+def _parse_attribute(text: str) -> tuple[str, list[t.Any] | None, dict[str, t.Any]]:
     """``name`` or ``name(literal args)`` -> (name, args or None if not a call, kwargs)."""
     try:
         expr = ast.parse(text.strip(), mode="eval").body
@@ -109,7 +109,9 @@ def _parse_attribute(module: str, text: str) -> tuple[str, list[t.Any] | None, d
     try:
         args = [ast.literal_eval(arg) for arg in expr.args]
         kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in expr.keywords if kw.arg is not None}
-    except ValueError:
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        # ValueError: not a literal; TypeError: e.g. an unhashable dict key; the others: a
+        # literal too deep or too big to build.
         raise NoAppException(f"Failed to parse arguments as literal values: {text!r}.") from None
     if any(kw.arg is None for kw in expr.keywords):
         raise NoAppException(f"Failed to parse arguments as literal values: {text!r}.")
@@ -138,7 +140,7 @@ def _call_factory(
 
 def find_app_by_string(module: t.Any, app_name: str) -> Erlen:
     """The app named by ``name`` or built by ``factory(args)`` in ``module``."""
-    name, args, kwargs = _parse_attribute(module.__name__, app_name)
+    name, args, kwargs = _parse_attribute(app_name)
     try:
         attr = getattr(module, name)
     except AttributeError:
