@@ -99,14 +99,13 @@ def app_module(path: str, name: str = "app", import_name: str = "demo") -> Path:
 
 
 def run_cli(*args: str, input: str | None = None, group: click.Command = cli) -> Result:
-    """One ``erlen`` invocation. The environment it changed (dotenv files, ``--debug``) is put
-    back afterwards, as if each invocation were its own process."""
+    """One in-process ``erlen`` invocation; it must leave the environment as it found it (the
+    variables it sets for the app, from dotenv files, ``--debug`` or ``FLASK_*`` fallbacks,
+    are undone when it ends)."""
     saved = dict(os.environ)
-    try:
-        return CliRunner().invoke(group, list(args), input=input)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    result = CliRunner().invoke(group, list(args), input=input)
+    assert dict(os.environ) == saved
+    return result
 
 
 def assert_one_line_error(result: Result, text: str, code: int = 2) -> None:

@@ -12,7 +12,6 @@ names so ``from erlen.cli import FlaskGroup, with_appcontext`` works.
 
 from __future__ import annotations
 
-import os
 import platform
 import sys
 import typing as t
@@ -35,7 +34,7 @@ from .cli_commands import SeparatedPathType as SeparatedPathType
 from .cli_commands import routes_command as routes_command
 from .cli_commands import run_command as run_command
 from .cli_commands import shell_command as shell_command
-from .cli_env import debug_option, env_file_option, mirror_flask_variables
+from .cli_env import debug_option, env_file_option
 from .cli_env import get_debug_flag as get_debug_flag
 from .cli_env import get_load_dotenv as get_load_dotenv
 from .cli_env import load_dotenv as load_dotenv
@@ -199,9 +198,6 @@ class ErlenGroup(AppGroup):
         parent: click.Context | None = None,
         **extra: t.Any,
     ) -> click.Context:
-        # Tells app.run() that the CLI is serving, so a stray call at import time does not block.
-        os.environ["ERLEN_RUN_FROM_CLI"] = "true"
-        mirror_flask_variables()
         if "obj" not in extra and "obj" not in self.context_settings:
             extra["obj"] = ScriptInfo(
                 create_app=self.create_app,

@@ -40,24 +40,48 @@ def get_load_dotenv(default: bool = True) -> bool:
     return value.lower() in _FALSE_WORDS
 
 
-def mirror_flask_variables() -> None:
-    """Make every ``FLASK_X`` variable visible as ``ERLEN_X`` unless ``ERLEN_X`` is set.
+def flask_fallbacks() -> dict[str, str]:
+    """``ERLEN_X: value`` for every ``FLASK_X`` variable whose ``ERLEN_X`` is unset.
 
-    # NOTE: click reads an option's variable from one prefix (``auto_envvar_prefix``). Copying the
-    # Flask names over once lets every option of every command (built-in, plugin or the app's own,
-    # nested groups included) fall back to its ``FLASK_*`` name, with ``ERLEN_*`` winning.
+    # NOTE: click reads an option's variable from one prefix (``auto_envvar_prefix``). Copying
+    # the Flask names over once lets every option of every command (built-in, plugin or the
+    # app's own, nested groups too) fall back to its ``FLASK_*`` name, with ``ERLEN_*`` winning.
     """
-    for key, value in list(os.environ.items()):
-        if key.startswith("FLASK_"):
-            os.environ.setdefault("ERLEN_" + key[6:], value)
+    return {
+        "ERLEN_" + key[6:]: value
+        for key, value in os.environ.items()
+        if key.startswith("FLASK_") and "ERLEN_" + key[6:] not in os.environ
+    }
 
 
-def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool = True) -> bool:
-    """Load ``.flaskenv``, ``.erlenenv``, ``.env`` (searched from the cwd upwards) and ``path``.
+def _restore_on_close(ctx: click.Context, keys: t.Iterable[str]) -> None:
+    """Put ``keys`` back as they were when ``ctx`` closes (the ``erlen`` invocation ends).
 
-    Variables already in the environment are kept. Returns whether any variable was read. Without
-    python-dotenv nothing is loaded; a hint is printed if such files exist.
+    # NOTE: the CLI writes variables for the app it loads (dotenv files, ``--debug``, the
+    # ``FLASK_*`` fallbacks) and for a reloader's child, which inherits them. An invocation
+    # inside a longer-lived process (tests, a script calling ``cli.main``) must not leave them
+    # behind, so they are undone when the invocation ends.
     """
+    before = {key: os.environ.get(key) for key in keys}
+
+    def restore() -> None:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    ctx.call_on_close(restore)
+
+
+def _setenv(ctx: click.Context, values: dict[str, str]) -> None:
+    """Set ``values`` in the environment until ``ctx`` closes."""
+    _restore_on_close(ctx, values)
+    os.environ.update(values)
+
+
+def _read_dotenv(path: str | os.PathLike[str] | None, load_defaults: bool) -> dict[str, str]:
+    """The variables the dotenv files would set (those not already in the environment)."""
     try:
         import dotenv
     except ImportError:
@@ -68,7 +92,7 @@ def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool 
                 fg="yellow",
                 err=True,
             )
-        return False
+        return {}
 
     data: dict[str, str | None] = {}
     if load_defaults:
@@ -78,10 +102,18 @@ def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool 
                 data.update(dotenv.dotenv_values(found, encoding="utf-8"))
     if path is not None and os.path.isfile(path):
         data.update(dotenv.dotenv_values(path, encoding="utf-8"))
-    for key, value in data.items():
-        if value is not None and key not in os.environ:
-            os.environ[key] = value
-    return bool(data)
+    return {k: v for k, v in data.items() if v is not None and k not in os.environ}
+
+
+def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool = True) -> bool:
+    """Load ``.flaskenv``, ``.erlenenv``, ``.env`` (searched from the cwd upwards) and ``path``.
+
+    Variables already in the environment are kept. Returns whether any variable was set.
+    Without python-dotenv nothing is loaded; a hint is printed if such files exist.
+    """
+    values = _read_dotenv(path, load_defaults)
+    os.environ.update(values)
+    return bool(values)
 
 
 def _env_file_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> t.Any:
@@ -99,9 +131,10 @@ def _env_file_callback(ctx: click.Context, param: click.Parameter, value: str | 
             ) from None
     info = ctx.ensure_object(ScriptInfo)
     if value is not None or info.load_dotenv_defaults:
-        load_dotenv(value, load_defaults=info.load_dotenv_defaults)
-    # Variables just read from the files may be FLASK_* ones: expose them as ERLEN_* too.
-    mirror_flask_variables()
+        _setenv(ctx, _read_dotenv(value, load_defaults=info.load_dotenv_defaults))
+    # NOTE: this callback runs before the other options read the environment (it is eager and
+    # declared first), so they all see the files' values and the FLASK_* fallbacks.
+    _setenv(ctx, flask_fallbacks())
     return value
 
 
@@ -112,13 +145,15 @@ def _debug_callback(ctx: click.Context, param: click.Parameter, value: bool | No
     """
     if value is None:
         return None
-    os.environ["ERLEN_DEBUG"] = "1" if value else "0"
+    _setenv(ctx, {"ERLEN_DEBUG": "1" if value else "0"})
     return value
 
 
 env_file_option = click.Option(
     ["-e", "--env-file"],
     type=click.Path(exists=True, dir_okay=False),
+    # Named here: read before the FLASK_* fallbacks are copied over (by this very option).
+    envvar=["ERLEN_ENV_FILE", "FLASK_ENV_FILE"],
     help="Load environment variables from this file, taking precedence over those set by"
     " '.env', '.erlenenv' and '.flaskenv'. Variables set directly in the environment take"
     " the highest precedence. python-dotenv must be installed.",
