@@ -246,11 +246,13 @@ def test_discovery_tries_wsgi_py_then_app_py() -> None:
     assert run_cli("where").output.startswith("app=from_wsgi_py ")
 
 
-def test_discovery_falls_through_a_wsgi_py_without_an_app_to_app_py() -> None:
+def test_discovery_stops_at_a_wsgi_py_without_an_app() -> None:
+    # As Flask: wsgi.py is the app's module once it exists; app.py is not tried after it.
     write("wsgi.py", "x = 1\n")
     app_module("app.py", import_name="from_app_py")
-    result = run_cli("where")
-    assert "Failed to find an erlen application" in result.output
+    assert_one_line_error(
+        run_cli("where"), "Failed to find an erlen application or factory in module 'wsgi'"
+    )
 
 
 def test_no_app_found_is_one_line() -> None:
@@ -290,6 +292,9 @@ def test_errors_raised_by_the_app_code_are_one_line() -> None:
     result = run_cli("--app", "syntax", "routes")
     assert_one_line_error(result, "While importing 'syntax', an error was raised: SyntaxError")
     assert "syntax.py, line 2" in result.output
+    write("multiline.py", "raise ValueError('first line\\nsecond line')\n")
+    result = run_cli("--app", "multiline", "routes")
+    assert_one_line_error(result, "ValueError: first line second line")
     write("raising.py", "def create_app():\n    raise KeyError('DATABASE')\n")
     result = run_cli("--app", "raising", "routes")
     assert_one_line_error(result, "While calling 'create_app' in 'raising'")

@@ -49,7 +49,8 @@ def _is_app(value: object) -> bool:
 
 def _describe(error: BaseException) -> str:
     """``Type: message (file, line n)`` for an error raised while importing or calling user code."""
-    text = f"{type(error).__name__}: {error}"
+    # One line, whatever the message holds.
+    text = " ".join(f"{type(error).__name__}: {error}".split())
     if isinstance(error, SyntaxError) and error.filename:
         return f"{type(error).__name__}: {error.msg} ({error.filename}, line {error.lineno})"
     # The deepest frame of the app's own code (importlib's frozen frames say nothing useful).
