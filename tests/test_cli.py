@@ -1420,3 +1420,51 @@ def test_routes_options_from_variables() -> None:
     by_rule = run_cli("--app", "two_routes", "routes").output.splitlines()
     assert [line.split()[0] for line in by_rule[2:]] == ["b_endpoint", "a_endpoint"]
     assert "GET, HEAD, OPTIONS" in by_rule[2]
+
+
+def test_script_info_loads_once_and_shares_data() -> None:
+    app_module("hello.py", import_name="info_app")
+    info = ScriptInfo(app_import_path="hello:app")
+    app = info.load_app()
+    assert app.import_name == "info_app" and info.load_app() is app
+    info.data["key"] = "value"
+    built = erlen.Erlen("built")
+    assert ScriptInfo(create_app=lambda: built, app_import_path="hello").load_app() is built
+    with pytest.raises(NoAppException, match="Failed to find attribute 'nope'"):
+        ScriptInfo(app_import_path="hello:nope").load_app()
+
+
+def test_plugin_command_uses_the_app_through_with_appcontext(plugin_dir: Path) -> None:
+    (plugin_dir / "ctx_plugin_cmds.py").write_text(
+        textwrap.dedent(
+            """\
+            import click
+            from erlen import current_app
+            from erlen.cli import ScriptInfo, pass_script_info, with_appcontext
+
+            @click.group("db")
+            def db():
+                \"\"\"Database migrations (a Flask-Migrate-like plugin).\"\"\"
+
+            @db.command()
+            @with_appcontext
+            def upgrade():
+                click.echo(f"upgrading {current_app.import_name}")
+
+            @db.command()
+            @pass_script_info
+            def which(info: ScriptInfo):
+                click.echo(f"app is {info.load_app().import_name}")
+            """
+        ),
+        encoding="utf-8",
+    )
+    info = plugin_dir / "ctx_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ctx_plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[flask.commands]\ndb = ctx_plugin_cmds:db\n")
+    importlib.invalidate_caches()
+    app_module("hello.py", import_name="plugged")
+    assert run_cli("--app", "hello", "db", "upgrade").output == "upgrading plugged\n"
+    assert run_cli("--app", "hello", "db", "which").output == "app is plugged\n"
+    assert "Database migrations" in run_cli("--app", "hello", "--help").stdout
