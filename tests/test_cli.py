@@ -1468,3 +1468,32 @@ def test_plugin_command_uses_the_app_through_with_appcontext(plugin_dir: Path) -
     assert run_cli("--app", "hello", "db", "upgrade").output == "upgrading plugged\n"
     assert run_cli("--app", "hello", "db", "which").output == "app is plugged\n"
     assert "Database migrations" in run_cli("--app", "hello", "--help").stdout
+
+
+DISCOVERY_LAYOUTS = {
+    "app_and_application": "app = Flask('app')\napplication = Flask('application')\n",
+    "application_only": "application = Flask('application')\nother = 1\n",
+    "single_other_name": "website = Flask('website')\n",
+    "instance_and_factory": "website = Flask('website')\ndef create_app():\n    return Flask('factory')\n",
+    "create_and_make": "def make_app():\n    return Flask('make')\ndef create_app():\n    return Flask('create')\n",
+    "make_only": "def make_app():\n    return Flask('make')\n",
+    "two_instances": "one = Flask('one')\ntwo = Flask('two')\n",
+    "factory_needs_args": "def create_app(config):\n    return Flask('x')\n",
+    "nothing": "value = 1\n",
+}
+
+
+@pytest.mark.parametrize("layout", sorted(DISCOVERY_LAYOUTS))
+def test_discovery_picks_what_flask_picks(layout: str) -> None:
+    """The same module, once importing Flask and once erlen: the same app, or both fail."""
+    import flask.cli
+
+    picks = []
+    for framework, module_cli in (("flask", flask.cli), ("erlen", erlen.cli)):
+        name = f"disc_{layout}_{framework}"
+        write(f"{name}.py", f"from {framework} import Flask\n" + DISCOVERY_LAYOUTS[layout])
+        try:
+            picks.append(module_cli.locate_app(module_cli.prepare_import(f"{name}.py"), None).name)
+        except module_cli.NoAppException:
+            picks.append("NoAppException")
+    assert picks[0] == picks[1]
