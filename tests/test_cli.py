@@ -1497,3 +1497,30 @@ def test_discovery_picks_what_flask_picks(layout: str) -> None:
         except module_cli.NoAppException:
             picks.append("NoAppException")
     assert picks[0] == picks[1]
+
+
+def test_an_unguarded_app_run_does_not_block_the_command(served: list[dict[str, t.Any]]) -> None:
+    write(
+        "unguarded.py",
+        "from erlen import Erlen\napp = Erlen('u')\napp.add_url_rule('/', 'home', lambda: '')\n"
+        "app.run(port=1234)\n",
+    )
+    result = run_cli("--app", "unguarded", "routes")
+    assert result.exit_code == 0, result.output
+    assert "home" in result.stdout
+    assert "Ignoring a call to 'app.run()'" in result.stderr
+    assert served == []
+    # Under `erlen run` only the command's own server starts, with the command's options.
+    assert run_options(served, "--app", "unguarded", "run", "-p", "8765")["port"] == 8765
+
+
+def test_app_run_outside_the_command_loads_dotenv(served: list[dict[str, t.Any]]) -> None:
+    write(".env", "ERLEN_DEBUG=1\n")
+    app = erlen.Erlen("direct")
+    app.run(port=8100)
+    assert app.debug is True
+    assert served[-1]["port"] == 8100 and served[-1]["use_reloader"] is True
+    del os.environ["ERLEN_DEBUG"]
+    other = erlen.Erlen("no_dotenv")
+    other.run(port=8101, load_dotenv=False)
+    assert other.debug is False and "ERLEN_DEBUG" not in os.environ

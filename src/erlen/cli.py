@@ -34,7 +34,7 @@ from .cli_commands import SeparatedPathType as SeparatedPathType
 from .cli_commands import routes_command as routes_command
 from .cli_commands import run_command as run_command
 from .cli_commands import shell_command as shell_command
-from .cli_env import debug_option, env_file_option
+from .cli_env import debug_option, env_file_option, setenv_until_close
 from .cli_env import get_debug_flag as get_debug_flag
 from .cli_env import get_load_dotenv as get_load_dotenv
 from .cli_env import load_dotenv as load_dotenv
@@ -204,7 +204,10 @@ class ErlenGroup(AppGroup):
                 set_debug_flag=self.set_debug_flag,
                 load_dotenv_defaults=self.load_dotenv,
             )
-        return super().make_context(info_name, args, parent=parent, **extra)
+        ctx = super().make_context(info_name, args, parent=parent, **extra)
+        # app.run() called while the app is imported must not block this command.
+        setenv_until_close(ctx, {"ERLEN_RUN_FROM_CLI": "true"})
+        return ctx
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args and self.no_args_is_help:

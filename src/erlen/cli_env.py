@@ -74,7 +74,7 @@ def _restore_on_close(ctx: click.Context, keys: t.Iterable[str]) -> None:
     ctx.call_on_close(restore)
 
 
-def _setenv(ctx: click.Context, values: dict[str, str]) -> None:
+def setenv_until_close(ctx: click.Context, values: dict[str, str]) -> None:
     """Set ``values`` in the environment until ``ctx`` closes."""
     _restore_on_close(ctx, values)
     os.environ.update(values)
@@ -116,6 +116,26 @@ def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool 
     return bool(values)
 
 
+def run_from_cli_guard(load_dotenv_files: bool) -> bool:
+    """What ``app.run()`` does first: True if it must return at once (under the ``erlen``
+    command, which serves the app itself); else load the dotenv files if asked, as Flask's
+    ``app.run`` does."""
+    if os.environ.get("ERLEN_RUN_FROM_CLI") == "true":
+        # NOTE: a module ending in an unguarded ``app.run()`` would otherwise block ``erlen
+        # routes`` forever, or start a second server under ``erlen run``.
+        if os.environ.get("ERLEN_RUN_MAIN") != "true":
+            click.secho(
+                " * Ignoring a call to 'app.run()' that would block the current 'erlen' command."
+                "\n   Only call 'app.run()' in an 'if __name__ == \"__main__\"' guard.",
+                fg="red",
+                err=True,
+            )
+        return True
+    if load_dotenv_files and get_load_dotenv():
+        load_dotenv()
+    return False
+
+
 def _env_file_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> t.Any:
     """``-e/--env-file``: load the defaults (unless turned off) and the given file, eagerly."""
     from .cli_app import ScriptInfo
@@ -131,10 +151,10 @@ def _env_file_callback(ctx: click.Context, param: click.Parameter, value: str | 
             ) from None
     info = ctx.ensure_object(ScriptInfo)
     if value is not None or info.load_dotenv_defaults:
-        _setenv(ctx, _read_dotenv(value, load_defaults=info.load_dotenv_defaults))
+        setenv_until_close(ctx, _read_dotenv(value, load_defaults=info.load_dotenv_defaults))
     # NOTE: this callback runs before the other options read the environment (it is eager and
     # declared first), so they all see the files' values and the FLASK_* fallbacks.
-    _setenv(ctx, flask_fallbacks())
+    setenv_until_close(ctx, flask_fallbacks())
     return value
 
 
@@ -145,7 +165,7 @@ def _debug_callback(ctx: click.Context, param: click.Parameter, value: bool | No
     """
     if value is None:
         return None
-    _setenv(ctx, {"ERLEN_DEBUG": "1" if value else "0"})
+    setenv_until_close(ctx, {"ERLEN_DEBUG": "1" if value else "0"})
     return value
 
 
