@@ -181,9 +181,8 @@ class ErlenGroup(AppGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = set(super().list_commands(ctx))
         # Only plugins that load are listed: help then never asks for one that cannot.
-        names.update(
-            ep.name for ep in _plugin_entry_points() if self._plugin_command(ep.name) is not None
-        )
+        plugin_names = {ep.name for ep in _plugin_entry_points()}
+        names.update(name for name in plugin_names if self._plugin_command(name) is not None)
         try:
             names.update(ctx.ensure_object(ScriptInfo).load_app().cli.list_commands(ctx))
         except NoAppException as e:
