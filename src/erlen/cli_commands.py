@@ -15,7 +15,7 @@ import typing as t
 import click
 
 from .cli_app import ScriptInfo, pass_script_info, with_appcontext
-from .cli_env import debug_option, get_debug_flag
+from .cli_env import debug_option, get_debug_flag, is_running_from_reloader
 
 
 class CertParamType(click.ParamType):
@@ -200,7 +200,7 @@ def run_command(
         reload = debug
     if debugger is None:
         debugger = debug
-    if os.environ.get("ERLEN_RUN_MAIN") != "true":  # once, not again in the reloader's child
+    if not is_running_from_reloader():  # once, not again in the reloader's child
         click.echo(f" * Debug mode: {'on' if debug else 'off'}", err=True)
     try:
         serve(

@@ -116,6 +116,13 @@ def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool 
     return bool(values)
 
 
+def is_running_from_reloader() -> bool:
+    """True in the server process the reloader restarts (not in the watching parent)."""
+    from .devserver import _RELOADER_ENV
+
+    return os.environ.get(_RELOADER_ENV) == "true"
+
+
 def run_from_cli_guard(load_dotenv_files: bool) -> bool:
     """What ``app.run()`` does first: True if it must return at once (under the ``erlen``
     command, which serves the app itself); else load the dotenv files if asked, as Flask's
@@ -123,7 +130,7 @@ def run_from_cli_guard(load_dotenv_files: bool) -> bool:
     if os.environ.get("ERLEN_RUN_FROM_CLI") == "true":
         # NOTE: a module ending in an unguarded ``app.run()`` would otherwise block ``erlen
         # routes`` forever, or start a second server under ``erlen run``.
-        if os.environ.get("ERLEN_RUN_MAIN") != "true":
+        if not is_running_from_reloader():
             click.secho(
                 " * Ignoring a call to 'app.run()' that would block the current 'erlen' command."
                 "\n   Only call 'app.run()' in an 'if __name__ == \"__main__\"' guard.",
