@@ -27,7 +27,7 @@ from click.testing import CliRunner, Result
 
 import erlen
 import erlen.cli
-import erlen.devserver
+import erlen.serving.devserver
 from erlen.cli import (
     AppGroup,
     ErlenGroup,
@@ -466,7 +466,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, t.Any]]:
     def run_simple(host: str, port: int, app: t.Any, **options: t.Any) -> None:
         calls.append({"host": host, "port": port, "app": app, **options})
 
-    monkeypatch.setattr(erlen.devserver, "run_simple", run_simple)
+    monkeypatch.setattr(erlen.serving.devserver, "run_simple", run_simple)
     app_module("hello.py")
     return calls
 
@@ -573,7 +573,7 @@ def test_run_extra_files_and_exclude_patterns(served: list[dict[str, t.Any]]) ->
 
 
 def _self_signed(folder: Path) -> tuple[str, str]:
-    from erlen.devserver_adhoc import adhoc_certificate
+    from erlen.serving.adhoc import adhoc_certificate
 
     cert, key = adhoc_certificate()
     (folder / "cert.pem").write_bytes(Path(cert).read_bytes())

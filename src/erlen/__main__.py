@@ -2,4 +2,5 @@
 
 from erlen.cli import main
 
-main()
+if __name__ == "__main__":  # importing the module (pkgutil, docs tools) runs nothing
+    main()

@@ -114,7 +114,7 @@ def serve(
     exclude_patterns: list[str] | None,
 ) -> None:
     """Serve ``app`` on the development server; the one place ``erlen run`` reaches the server."""
-    from . import devserver
+    from .serving import devserver
 
     devserver.run_simple(
         host,

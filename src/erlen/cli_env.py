@@ -118,7 +118,7 @@ def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool 
 
 def is_running_from_reloader() -> bool:
     """True in the server process the reloader restarts (not in the watching parent)."""
-    from .devserver import _RELOADER_ENV
+    from .serving.devserver import _RELOADER_ENV
 
     return os.environ.get(_RELOADER_ENV) == "true"
 
