@@ -28,8 +28,8 @@ def getenv(name: str, default: str | None = None) -> str | None:
 
 def get_debug_flag() -> bool:
     """Debug mode as ``ERLEN_DEBUG`` (or ``FLASK_DEBUG``) says: on unless unset, empty or 0/false/no."""
-    value = getenv("DEBUG")
-    return bool(value) and value.lower() not in _FALSE_WORDS  # type: ignore[union-attr]
+    value = getenv("DEBUG") or ""
+    return bool(value) and value.lower() not in _FALSE_WORDS
 
 
 def get_load_dotenv(default: bool = True) -> bool:
