@@ -590,9 +590,8 @@ def test_flask_tutorial_init_db_creates_the_database(tmp_path: Path) -> None:
     proc = erlen_process("--app", "flaskr", "init-db", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "Initialized the database.\n"
-    # NOTE: erlen's instance folder is <root_path>/instance, inside the package (Flask puts it
-    # next to the package); see docs/differences.md.
-    database = tmp_path / "flaskr" / "instance" / "flaskr.sqlite"
+    # The instance folder sits next to the package, where Flask's tutorial expects it.
+    database = tmp_path / "instance" / "flaskr.sqlite"
     with sqlite3.connect(database) as conn:
         tables = {
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
