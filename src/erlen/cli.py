@@ -178,6 +178,9 @@ class ErlenGroup(AppGroup):
         super().__init__(params=params, **kwargs)
         self.add_command(run_command)
         self.add_command(routes_command)
+        from .sessions.commands import sessions_command  # NOTE: here: it imports this module
+
+        self.add_command(sessions_command)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         rv = super().get_command(ctx, name)
