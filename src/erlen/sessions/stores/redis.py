@@ -206,6 +206,12 @@ class RedisStore(Store):
         return AsyncRedisStore(async_client_like(self.client), self.keys.prefix)
 
 
+_ASYNC_KWARGS = (
+    "host", "port", "path", "db", "username", "password", "socket_timeout",
+    "socket_connect_timeout", "decode_responses",
+)  # fmt: skip
+
+
 def async_client_like(client: t.Any) -> t.Any:
     """A ``redis.asyncio`` client that reaches the same server(s) as ``client``."""
     if isinstance(client, RedisCluster):
@@ -217,10 +223,12 @@ def async_client_like(client: t.Any) -> t.Any:
             socket_timeout=kw.get("socket_timeout"),
             socket_connect_timeout=kw.get("socket_connect_timeout"),
         )
-    kwargs = dict(client.connection_pool.connection_kwargs)
-    for unsupported in ("retry", "connection_class", "redis_connect_func"):
-        kwargs.pop(unsupported, None)
-    kwargs.pop("retry_on_error", None)
+    given = client.connection_pool.connection_kwargs
+    # NOTE: only what says where the server is and how long to wait; the rest of a sync
+    # pool's settings have no async counterpart.
+    kwargs = {k: given[k] for k in _ASYNC_KWARGS if given.get(k) is not None}
+    if "path" in kwargs:
+        kwargs["unix_socket_path"] = kwargs.pop("path")
     from redis.asyncio.retry import Retry as AsyncRetry
 
     return aredis.Redis(retry=AsyncRetry(NoBackoff(), 0), **kwargs)
