@@ -15,9 +15,9 @@ import typing as t
 import uuid
 
 import pytest
-from session_servers import memcached_server, postgresql_dsn, redis_cluster_url, redis_url
 
 from erlen.sessions.stores.base import AsyncStore, Store
+from session_servers import memcached_server, postgresql_dsn, redis_cluster_url, redis_url
 
 __all__ = ["memcached_server", "postgresql_dsn", "redis_cluster_url", "redis_url"]
 
