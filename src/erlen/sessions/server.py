@@ -100,6 +100,8 @@ class ServerSideSession(SessionMixin):
         if self.unavailable:
             raise ServiceUnavailable(retry_after=self._interface.settings.retry_after)
         self.modified = True
+        if self.sid is None:
+            self.sid = self._interface.new_sid()  # NOTE: stored only if the data is kept
         return data
 
     def __getitem__(self, key: str) -> t.Any:
@@ -289,7 +291,7 @@ class ServerSessionInterface(SessionInterface):
         current = {k: _serializer.dumps(v) for k, v in data.items()}
         new_user = _user_of(current.get(user_key))
         if not known:
-            session.sid = self.new_sid()
+            session.sid = session.sid or self.new_sid()
             return [("apply", session.sid, current, ttl, new_user, True)], "set"
         if new_user != old_user and session._old_sid is None:
             session._old_sid, session.sid = session.sid, self.new_sid()
