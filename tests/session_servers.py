@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import http.client
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import typing as t
@@ -230,3 +232,138 @@ def postgresql_dsn() -> t.Iterator[str]:
 def memcached_server() -> t.Iterator[str]:
     with memcached() as server:
         yield server
+
+
+# -- erlen under gunicorn (threads), configured for one store ---------------------------------
+
+
+@dataclass
+class Served:
+    """``session_app:app`` under gunicorn (gthread workers), and a keep-alive HTTP client."""
+
+    port: int
+    proc: subprocess.Popen[bytes]
+    log_path: str
+
+    def log(self) -> str:
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def connection(self, timeout: float = 30.0) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        cookie: str | None = None,
+        conn: http.client.HTTPConnection | None = None,
+        timeout: float = 30.0,
+    ) -> tuple[int, str, http.client.HTTPResponse]:
+        """One request (on ``conn`` if given, else a new connection); status, body, response."""
+        own = conn is None
+        c = conn or self.connection(timeout)
+        try:
+            c.request(method, path, headers={"Cookie": f"session={cookie}"} if cookie else {})
+            response = c.getresponse()
+            return response.status, response.read().decode(), response
+        finally:
+            if own:
+                c.close()
+
+
+def post_many(port: int, path: str, cookie: str, n: int, timeout: float = 60.0) -> list[int]:
+    """POST ``path`` ``n`` times on one keep-alive connection; the statuses.
+
+    PERF: a bare socket and a fixed request, so that many client threads cost the (shared)
+    CPU little and the server is what gets measured.
+    """
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nCookie: session={cookie}\r\n"
+        "Content-Length: 0\r\n\r\n"
+    ).encode()
+    statuses = []
+    with socket.create_connection((HOST, port), timeout=timeout) as sock:
+        buf = b""
+        for _ in range(n):
+            sock.sendall(request)
+            while b"\r\n\r\n" not in buf:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("server closed the connection")
+                buf += chunk
+            head, _, buf = buf.partition(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            while len(buf) < length:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("server closed the connection")
+                buf += chunk
+            buf = buf[length:]
+            statuses.append(int(head.split(b" ", 2)[1]))
+    return statuses
+
+
+def cookie_of(response: http.client.HTTPResponse) -> str | None:
+    """The session id the response sets ("" when it deletes the cookie)."""
+    header = response.getheader("Set-Cookie")
+    if not header or not header.startswith("session="):
+        return None
+    return header.split(";", 1)[0].split("=", 1)[1].strip('"')
+
+
+def serve(
+    kind: str, target: str, atomic: bool = False, workers: int = 2, threads: int = 16
+) -> Served:
+    from helpers_servers import ERLEN_PATH, TESTS_DIR, _gunicorn_extra_options
+
+    env = dict(os.environ, SESSION_TYPE=kind, SESSION_TARGET=target, PYTHONUNBUFFERED="1")
+    env["SESSION_ATOMIC"] = "1" if atomic else "0"
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ERLEN_PATH), str(TESTS_DIR), env.get("PYTHONPATH", "")) if p
+    )
+    fd, log_path = tempfile.mkstemp(prefix="erlen-sessions-gunicorn-", suffix=".log")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers),
+         "--threads", str(threads), "-b", f"{HOST}:{port}", "--chdir", str(TESTS_DIR),
+         "--graceful-timeout", "3", "--keep-alive", "30", *_gunicorn_extra_options(),
+         "session_app:app"],
+        env=env, stdin=subprocess.DEVNULL, stdout=fd, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    os.close(fd)
+    served = Served(port, proc, log_path)
+    deadline = time.monotonic() + STARTUP
+    while True:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop(served)
+            raise RuntimeError(f"gunicorn did not start:\n{served.log()}")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            if served.request("GET", "/health", timeout=2)[0] == 200:
+                return served
+        time.sleep(0.05)
+
+
+def stop(served: Served) -> None:
+    if served.proc.poll() is None:
+        served.proc.terminate()
+        try:
+            served.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            served.proc.kill()
+            served.proc.wait(timeout=15)
+    with contextlib.suppress(OSError):
+        os.unlink(served.log_path)
+
+
+@contextlib.contextmanager
+def served(kind: str, target: str, atomic: bool = False) -> t.Iterator[Served]:
+    server = serve(kind, target, atomic)
+    try:
+        yield server
+    finally:
+        stop(server)

@@ -32,8 +32,10 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
+import threading
 import time
 import typing as t
+import zlib
 from dataclasses import dataclass
 
 from ..exceptions import ServiceUnavailable
@@ -187,6 +189,7 @@ class ServerSessionInterface(SessionInterface):
         self.settings = settings or Settings()
         self.logger = logger
         self._async_store: AsyncStore | None = None
+        self._local_locks = [threading.Lock() for _ in range(64)]
 
     @property
     def async_store(self) -> AsyncStore:
@@ -246,8 +249,7 @@ class ServerSessionInterface(SessionInterface):
             return self._loaded(session, None)
         try:
             if self.settings.atomic and session._held is None:
-                session._held = self.store.lock(session.sid, self.settings.lock_timeout)
-                session._held.__enter__()
+                self._acquire(session)
             return self._loaded(session, self.store.load(session.sid))
         except StoreError as e:
             return self._unavailable(session, e)
@@ -264,11 +266,33 @@ class ServerSessionInterface(SessionInterface):
         except StoreError as e:
             self._unavailable(session, e)
 
+    def _acquire(self, session: ServerSideSession) -> None:
+        """Take the session's lock: first among this process's threads, then in the store.
+
+        PERF: threads of one process queue on a local lock, so at most one thread per process
+        polls the store's lock; the others are woken at once when it is released.
+        """
+        sid = t.cast(str, session.sid)
+        local = self._local_locks[zlib.crc32(sid.encode()) % len(self._local_locks)]
+        if not local.acquire(timeout=self.settings.lock_timeout):
+            raise StoreError(f"session lock not acquired within {self.settings.lock_timeout}s")
+        try:
+            held = self.store.lock(sid, self.settings.lock_timeout)
+            held.__enter__()
+        except BaseException:
+            local.release()
+            raise
+        session._held = (held, local)
+
     def _release(self, session: ServerSideSession) -> None:
-        held, session._held = session._held, None
-        if held is not None:
-            with contextlib.suppress(StoreError):
-                held.__exit__(None, None, None)
+        pair, session._held = session._held, None
+        if pair is not None:
+            held, local = pair
+            try:
+                with contextlib.suppress(StoreError):
+                    held.__exit__(None, None, None)
+            finally:
+                local.release()
 
     # -- save -------------------------------------------------------------------------------
 
@@ -424,8 +448,7 @@ class ServerSessionInterface(SessionInterface):
         # NOTE: changes made before the block are kept on top of the fresh data.
         pending = _diff(session._raw, {k: _serializer.dumps(v) for k, v in data.items()})
         try:
-            session._held = self.store.lock(session.sid, self.settings.lock_timeout)
-            session._held.__enter__()
+            self._acquire(session)
             fresh = self._loaded(session, self.store.load(t.cast(str, session.sid)))
         except StoreError as e:
             self._unavailable(session, e)

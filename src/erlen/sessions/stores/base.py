@@ -198,7 +198,7 @@ def backoff_delays(timeout: float) -> t.Iterator[float]:
         if left <= 0:
             return
         yield min(left, delay * (0.5 + random.random()))
-        delay = min(delay * 1.5, 0.01)
+        delay = min(delay * 1.5, 0.004)
 
 
 #: Lock stripes for :func:`stripe_lock`: sessions share this many lock files.

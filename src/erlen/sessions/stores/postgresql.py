@@ -55,7 +55,16 @@ class _SQL:
         self.touch = f"UPDATE {table} SET expires = %s WHERE id = %s"
         self.revoke = f"DELETE FROM {table} WHERE user_id = %s"
         self.cleanup = f"DELETE FROM {table} WHERE expires <= %s"
-        self.lock = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
+
+    def begin_locked(self, sid: str, timeout: float) -> t.Any:
+        """One round trip: open a transaction and wait (bounded) for the session's lock."""
+        from psycopg import sql
+
+        ms = max(1, int(timeout * 1000))
+        return sql.SQL(
+            "BEGIN; SET LOCAL lock_timeout = {ms}; SET LOCAL statement_timeout = {ms};"
+            " SELECT pg_advisory_xact_lock(hashtextextended({sid}, 0))"
+        ).format(ms=sql.Literal(ms), sid=sql.Literal(sid))
 
     def apply(
         self, sid: str, changes: Changes, ttl: int, user: str | None, replace: bool
@@ -158,10 +167,7 @@ class PostgreSQLStore(Store):
         token = None
         try:
             try:
-                ms = max(1, int(timeout * 1000))
-                conn.execute("BEGIN")
-                conn.execute(f"SET LOCAL lock_timeout = {ms}; SET LOCAL statement_timeout = {ms}")
-                conn.execute(self.sql.lock, (sid,))
+                conn.execute(self.sql.begin_locked(sid, timeout))
             except _ERRORS as e:
                 raise StoreError(f"postgresql: {e}") from e
             token = _held.set(conn)
@@ -263,12 +269,7 @@ class AsyncPostgreSQLStore(AsyncStore):
         token = None
         try:
             try:
-                ms = max(1, int(timeout * 1000))
-                await conn.execute("BEGIN")
-                await conn.execute(
-                    f"SET LOCAL lock_timeout = {ms}; SET LOCAL statement_timeout = {ms}"
-                )
-                await conn.execute(self.sql.lock, (sid,))
+                await conn.execute(self.sql.begin_locked(sid, timeout))
             except _ERRORS as e:
                 raise StoreError(f"postgresql: {e}") from e
             token = _held.set(conn)
