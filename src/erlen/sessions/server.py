@@ -226,10 +226,9 @@ class ServerSessionInterface(SessionInterface):
             session._expires_at = loaded.expires_at
             session._legacy = loaded.legacy
         if session._legacy:
-            # NOTE: a Flask-Session record is rewritten whole on its next change; only its
-            # user is kept as the baseline, so logging in still regenerates the id.
-            key = self.settings.user_key
-            session._raw = {key: _serializer.dumps(data[key])} if key in data else {}
+            # NOTE: the baseline of a Flask-Session record is its values in erlen's format; on
+            # its next change the record is rewritten whole (see _plan).
+            session._raw = {k: _serializer.dumps(v) for k, v in data.items()}
         else:
             session._raw = dict(loaded.fields) if loaded else {}
         session._data = data
@@ -322,9 +321,9 @@ class ServerSessionInterface(SessionInterface):
         if session._old_sid is not None:
             ops = [("apply", session.sid, current, ttl, new_user, True)]
             return ops + [("delete", session._old_sid, old_user)], "set"
-        if session._legacy:
-            return [("apply", session.sid, current, ttl, new_user, True)], "refresh"
         changes = _diff(raw, current)
+        if changes and session._legacy:
+            return [("apply", session.sid, current, ttl, new_user, True)], "refresh"
         if changes:
             return [("apply", session.sid, changes, ttl, KEEP, False)], "refresh"
         s = self.settings
