@@ -144,6 +144,31 @@ def redis_cluster() -> t.Iterator[list[RedisServer]]:
             stop_redis(n)
 
 
+@contextlib.contextmanager
+def redis_sentinel() -> t.Iterator[int]:
+    """A master and one Sentinel watching it as ``mymaster``; yields the Sentinel's port."""
+    master = start_redis()
+    sentinel = RedisServer(free_port(), tempfile.mkdtemp(prefix="erlen-sentinel-"))
+    conf = os.path.join(sentinel.directory, "sentinel.conf")
+    with open(conf, "w") as f:
+        f.write(
+            f"port {sentinel.port}\nbind {HOST}\nprotected-mode no\ndir {sentinel.directory}\n"
+            f"sentinel monitor mymaster {HOST} {master.port} 1\n"
+        )
+    proc = subprocess.Popen(
+        [binary("redis-server"), conf, "--sentinel"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    sentinel.proc = proc
+    try:
+        wait_port(sentinel.port, proc, "redis sentinel")
+        yield sentinel.port
+    finally:
+        stop_redis(sentinel)
+        stop_redis(master)
+
+
 def _pg_bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     if not found:
@@ -220,6 +245,12 @@ def redis_url() -> t.Iterator[str]:
 def redis_cluster_url() -> t.Iterator[str]:
     with redis_cluster() as nodes:
         yield nodes[0].url
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel_port() -> t.Iterator[int]:
+    with redis_sentinel() as port:
+        yield port
 
 
 @pytest.fixture(scope="session")

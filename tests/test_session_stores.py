@@ -1,6 +1,7 @@
 """One contract for every session store, sync and async forms, against real servers.
 
-Stores: sqlite, redis, redis cluster (3 masters), postgresql, memcached, filesystem. The async
+Stores: sqlite, redis, redis cluster (3 masters), redis through Sentinel, postgresql, memcached,
+filesystem. The async
 form of each runs on one event loop per test (``redis.asyncio``, psycopg's async pool, or the
 sync calls offloaded with ``asyncio.to_thread``).
 """
@@ -17,11 +18,21 @@ import uuid
 import pytest
 
 from erlen.sessions.stores.base import AsyncStore, Store
-from session_servers import memcached_server, postgresql_dsn, redis_cluster_url, redis_url
+from session_servers import (
+    memcached_server,
+    postgresql_dsn,
+    redis_cluster_url,
+    redis_sentinel_port,
+    redis_url,
+)
 
-__all__ = ["memcached_server", "postgresql_dsn", "redis_cluster_url", "redis_url"]
+__all__ = [
+    "memcached_server", "postgresql_dsn", "redis_cluster_url", "redis_sentinel_port", "redis_url"
+]  # fmt: skip
 
-KINDS = ["sqlite", "redis", "redis-cluster", "postgresql", "memcached", "filesystem"]
+KINDS = [
+    "sqlite", "redis", "redis-cluster", "redis-sentinel", "postgresql", "memcached", "filesystem"
+]  # fmt: skip
 
 
 def make_store(kind: str, request: pytest.FixtureRequest, tmp_path: t.Any) -> Store:
@@ -37,6 +48,14 @@ def make_store(kind: str, request: pytest.FixtureRequest, tmp_path: t.Any) -> St
         cluster = kind == "redis-cluster"
         url = request.getfixturevalue("redis_cluster_url" if cluster else "redis_url")
         return RedisStore(client_from_url(url, 2.0, cluster=cluster), name + ":")
+    if kind == "redis-sentinel":
+        from redis.sentinel import Sentinel
+
+        from erlen.sessions.stores.redis import RedisStore
+
+        port = request.getfixturevalue("redis_sentinel_port")
+        sentinel = Sentinel([("127.0.0.1", port)], socket_timeout=2.0)
+        return RedisStore(sentinel.master_for("mymaster", socket_timeout=2.0), name + ":")
     if kind == "postgresql":
         from erlen.sessions.stores.postgresql import PostgreSQLStore
 
@@ -213,5 +232,5 @@ def test_expired_sessions_are_gone_and_swept(sync_store: t.Any) -> None:
     time.sleep(2.05)  # NOTE: Redis and memcached expire with a one-second resolution
     assert store.load(SID) is None
     swept = store.cleanup()
-    assert swept == (0 if store.kind in ("redis", "redis-cluster", "memcached") else 1)
+    assert swept == (0 if store.kind.startswith(("redis", "memcached")) else 1)
     assert store.load("F" * 43) is not None

@@ -223,7 +223,26 @@ def async_client_like(client: t.Any) -> t.Any:
             socket_timeout=kw.get("socket_timeout"),
             socket_connect_timeout=kw.get("socket_connect_timeout"),
         )
-    given = client.connection_pool.connection_kwargs
+    pool = client.connection_pool
+    if hasattr(pool, "sentinel_manager"):  # a Sentinel's master_for(...)
+        from redis.asyncio.sentinel import Sentinel
+
+        manager = pool.sentinel_manager
+        addresses = [
+            (
+                s.connection_pool.connection_kwargs["host"],
+                s.connection_pool.connection_kwargs["port"],
+            )
+            for s in manager.sentinels
+        ]
+        timeouts = {k: pool.connection_kwargs.get(k) for k in _ASYNC_KWARGS[6:8]}
+        sentinel = Sentinel(addresses, **manager.sentinel_kwargs)
+        master = sentinel.master_for(
+            pool.service_name, **{k: v for k, v in timeouts.items() if v is not None}
+        )
+        master.erlen_also_close = sentinel.sentinels  # NOTE: their connections, on aclose
+        return master
+    given = pool.connection_kwargs
     # NOTE: only what says where the server is and how long to wait; the rest of a sync
     # pool's settings have no async counterpart.
     kwargs = {k: given[k] for k in _ASYNC_KWARGS if given.get(k) is not None}
@@ -322,3 +341,5 @@ class AsyncRedisStore(AsyncStore):
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        for other in getattr(self.client, "erlen_also_close", ()):
+            await other.aclose()
