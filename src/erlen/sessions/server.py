@@ -44,8 +44,7 @@ from .stores.base import KEEP, AsyncStore, Loaded, Store, StoreError
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
-    from ..request import Request
-    from ..response import Response
+    from ..wrappers import Request, Response
 
 # SECURITY: the alphabet of ids this module issues (and Flask-Session 0.8 issued); anything
 # else in the cookie is not looked up at all (ids become file names in the filesystem store).
