@@ -132,8 +132,13 @@ def views(app: t.Any, session: t.Any) -> None:
         return str(session.get("_user_id"))
 
     @app.post("/change")
-    def change() -> str:
+    def change() -> str:  # a read-modify-write
         session["n"] = session.get("n", 0) + 1
+        return "ok"
+
+    @app.post("/seen")
+    def seen() -> str:  # a write without a read
+        session["last_seen"] = 1700000000
         return "ok"
 
 
@@ -144,7 +149,8 @@ def round_trips(app: t.Any, r: redis.Redis) -> dict[str, tuple[int, int]]:
     for label, method, path in (
         ("no session use", "GET", "/"),
         ("read (login check)", "GET", "/me"),
-        ("change (read + write)", "POST", "/change"),
+        ("write without a read", "POST", "/seen"),
+        ("read + write", "POST", "/change"),
     ):
         call(app, method, path, sid)  # warm: connections open, first touch done
         before, _writes = commands_executed(r), 0

@@ -35,7 +35,9 @@ class Counting(Store):
         self.native_expiry = inner.native_expiry
 
     def __getattribute__(self, name: str) -> t.Any:
-        if name in ("load", "apply", "delete", "touch", "revoke_user", "cleanup", "lock"):
+        if name in (
+            "load", "apply", "apply_if_exists", "delete", "touch", "revoke_user", "cleanup", "lock",
+        ):  # fmt: skip
             self.calls.append(name)
             return getattr(self.inner, name)
         return object.__getattribute__(self, name)
@@ -137,6 +139,26 @@ def test_untouched_session_costs_no_store_call_and_empty_sessions_are_not_stored
     assert store.calls == ["load"]  # one read, nothing written
 
 
+def test_a_write_without_a_read_costs_one_call_and_never_adopts_an_unknown_id(app: Erlen) -> None:
+    store = counted(app)
+    client = app.test_client()
+    client.post("/set/a/1")
+    sid = sid_of(client)
+    store.calls.clear()
+    response = client.post("/set/b/2")
+    assert store.calls == ["apply_if_exists"]  # no load first
+    assert "Set-Cookie" not in response.headers and response.headers["Vary"] == "Cookie"
+    assert client.get("/get/a").json == {"value": "'1'"}
+    assert client.get("/get/b").json == {"value": "'2'"}
+    forged = "G" * 43
+    other = app.test_client()
+    other.set_cookie("session", forged)
+    other.post("/set/c/3")
+    assert sid_of(other) not in (forged, sid)
+    assert store.inner.load(forged) is None
+    assert other.get("/get/c").json == {"value": "'3'"}
+
+
 def test_a_request_that_changes_nothing_writes_nothing_but_nested_changes_are_saved(
     tmp_path: t.Any,
 ) -> None:
@@ -147,11 +169,16 @@ def test_a_request_that_changes_nothing_writes_nothing_but_nested_changes_are_sa
         session.setdefault("items", []).append(len(session.get("items", [])))
         return "ok"
 
+    @app.post("/same")
+    def same() -> str:
+        session["x"] = session.get("x")  # read, then set the value it already has
+        return "ok"
+
     store = counted(app)
     client = app.test_client()
     client.post("/set/x/1")
     store.calls.clear()
-    client.post("/set/x/1")  # same value again
+    client.post("/same")
     assert store.calls == ["load"]
     client.post("/append")
     client.post("/append")  # a change inside a value, with no `modified = True`

@@ -234,3 +234,12 @@ def test_expired_sessions_are_gone_and_swept(sync_store: t.Any) -> None:
     swept = store.cleanup()
     assert swept == (0 if store.kind.startswith(("redis", "memcached")) else 1)
     assert store.load("F" * 43) is not None
+
+
+def test_apply_if_exists_writes_only_to_known_sessions(store: t.Any) -> None:
+    assert store.apply_if_exists(SID, {"a": "1"}, 600) is False
+    assert store.load(SID) is None  # an unknown id is not adopted
+    store.apply(SID, {"a": "1", "b": "2"}, 5)
+    assert store.apply_if_exists(SID, {"a": None, "c": "3"}, 600) is True
+    loaded = store.load(SID)
+    assert loaded.fields == {"b": "2", "c": "3"} and loaded.expires_at > time.time() + 500

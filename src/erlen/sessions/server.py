@@ -6,7 +6,8 @@ Invariants (each one has a test in ``tests/test_server_sessions*.py``):
    (expired, revoked, invented, malformed) is never adopted: data written for it goes under a
    new id.
 2. The store is touched only when the session is used: a request that does not read or write
-   the session costs no store round trip, and an empty new session is never stored.
+   the session costs no store round trip, and an empty new session is never stored. A write
+   to a session that was not read costs one round trip and no read (``apply_if_exists``).
 3. A request that changed nothing writes nothing. Changes are found by comparing each
    top-level key's serialized value with what was loaded, so a change inside a value (a list
    appended to) is saved too. The expiry is refreshed with a cheap touch at most once per
@@ -86,6 +87,7 @@ class ServerSideSession(SessionMixin):
         self._old_sid: str | None = None
         self._destroyed = False
         self._held: t.Any = None  # the store lock of atomic mode, while held
+        self._blind: dict[str, t.Any] | None = None  # written before (without) any read
 
     # -- the dict interface -----------------------------------------------------------------
 
@@ -94,6 +96,9 @@ class ServerSideSession(SessionMixin):
         data = self._data
         if data is None:
             data = self._interface._load(self)
+            if self._blind is not None:
+                data.update(self._blind)
+                self._blind = None
         return data
 
     def _set(self) -> dict[str, t.Any]:
@@ -109,6 +114,14 @@ class ServerSideSession(SessionMixin):
         return self._get()[key]
 
     def __setitem__(self, key: str, value: t.Any) -> None:
+        if self._data is None and self._interface._may_write_blind(self, key):
+            # PERF: a write to a session not read yet needs no read: the change goes to the
+            # store in one round trip at the end of the request (see Store.apply_if_exists).
+            self.accessed = self.modified = True
+            if self._blind is None:
+                self._blind = {}
+            self._blind[key] = value
+            return
         self._set()[key] = value
 
     def __delitem__(self, key: str) -> None:
@@ -294,10 +307,19 @@ class ServerSessionInterface(SessionInterface):
 
     # -- save -------------------------------------------------------------------------------
 
+    def _may_write_blind(self, session: ServerSideSession, key: str) -> bool:
+        # NOTE: not in atomic mode (the lock is taken by the read), not for the user key
+        # (a change of user needs the old one), not for a session without an id yet.
+        s = self.settings
+        return session.sid is not None and not s.atomic and key not in (s.user_key, "_permanent")
+
     def _plan(self, app: Erlen, session: ServerSideSession) -> tuple[list[tuple[t.Any, ...]], str]:
         """The store calls that save ``session`` and what to do with the cookie
-        (``"set"``, ``"delete"`` or ``""``)."""
+        (``"set"``, ``"delete"``, ``"refresh"`` or ``""``)."""
         data = session._data
+        if data is None and session._blind:
+            blind = {k: _serializer.dumps(v) for k, v in session._blind.items()}
+            return [("apply_if_exists", session.sid, blind, self._ttl(app))], ""
         if data is None or session.unavailable:
             return [], ""
         ttl = self._ttl(app)
@@ -341,26 +363,40 @@ class ServerSessionInterface(SessionInterface):
                 session._raw = {k: v for k, v in session._raw.items() if v is not None}
         session._old_sid, session._legacy = None, False
 
-    def _run(self, ops: list[tuple[t.Any, ...]]) -> None:
+    def _run(self, ops: list[tuple[t.Any, ...]]) -> bool:
+        """Run the store calls; False if a write without a read met an unknown session."""
         for name, sid, *args in ops:
             if name == "apply":
                 self.store.apply(sid, args[0], args[1], user=args[2], replace=args[3])
-            else:
-                getattr(self.store, name)(sid, *args)
+            elif getattr(self.store, name)(sid, *args) is False:
+                return False
+        return True
 
-    async def _run_async(self, ops: list[tuple[t.Any, ...]]) -> None:
+    async def _run_async(self, ops: list[tuple[t.Any, ...]]) -> bool:
         store = self.async_store
         for name, sid, *args in ops:
             if name == "apply":
                 await store.apply(sid, args[0], args[1], user=args[2], replace=args[3])
-            else:
-                await getattr(store, name)(sid, *args)
+            elif await getattr(store, name)(sid, *args) is False:
+                return False
+        return True
+
+    def _blind_to_new(
+        self, app: Erlen, session: ServerSideSession
+    ) -> tuple[list[tuple[t.Any, ...]], str]:
+        """The session written without a read was unknown to the store (expired, revoked,
+        made up): its data goes under a new id, never under the one the client sent."""
+        session._data, session._blind = dict(session._blind or {}), None
+        session.sid, session.new = self.new_sid(), True
+        current = {k: _serializer.dumps(v) for k, v in session._data.items()}
+        return [("apply", session.sid, current, self._ttl(app), None, True)], "set"
 
     def save_session(self, app: Erlen, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, ServerSideSession)
         try:
             ops, cookie = self._plan(app, session)
-            if ops:
+            if ops and not self._run(ops):
+                ops, cookie = self._blind_to_new(app, session)
                 self._run(ops)
         except StoreError as e:
             self._fault(e)
@@ -378,7 +414,8 @@ class ServerSessionInterface(SessionInterface):
         assert isinstance(session, ServerSideSession)
         try:
             ops, cookie = self._plan(app, session)
-            if ops:
+            if ops and not await self._run_async(ops):
+                ops, cookie = self._blind_to_new(app, session)
                 await self._run_async(ops)
         except StoreError as e:
             self._fault(e)

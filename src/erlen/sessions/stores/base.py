@@ -81,6 +81,14 @@ class Store:
         ``user`` (unless KEEP) records whose session it is (None: nobody's)."""
         raise NotImplementedError
 
+    def apply_if_exists(self, sid: str, changes: Changes, ttl: int) -> bool:
+        """:meth:`apply` to a session only if the store knows it (a write without a read
+        first); False, and nothing stored, if it does not."""
+        if self.load(sid) is None:
+            return False
+        self.apply(sid, changes, ttl)
+        return True
+
     def delete(self, sid: str, user: str | None = None) -> None:
         raise NotImplementedError
 
@@ -123,6 +131,12 @@ class AsyncStore:
     ) -> None:
         raise NotImplementedError
 
+    async def apply_if_exists(self, sid: str, changes: Changes, ttl: int) -> bool:
+        if await self.load(sid) is None:
+            return False
+        await self.apply(sid, changes, ttl)
+        return True
+
     async def delete(self, sid: str, user: str | None = None) -> None:
         raise NotImplementedError
 
@@ -161,6 +175,9 @@ class ThreadedAsyncStore(AsyncStore):
         replace: bool = False,
     ) -> None:
         await asyncio.to_thread(self.store.apply, sid, changes, ttl, user=user, replace=replace)
+
+    async def apply_if_exists(self, sid: str, changes: Changes, ttl: int) -> bool:
+        return await asyncio.to_thread(self.store.apply_if_exists, sid, changes, ttl)
 
     async def delete(self, sid: str, user: str | None = None) -> None:
         await asyncio.to_thread(self.store.delete, sid, user)

@@ -79,24 +79,36 @@ class FileSystemStore(Store):
     ) -> None:
         os.makedirs(self.directory, exist_ok=True)
         with stripe_lock(self._locks, sid, self.lock_timeout):
-            item = None if replace else self._read(sid)
-            if item is None or item.get("e", 0) <= time.time():
-                item = {"f": {}, "u": None}
-            for k, v in changes.items():
-                if v is None:
-                    item["f"].pop(k, None)
-                else:
-                    item["f"][k] = v
-            item["e"] = time.time() + ttl
-            if user is not KEEP:
-                item["u"] = user
-            self._write(sid, item)
+            self._apply_locked(sid, changes, ttl, user, replace)
         if user is not KEEP and user is not None:
             try:
                 os.makedirs(self._user_dir(user), exist_ok=True)
                 open(os.path.join(self._user_dir(user), sid), "wb").close()
             except OSError as e:
                 raise StoreError(f"filesystem: {e}") from e
+
+    def _apply_locked(
+        self, sid: str, changes: Changes, ttl: int, user: str | None, replace: bool
+    ) -> None:
+        item = None if replace else self._read(sid)
+        if item is None or item.get("e", 0) <= time.time():
+            item = {"f": {}, "u": None}
+        for k, v in changes.items():
+            if v is None:
+                item["f"].pop(k, None)
+            else:
+                item["f"][k] = v
+        item["e"] = time.time() + ttl
+        if user is not KEEP:
+            item["u"] = user
+        self._write(sid, item)
+
+    def apply_if_exists(self, sid: str, changes: Changes, ttl: int) -> bool:
+        with stripe_lock(self._locks, sid, self.lock_timeout):
+            if self.load(sid) is None:
+                return False
+            self._apply_locked(sid, changes, ttl, KEEP, False)
+            return True
 
     def delete(self, sid: str, user: str | None = None) -> None:
         try:

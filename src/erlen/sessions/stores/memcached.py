@@ -61,7 +61,7 @@ class MemcachedStore(Store):
     def _user_key(self, user: str) -> str:
         return f"{self.prefix}user:{hashlib.sha256(user.encode()).hexdigest()}"
 
-    def _update(self, key: str, change: t.Callable[[t.Any], t.Any], ttl: int) -> None:
+    def _update(self, key: str, change: t.Callable[[t.Any], t.Any], ttl: int) -> bool:
         """Read-modify-write ``key`` with CAS until no other writer came in between."""
         delays = backoff_delays(max(self.timeout * 4, 1.0))
         try:
@@ -69,13 +69,13 @@ class MemcachedStore(Store):
                 raw, cas = self.client.gets(key)
                 item = change(None if raw is None else json.loads(raw))
                 if item is None:
-                    return  # NOTE: nothing to change (a touch of a session that expired)
+                    return False  # NOTE: nothing to change (the session is not there)
                 new = json.dumps(item)
                 if raw is None:
                     if self.client.add(key, new, expire=_expire(ttl), noreply=False):
-                        return
+                        return True
                 elif self.client.cas(key, new, cas, expire=_expire(ttl), noreply=False):
-                    return
+                    return True
                 delay = next(delays, None)
                 if delay is None:
                     raise StoreError("memcached: too much contention on one session")
@@ -92,6 +92,22 @@ class MemcachedStore(Store):
             return None
         item = json.loads(raw)
         return Loaded(item["f"], item["e"])
+
+    def apply_if_exists(self, sid: str, changes: Changes, ttl: int) -> bool:
+        expires = time.time() + ttl
+
+        def change(item: t.Any) -> t.Any:
+            if item is None:
+                return None
+            for k, v in changes.items():
+                if v is None:
+                    item["f"].pop(k, None)
+                else:
+                    item["f"][k] = v
+            item["e"] = expires
+            return item
+
+        return self._update(self._key(sid), change, ttl)
 
     def apply(
         self,

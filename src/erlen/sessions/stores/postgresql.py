@@ -51,6 +51,10 @@ class _SQL:
         self.patch = upsert + f"({table}.data || EXCLUDED.data) - %s::text[]"
         self.replace = upsert + "EXCLUDED.data"
         self.set_user = ", user_id = EXCLUDED.user_id"
+        self.patch_existing = (
+            f"UPDATE {table} SET data = (data || %s) - %s::text[], expires = %s"
+            f" WHERE id = %s AND expires > %s"
+        )
         self.delete = f"DELETE FROM {table} WHERE id = %s"
         self.touch = f"UPDATE {table} SET expires = %s WHERE id = %s"
         self.revoke = f"DELETE FROM {table} WHERE user_id = %s"
@@ -65,6 +69,14 @@ class _SQL:
             "BEGIN; SET LOCAL lock_timeout = {ms}; SET LOCAL statement_timeout = {ms};"
             " SELECT pg_advisory_xact_lock(hashtextextended({sid}, 0))"
         ).format(ms=sql.Literal(ms), sid=sql.Literal(sid))
+
+    def apply_if_exists(
+        self, sid: str, changes: Changes, ttl: int
+    ) -> tuple[str, tuple[t.Any, ...]]:
+        sets = {k: v for k, v in changes.items() if v is not None}
+        dels = [k for k, v in changes.items() if v is None]
+        now = time.time()
+        return self.patch_existing, (Jsonb(sets), dels, now + ttl, sid, now)
 
     def apply(
         self, sid: str, changes: Changes, ttl: int, user: str | None, replace: bool
@@ -139,6 +151,10 @@ class PostgreSQLStore(Store):
     ) -> None:
         with self._cursor() as cur:
             cur.execute(*self.sql.apply(sid, changes, ttl, user, replace))
+
+    def apply_if_exists(self, sid: str, changes: Changes, ttl: int) -> bool:
+        with self._cursor() as cur:
+            return bool(cur.execute(*self.sql.apply_if_exists(sid, changes, ttl)).rowcount)
 
     def delete(self, sid: str, user: str | None = None) -> None:
         with self._cursor() as cur:

@@ -103,6 +103,26 @@ def _queue_apply(
     return pipe
 
 
+# NOTE: a write to a session only if it exists, in one atomic step: a session revoked or
+# expired meanwhile is never brought back with part of its data.
+_PATCH_IF_EXISTS = """
+if redis.call('exists', KEYS[1]) == 0 then return 0 end
+local n = tonumber(ARGV[2])
+for i = 0, n - 1 do redis.call('hset', KEYS[1], ARGV[3 + 2 * i], ARGV[4 + 2 * i]) end
+for i = 3 + 2 * n, #ARGV do redis.call('hdel', KEYS[1], ARGV[i]) end
+redis.call('expire', KEYS[1], ARGV[1])
+return 1
+"""
+
+
+def _patch_args(changes: Changes, ttl: int) -> list[t.Any]:
+    sets = [(k, v) for k, v in changes.items() if v is not None]
+    args: list[t.Any] = [ttl, len(sets)]
+    for k, v in sets:
+        args += [k, v]
+    return args + [k for k, v in changes.items() if v is None]
+
+
 def _loaded(results: list[t.Any]) -> Loaded | None | bytes:
     fields, pttl = results
     if isinstance(fields, ResponseError):  # WRONGTYPE: a Flask-Session string
@@ -120,6 +140,7 @@ class RedisStore(Store):
         self.client = client
         self.keys = _Keys(prefix)
         self.cluster = isinstance(client, RedisCluster)
+        self._patch = client.register_script(_PATCH_IF_EXISTS)
 
     def load(self, sid: str) -> Loaded | None:
         key = self.keys.session(sid)
@@ -150,6 +171,13 @@ class RedisStore(Store):
         try:
             pipe = _queue_apply(self, sid, changes, ttl, user, replace)
             pipe.execute()
+        except RedisError as e:
+            raise StoreError(f"redis: {e}") from e
+
+    def apply_if_exists(self, sid: str, changes: Changes, ttl: int) -> bool:
+        try:
+            key = self.keys.session(sid)
+            return bool(self._patch(keys=[key], args=_patch_args(changes, ttl)))
         except RedisError as e:
             raise StoreError(f"redis: {e}") from e
 
@@ -260,6 +288,7 @@ class AsyncRedisStore(AsyncStore):
         self.client = client
         self.keys = _Keys(prefix)
         self.cluster = isinstance(client, aredis.RedisCluster)
+        self._patch = client.register_script(_PATCH_IF_EXISTS)
 
     async def load(self, sid: str) -> Loaded | None:
         key = self.keys.session(sid)
@@ -290,6 +319,13 @@ class AsyncRedisStore(AsyncStore):
         try:
             pipe = _queue_apply(self, sid, changes, ttl, user, replace)
             await pipe.execute()
+        except RedisError as e:
+            raise StoreError(f"redis: {e}") from e
+
+    async def apply_if_exists(self, sid: str, changes: Changes, ttl: int) -> bool:
+        try:
+            key = self.keys.session(sid)
+            return bool(await self._patch(keys=[key], args=_patch_args(changes, ttl)))
         except RedisError as e:
             raise StoreError(f"redis: {e}") from e
 

@@ -105,6 +105,16 @@ class SQLiteStore(Store):
             params.append(patch)
         self._run(sql, params)
 
+    def apply_if_exists(self, sid: str, changes: Changes, ttl: int) -> bool:
+        now = time.time()
+        return bool(
+            self._run(
+                f"UPDATE {self.table} SET data = json_patch(data, ?), expires = ?"
+                " WHERE id = ? AND expires > ?",
+                (json.dumps(dict(changes)), now + ttl, sid, now),
+            ).rowcount
+        )
+
     def delete(self, sid: str, user: str | None = None) -> None:
         self._run(f"DELETE FROM {self.table} WHERE id = ?", (sid,))
 
