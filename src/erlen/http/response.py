@@ -1,11 +1,12 @@
 """The response object: a status line, a header list and a body iterable.
 
-The API is Werkzeug's ``Response`` with Flask's additions (``default_mimetype = "text/html"``,
-``max_cookie_size`` from the app config, ``json_module``). Invariants kept by this module:
+The API is Werkzeug's ``Response`` with Flask's ``default_mimetype = "text/html"``; it knows no
+application: :class:`erlen.wrappers.Response` adds ``max_cookie_size`` from the app config and the
+app's JSON provider. Invariants kept by this module:
 
 - ``_status_code`` (int) and ``_status`` (the status line, ``"200 OK"``) always agree; both are set
   together by :func:`_clean_status` or, for the common codes, from the ``_STATUS_LINES`` table.
-- ``headers`` is a :class:`~erlen.datastructures.Headers`; every value went through its CR/LF/NUL
+- ``headers`` is a :class:`~erlen.http.datastructures.Headers`; every value went through its CR/LF/NUL
   check, so nothing set here can split the response.
 - ``response`` is the body iterable. ``str``/``bytes`` bodies are stored as a one-item list of
   bytes (a *sequence*, whose length is known); anything else streams and gets no automatic
@@ -20,11 +21,11 @@ list as built and as sent), ``response_headers`` (typed header properties), ``co
 
 from __future__ import annotations
 
+import json
 import typing as t
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
-from . import json as _json
 from . import response_pairs
 from .bodies import (
     ClosingIterator,
@@ -38,7 +39,7 @@ from .bodies import (
 )
 from .conditional import is_resource_modified, make_conditional
 from .datastructures import Headers
-from .exceptions import HTTP_STATUS_CODES
+from .exceptions import HTTP_STATUS_CODES, HTTPException
 from .response_headers import (
     dump_age,
     dump_date,
@@ -122,8 +123,9 @@ class Response:
     automatically_set_content_length = True
     autocorrect_location_header = False
     implicit_sequence_conversion = True
-    #: ``loads``/``dumps`` for :meth:`get_json`: erlen.json, which follows ``current_app.json``.
-    json_module: t.Any = _json
+    #: ``loads``/``dumps`` for :meth:`get_json`: the standard library's ``json`` here;
+    #: :class:`erlen.wrappers.Response` uses erlen.json, which follows ``current_app.json``.
+    json_module: t.Any = json
     #: The body: an iterable of bytes or str. A list or tuple counts as buffered (is_sequence).
     response: Iterable[bytes] | Iterable[str]
     headers: Headers
@@ -496,7 +498,7 @@ class Response:
     def www_authenticate(self) -> WWWAuthenticate:
         """The ``WWW-Authenticate`` challenge; a blank ``Basic`` one when unset. Live-updating.
 
-        Assign a :class:`~erlen.headervalues.WWWAuthenticate`, a list of them (one header each),
+        Assign a :class:`~erlen.http.headervalues.WWWAuthenticate`, a list of them (one header each),
         a string, or ``None`` to remove the header.
         """
         return get_www_authenticate(self)
@@ -513,12 +515,8 @@ class Response:
 
     @property
     def max_cookie_size(self) -> int:
-        """Largest cookie allowed: ``MAX_COOKIE_SIZE`` of the current app, else 4093."""
-        from .globals import _cv_app
-
-        ctx = _cv_app.get(None)
-        if ctx is not None:
-            return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+        """Largest cookie :meth:`set_cookie` allows: Werkzeug's 4093 here;
+        :class:`erlen.wrappers.Response` reads the app's ``MAX_COOKIE_SIZE``."""
         return 4093
 
     def set_cookie(
@@ -534,7 +532,7 @@ class Response:
         samesite: str | None = None,
         partitioned: bool = False,
     ) -> None:
-        """Add a ``Set-Cookie`` header. See :func:`erlen.cookies.dump_cookie` for the arguments."""
+        """Add a ``Set-Cookie`` header. See :func:`erlen.http.cookies.dump_cookie` for the arguments."""
         from .cookies import dump_cookie
 
         self.headers.add(
@@ -615,7 +613,7 @@ class Response:
         Preconditions are evaluated in the RFC's order: ``If-Match`` (else ``If-Unmodified-Since``)
         failing gives 412; ``If-None-Match`` (else ``If-Modified-Since``) matching gives 304.
         Otherwise, with ``accept_ranges``, a ``Range`` (honouring ``If-Range``) gives 206, or raises
-        :class:`~erlen.exceptions.RequestedRangeNotSatisfiable` (416). ``complete_length`` is the
+        :class:`~erlen.http.exceptions.RequestedRangeNotSatisfiable` (416). ``complete_length`` is the
         full body length; for a buffered body it is computed when not given. The body itself is
         dropped at emission time for 304. Returns ``self``; other methods leave it unchanged.
         """
@@ -704,6 +702,10 @@ class Response:
         """Run a WSGI application and wrap its output; ``buffered`` reads the whole body now."""
         return cls(*run_wsgi_app(app, environ, buffered))
 
+
+# NOTE: the error pages of erlen.http.exceptions are built with this class; set from here so the
+# exceptions module needs no import of this one.
+HTTPException.response_class = Response
 
 _new_object = object.__new__
 # PERF: str(int) is a tenth of a hello response; short bodies take their length from here.

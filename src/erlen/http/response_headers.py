@@ -2,7 +2,7 @@
 header attributes, and the live objects (``cache_control``, ``content_range``,
 ``www_authenticate``, ``mimetype_params``) whose changes rewrite the header.
 
-Every write goes through :class:`~erlen.datastructures.Headers`, whose CR/LF/NUL check keeps a
+Every write goes through :class:`~erlen.http.datastructures.Headers`, whose CR/LF/NUL check keeps a
 value from splitting the response. Setting ``None`` (or ``del``) removes a header.
 """
 
