@@ -431,3 +431,33 @@ def test_configuration_errors_are_clear(tmp_path: t.Any) -> None:
         make_app(tmp_path, SESSION_TYPE="mongodb")
     with pytest.raises(ValueError, match="SESSION_POSTGRESQL"):
         make_app(tmp_path, SESSION_TYPE="postgresql")
+
+
+def test_atomic_lock_is_released_when_the_view_fails(tmp_path: t.Any) -> None:
+    app = make_app(tmp_path, SESSION_ATOMIC=True, SESSION_LOCK_TIMEOUT=1)
+
+    @app.post("/fail")
+    def fail() -> str:
+        session["x"] = 1
+        raise RuntimeError("boom")
+
+    client = app.test_client()
+    client.post("/set/a/1")
+    with pytest.raises(RuntimeError):
+        client.post("/fail")  # TESTING: the error propagates past save_session
+    app.testing = False
+    assert client.post("/fail").status_code == 500
+    assert client.post("/set/a/2").status_code == 200  # a leaked lock would make this a 503
+    assert client.get("/get/a").json == {"value": "'2'"}
+
+
+def test_sqlite_store_is_a_wal_file_in_the_instance_folder(app: Erlen, tmp_path: t.Any) -> None:
+    client = app.test_client()
+    client.post("/set/a/1")
+    path = os.path.join(str(tmp_path), "sessions.sqlite3")
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
+    finally:
+        conn.close()
