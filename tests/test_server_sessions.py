@@ -21,9 +21,9 @@ from erlen import Erlen, session
 from erlen.cli import cli
 from erlen.sessions import Session, revoke_user
 from erlen.sessions.stores.base import Store
-from session_servers import free_port, redis_url
+from session_servers import free_port, postgresql_dsn, redis_url, start_redis, stop_redis
 
-__all__ = ["redis_url"]
+__all__ = ["postgresql_dsn", "redis_url"]
 
 
 class Counting(Store):
@@ -461,3 +461,57 @@ def test_sqlite_store_is_a_wal_file_in_the_instance_folder(app: Erlen, tmp_path:
         assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
     finally:
         conn.close()
+
+
+def test_a_slow_redis_gives_503_after_the_store_timeout_then_recovers(tmp_path: t.Any) -> None:
+    """The redis-server is paused (SIGSTOP): calls time out instead of hanging."""
+    server = start_redis()
+    try:
+        app = make_app(tmp_path, SESSION_TYPE="redis", SESSION_REDIS=server.url,
+                       SESSION_STORE_TIMEOUT=0.3)  # fmt: skip
+        client = app.test_client()
+        client.post("/login/ada")
+        assert server.proc is not None
+        os.kill(server.proc.pid, signal.SIGSTOP)
+        try:
+            assert client.get("/get/_user_id").status_code == 503
+            assert client.get("/").status_code == 200
+        finally:
+            os.kill(server.proc.pid, signal.SIGCONT)
+        assert client.get("/get/_user_id").json == {"value": "'ada'"}
+        app.session_interface.store.close()  # type: ignore[attr-defined]
+    finally:
+        stop_redis(server)
+
+
+def test_init_app_and_a_psycopg_pool_as_session_postgresql(
+    tmp_path: t.Any, postgresql_dsn: str
+) -> None:
+    from psycopg_pool import ConnectionPool
+
+    pool = ConnectionPool(postgresql_dsn, min_size=1, max_size=2, kwargs={"autocommit": True},
+                          open=True)  # fmt: skip
+    try:
+        app = Erlen(__name__, instance_path=str(tmp_path))
+        app.config.update(SESSION_TYPE="postgresql", SESSION_POSTGRESQL=pool,
+                          SESSION_POSTGRESQL_TABLE="pooled_sessions")  # fmt: skip
+        ext = Session()
+        ext.init_app(app)
+        assert app.extensions["session"] is ext
+
+        @app.post("/login/<user>")
+        def login(user: str) -> str:
+            session["_user_id"] = user
+            return "ok"
+
+        @app.route("/me")
+        def me() -> str:
+            return session.get("_user_id", "-")
+
+        client = app.test_client()
+        client.post("/login/ada")
+        assert client.get("/me").text == "ada"
+        with pool.connection() as conn:
+            assert conn.execute("SELECT count(*) FROM pooled_sessions").fetchone()[0] == 1
+    finally:
+        pool.close()
