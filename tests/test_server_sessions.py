@@ -515,3 +515,24 @@ def test_init_app_and_a_psycopg_pool_as_session_postgresql(
             assert conn.execute("SELECT count(*) FROM pooled_sessions").fetchone()[0] == 1
     finally:
         pool.close()
+
+
+def test_flash_messages_work_on_server_side_sessions(tmp_path: t.Any) -> None:
+    from erlen import flash, get_flashed_messages, redirect
+
+    app = make_app(tmp_path)
+
+    @app.post("/save")
+    def save() -> t.Any:
+        flash("Saved.")
+        flash("Careful.", "warning")
+        return redirect("/show")
+
+    @app.route("/show")
+    def show() -> t.Any:
+        return {"messages": get_flashed_messages(with_categories=True)}
+
+    client = app.test_client()
+    response = client.post("/save", follow_redirects=True)
+    assert response.json == {"messages": [["message", "Saved."], ["warning", "Careful."]]}
+    assert client.get("/show").json == {"messages": []}  # shown once
