@@ -145,6 +145,17 @@ class ServerSideSession(SessionMixin):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._data!r}>"
 
+    @property  # type: ignore[override]
+    def new(self) -> bool:
+        """True when the store does not know this session (it is loaded to find out)."""
+        if self._data is None and self.sid is not None:
+            self._get()
+        return self._new
+
+    @new.setter
+    def new(self, value: bool) -> None:
+        self._new = value
+
     @property
     def permanent(self) -> bool:
         """``SESSION_PERMANENT`` unless this session says otherwise (``_permanent``)."""
