@@ -23,14 +23,20 @@ from . import exceptions as _exceptions
 
 _WERKZEUG_EXCEPTIONS = "werkzeug.exceptions"
 
+#: Werkzeug's own classes whose module names erlen.compat replaced by erlen's (``HTTPException``).
+werkzeug_originals: dict[str, type] = {}
+
 
 def _werkzeug_http_exception() -> type | None:
     module = sys.modules.get(_WERKZEUG_EXCEPTIONS)
     if module is None:
         return None
     base = getattr(module, "HTTPException", None)
-    # NOTE: under erlen.compat the name is erlen's own class already.
-    return None if base is _exceptions.HTTPException else base
+    if base is _exceptions.HTTPException:
+        # NOTE: under erlen.compat the name is erlen's class; Werkzeug's internals still raise
+        # subclasses of the original.
+        return werkzeug_originals.get("HTTPException")
+    return base
 
 
 def is_http_exception(e: object) -> bool:
