@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 import typing as t
+import weakref
 from datetime import timedelta
 
 from . import templating
@@ -211,15 +212,17 @@ class Erlen(Scaffold):
         self.template_context_processors[None].append(templating.default_template_ctx_processor)
         if self.has_static_folder:
             if bool(static_host) != host_matching:
-                raise ValueError(
+                raise AssertionError(  # NOTE: Flask's exception type for this misuse
                     "Invalid static_host/host_matching combination: static_host is required"
                     " exactly when host_matching is set."
                 )
+            self_ref = weakref.ref(self)
             self.add_url_rule(
                 f"{self.static_url_path}/<path:filename>",
                 endpoint="static",
                 host=static_host,
-                view_func=lambda **kw: self.send_static_file(**kw),
+                # NOTE: a weak reference, so the app holds no cycle and is freed by refcount.
+                view_func=lambda **kw: self_ref().send_static_file(**kw),  # type: ignore[union-attr]
             )
 
     # -- identity and configuration --------------------------------------------------------

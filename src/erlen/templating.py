@@ -288,7 +288,9 @@ def _explain_attempts(
         lines.append(
             f"  The template was looked up from an endpoint that belongs to the blueprint"
             f" {blueprint!r}.\n  Maybe you did not place a template in the right folder?\n"
-            "  The application's templates take priority over every blueprint's."
+            "  The application's templates take priority over every blueprint's.\n"
+            # NOTE: Flask's pointer, kept word for word: its docs describe this lookup order.
+            "  See https://flask.palletsprojects.com/blueprints/#templates"
         )
     app.logger.info("\n".join(lines))
 
