@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from erlen.exceptions import NotFound, RequestedRangeNotSatisfiable
-from erlen.sendfile import safe_join, send_file, send_from_directory
+from erlen.http.sendfile import safe_join, send_file, send_from_directory
 
 STATIC = Path(__file__).parent / "fixtures" / "static"
 HELLO = STATIC / "hello.txt"

@@ -22,20 +22,18 @@ from datetime import timedelta
 from . import templating
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
-from .datastructures import Headers, ImmutableDict
-from .exceptions import (
+from .globals import _cv_app, _cv_request
+from .http.datastructures import Headers, ImmutableDict
+from .http.exceptions import (
     Aborter,
     BadRequest,
     BadRequestKeyError,
     HTTPException,
     InternalServerError,
 )
-from .globals import _cv_app, _cv_request
-from .interop import foreign_mro, is_http_exception, is_instance
+from .http.interop import foreign_mro, is_http_exception, is_instance
 from .json.provider import DefaultJSONProvider, JSONProvider
-from .request import Request, _blueprint_chain
-from .response import Response
-from .routing import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
+from .routing.map import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func, hooks_version
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .signals import (
@@ -45,6 +43,7 @@ from .signals import (
     request_started,
     request_tearing_down,
 )
+from .wrappers import Request, Response, _blueprint_chain
 
 if t.TYPE_CHECKING:
     from .blueprints import Blueprint
@@ -941,7 +940,7 @@ class Erlen(Scaffold):
         **options: t.Any,
     ) -> None:
         """Serve the app on the development server (HTTP/1.1, threaded). Not for production."""
-        from .devserver import run_simple
+        from .serving.devserver import run_simple
 
         if debug is not None:
             self.debug = bool(debug)

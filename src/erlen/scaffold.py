@@ -13,8 +13,8 @@ import typing as t
 from collections import defaultdict
 from datetime import timedelta
 
-from .exceptions import default_exceptions
-from .interop import canonical_class, is_http_exception_class
+from .http.exceptions import default_exceptions
+from .http.interop import canonical_class, is_http_exception_class
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 ErrorKey = t.Union[int, type[BaseException]]

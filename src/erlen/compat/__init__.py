@@ -39,7 +39,7 @@ Limits (by design; docs/migrating.md lists them for users):
   already taken).
 - Werkzeug's own internals keep Werkzeug's classes: its modules bound the names at their import, so
   e.g. ``werkzeug.routing.Map`` used directly still raises Werkzeug's ``NotFound``. erlen's core
-  handles those as HTTP errors anyway (erlen.interop), and compat keeps Werkzeug's original
+  handles those as HTTP errors anyway (erlen.http.interop), and compat keeps Werkzeug's original
   ``HTTPException`` known to it.
 - The patch is process-wide: real Flask cannot run in the same process afterwards. Tests that use
   real Flask as an oracle must run compat apps in a subprocess.

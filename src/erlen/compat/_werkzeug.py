@@ -3,7 +3,7 @@
 See erlen.compat for the rules and limits. The patch replaces module attributes of the real,
 imported Werkzeug modules: a class name both define is set to erlen's class, plus the few
 non-class names listed in :data:`EXTRA_NAMES`. Werkzeug's original ``HTTPException`` is handed to
-:mod:`erlen.interop`, so exceptions Werkzeug's own code still raises stay HTTP errors for erlen.
+:mod:`erlen.http.interop`, so exceptions Werkzeug's own code still raises stay HTTP errors for erlen.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import importlib
 import importlib.util
 import typing as t
 
-from .. import interop
+from ..http import interop
 
 #: Werkzeug module -> the erlen module whose same-named classes replace its public classes.
 TARGETS = {

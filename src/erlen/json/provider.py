@@ -14,11 +14,11 @@ import uuid
 import weakref
 from datetime import date
 
-from ..dates import http_date
+from ..http.dates import http_date
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
-    from ..response import Response
+    from ..wrappers import Response
 
 __all__ = ["DefaultJSONProvider", "JSONProvider"]
 

@@ -3,14 +3,14 @@
 ``app.test_client()`` returns an :class:`ErlenClient` (``FlaskClient`` is the same class), which
 runs the app as a plain WSGI callable, so nothing here depends on the app's internals except the
 two hooks below. This module is the public face of testing: :class:`EnvironBuilder` (test
-arguments to a WSGI environ) lives in :mod:`erlen.testenv`, multipart encoding in
-:mod:`erlen.testmultipart` and the cookie jar in :mod:`erlen.testcookies`; all are re-exported.
+arguments to a WSGI environ) lives in :mod:`erlen.testing.environ`, multipart encoding in
+:mod:`erlen.testing.multipart` and the cookie jar in :mod:`erlen.testing.cookies`; all are re-exported.
 
 Invariants kept by the client:
 
 - The client reads the whole body of every response and closes the app's iterable before
   ``open`` returns (``buffered`` is accepted for compatibility; every response is buffered).
-- Cookies follow RFC 6265 as described in :mod:`erlen.testcookies`.
+- Cookies follow RFC 6265 as described in :mod:`erlen.testing.cookies`.
 
 The contract for ``with client:`` (the app side, implemented in ``Erlen.wsgi_app``)
 ------------------------------------------------------------------------------------
@@ -48,19 +48,19 @@ from urllib.parse import urljoin, urlsplit
 
 from click.testing import CliRunner, Result
 
-from .datastructures import Headers
-from .response import Response
-from .testcookies import Cookie, add_cookies_to_environ, store_response_cookies
-from .testenv import (
+from ..http.datastructures import Headers
+from ..wrappers import Response
+from .cookies import Cookie, add_cookies_to_environ, store_response_cookies
+from .environ import (
     PRESERVE_CONTEXT_KEY,
     EnvironBuilder,
     _hostname,
     _request_origin,
 )
-from .testmultipart import encode_multipart, stream_encode_multipart
+from .multipart import encode_multipart, stream_encode_multipart
 
 if t.TYPE_CHECKING:
-    from .request import Request
+    from ..wrappers import Request
 
 __all__ = [
     "Client",
@@ -259,7 +259,7 @@ class Client:
 
         ``origin_only=False`` sends it to subdomains of ``domain`` too.
         """
-        from .cookies import dump_cookie
+        from ..http.cookies import dump_cookie
 
         jar = self._jar()
         header = dump_cookie(key, value, domain=domain, path=path, **kwargs)
@@ -564,7 +564,7 @@ class ErlenCliRunner(CliRunner):
         if cli is None:
             cli = self.app.cli
         if "obj" not in kwargs:
-            from .cli import ScriptInfo
+            from ..cli import ScriptInfo
 
             kwargs["obj"] = ScriptInfo(create_app=lambda: self.app)
         return super().invoke(cli, args, **kwargs)

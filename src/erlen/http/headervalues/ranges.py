@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from .dates import http_date, parse_date
-from .headers_parse import (
+from ..dates import http_date, parse_date
+from .grammar import (
     _DIGITS,
     _TOKEN,
     _split,

@@ -1,7 +1,10 @@
 """HTTP errors as data.
 
 Each HTTP error is an exception class with a ``code`` and a ``description``; it renders itself into a
-short HTML response. The names, codes and constructor arguments are Werkzeug's, so code written for
+status, headers and a short HTML body (``get_body``, ``get_headers``), which ``get_response`` wraps
+in :attr:`HTTPException.response_class`. NOTE: this module imports no response code (the response
+module imports this one, for the status phrases); :mod:`erlen.http.response` sets
+``response_class`` when it loads, and ``lint-imports`` keeps the edge one-way. The names, codes and constructor arguments are Werkzeug's, so code written for
 Flask (``except NotFound``, ``abort(404)``, ``e.code``, ``e.description``) works unchanged.
 """
 
@@ -91,6 +94,9 @@ class HTTPException(Exception):
 
     code: int | None = None
     description: str | None = None
+    #: The class :meth:`get_response` builds: :class:`erlen.http.response.Response`, set by that
+    #: module when it loads (which importing any part of erlen does).
+    response_class: t.ClassVar[type[Response]]
 
     def __init__(self, description: str | None = None, response: Response | None = None) -> None:
         super().__init__()
@@ -120,11 +126,9 @@ class HTTPException(Exception):
 
     def get_response(self, environ: t.Any = None, scope: t.Any = None) -> Response:
         """The response to send: ``self.response`` if one was given, else the error page."""
-        from .response import Response
-
         if self.response is not None:
             return self.response
-        return Response(self.get_body(environ), self.code, self.get_headers(environ))
+        return self.response_class(self.get_body(environ), self.code, self.get_headers(environ))
 
     def __call__(self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> t.Any:
         """An HTTP exception is also a WSGI application that sends its response."""

@@ -1,7 +1,7 @@
 """A URL rule: one pattern such as ``/user/<int:id>``, parsed, matched text converted, URLs built.
 
 :class:`Rule` parses its pattern (and domain) with the map's converters into trie parts (static
-text or :class:`_Edge` regex transitions, searched by :mod:`erlen.routing`) and a build template
+text or :class:`_Edge` regex transitions, searched by :mod:`erlen.routing.map`) and a build template
 that :meth:`Rule.build` fills, with unknown values going into the query string.
 """
 
@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 from .converters import BaseConverter, ValidationError, parse_converter_args
 
 if t.TYPE_CHECKING:
-    from .routing import Map
+    from .map import Map
 
 _PATH_SAFE = "!$&'()*+,/:;=@"
 _QUERY_SAFE = "!$'()*,/:;?@"

@@ -9,7 +9,7 @@ import secrets
 import typing as t
 from collections.abc import Iterator
 
-from .datastructures import FileStorage, MultiDict
+from ..http.datastructures import FileStorage, MultiDict
 
 
 def _iter_data(data: t.Any) -> Iterator[tuple[str, t.Any]]:
@@ -38,7 +38,7 @@ def encode_multipart(values: t.Any, boundary: str | None = None) -> tuple[str, b
     """Encode a dict or MultiDict of fields and files as ``multipart/form-data``.
 
     Returns ``(boundary, body)``. A value with a ``read`` method (an open file or a
-    :class:`~erlen.datastructures.FileStorage`) becomes a file part; anything else a text field.
+    :class:`~erlen.http.datastructures.FileStorage`) becomes a file part; anything else a text field.
 
     >>> boundary, body = encode_multipart({"a": "1"}, boundary="b")
     >>> body

@@ -18,7 +18,7 @@ import typing as t
 from collections.abc import Iterable
 from datetime import datetime
 
-from .testenv import _USER_COOKIE_KEY, _hostname, _request_origin
+from .environ import _USER_COOKIE_KEY, _hostname, _request_origin
 
 
 def _path_matches(cookie_path: str, request_path: str) -> bool:
@@ -58,8 +58,8 @@ class Cookie:
     @classmethod
     def _from_response_header(cls, server_name: str, path: str, header: str) -> Cookie:
         """Parse a ``Set-Cookie`` value received from ``server_name`` for a request to ``path``."""
-        from .cookies import parse_cookie_pairs
-        from .dates import parse_date
+        from ..http.cookies import parse_cookie_pairs
+        from ..http.dates import parse_date
 
         pair, _, attributes = header.partition(";")
         key, _, value = pair.partition("=")

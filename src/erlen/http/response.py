@@ -1,11 +1,12 @@
 """The response object: a status line, a header list and a body iterable.
 
-The API is Werkzeug's ``Response`` with Flask's additions (``default_mimetype = "text/html"``,
-``max_cookie_size`` from the app config, ``json_module``). Invariants kept by this module:
+The API is Werkzeug's ``Response`` with Flask's ``default_mimetype = "text/html"``; it knows no
+application: :class:`erlen.wrappers.Response` adds ``max_cookie_size`` from the app config and the
+app's JSON provider. Invariants kept by this module:
 
 - ``_status_code`` (int) and ``_status`` (the status line, ``"200 OK"``) always agree; both are set
   together by :func:`_clean_status` or, for the common codes, from the ``_STATUS_LINES`` table.
-- ``headers`` is a :class:`~erlen.datastructures.Headers`; every value went through its CR/LF/NUL
+- ``headers`` is a :class:`~erlen.http.datastructures.Headers`; every value went through its CR/LF/NUL
   check, so nothing set here can split the response.
 - ``response`` is the body iterable. ``str``/``bytes`` bodies are stored as a one-item list of
   bytes (a *sequence*, whose length is known); anything else streams and gets no automatic
@@ -13,18 +14,19 @@ The API is Werkzeug's ``Response`` with Flask's additions (``default_mimetype = 
 - Emission (:meth:`Response.get_wsgi_response`) never mutates the response: it works on a copy of
   the header list and drops the body for ``HEAD``, 1xx, 204 and 304.
 
-The class keeps its whole API here; the machinery lives beside it: ``response_pairs`` (the header
-list as built and as sent), ``response_headers`` (typed header properties), ``conditional``
-(304/412/206) and ``bodies`` (body iterables, ``FileWrapper``, running a WSGI app).
+The class keeps the status, the body, ETags and WSGI emission here; the machinery lives beside it:
+``response_fields`` (the header attributes and cookies, inherited from ``ResponseHeaderFields``),
+``response_pairs`` (the header list as built and as sent), ``response_headers`` (typed header
+codecs), ``conditional`` (304/412/206) and ``bodies`` (body iterables, ``FileWrapper``, running a
+WSGI app).
 """
 
 from __future__ import annotations
 
+import json
 import typing as t
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
 
-from . import json as _json
 from . import response_pairs
 from .bodies import (
     ClosingIterator,
@@ -38,26 +40,8 @@ from .bodies import (
 )
 from .conditional import is_resource_modified, make_conditional
 from .datastructures import Headers
-from .exceptions import HTTP_STATUS_CODES
-from .response_headers import (
-    dump_age,
-    dump_date,
-    dump_set,
-    get_cache_control,
-    get_content_range,
-    get_mimetype_params,
-    get_retry_after,
-    get_www_authenticate,
-    header_property,
-    int_or_none,
-    load_age,
-    load_date,
-    load_set,
-    set_content_range,
-    set_header_property,
-    set_retry_after,
-    set_www_authenticate,
-)
+from .exceptions import HTTP_STATUS_CODES, HTTPException
+from .response_fields import ResponseHeaderFields
 from .response_pairs import (
     NO_BODY_STATUSES,
     content_type_for,
@@ -66,9 +50,6 @@ from .response_pairs import (
     set_pair,
     wsgi_header_list,
 )
-
-if t.TYPE_CHECKING:
-    from .headervalues import ContentRange, ResponseCacheControl, WWWAuthenticate
 
 __all__ = ["FileWrapper", "Response", "is_resource_modified", "wrap_file"]
 
@@ -105,7 +86,7 @@ def _clean_status(value: t.Any) -> tuple[str, int]:
 # -- the response ----------------------------------------------------------------------------------
 
 
-class Response:
+class Response(ResponseHeaderFields):
     """An HTTP response: ``status``, ``headers`` and a body iterable, also a WSGI application.
 
     >>> resp = Response("hello", 201, {"X-Tag": "a"})
@@ -122,8 +103,9 @@ class Response:
     automatically_set_content_length = True
     autocorrect_location_header = False
     implicit_sequence_conversion = True
-    #: ``loads``/``dumps`` for :meth:`get_json`: erlen.json, which follows ``current_app.json``.
-    json_module: t.Any = _json
+    #: ``loads``/``dumps`` for :meth:`get_json`: the standard library's ``json`` here;
+    #: :class:`erlen.wrappers.Response` uses erlen.json, which follows ``current_app.json``.
+    json_module: t.Any = json
     #: The body: an iterable of bytes or str. A list or tuple counts as buffered (is_sequence).
     response: Iterable[bytes] | Iterable[str]
     if t.TYPE_CHECKING:
@@ -381,209 +363,6 @@ class Response:
                 raise
             return None
 
-    # -- content type ------------------------------------------------------------------------------
-
-    content_type = header_property(
-        "Content-Type", "The Content-Type header, e.g. 'text/html; charset=utf-8'."
-    )
-
-    @property
-    def mimetype(self) -> str | None:
-        """The mimetype without parameters, e.g. ``"text/html"``; setting adds the charset."""
-        ct = self.headers.get("Content-Type")
-        return ct.split(";", 1)[0].strip() if ct else None
-
-    @mimetype.setter
-    def mimetype(self, value: str) -> None:
-        self.headers.set("Content-Type", content_type_for(value, self.charset))
-
-    @property
-    def mimetype_params(self) -> dict[str, str]:
-        """Content-Type parameters (``{"charset": "utf-8"}``); changing the dict rewrites the header."""
-        return get_mimetype_params(self)
-
-    # -- plain header properties -------------------------------------------------------------------
-
-    content_length = header_property(
-        "Content-Length", "The body length in bytes, as an int.", int_or_none, str
-    )
-    location = header_property("Location", "Where a redirect points.")
-    content_location = header_property("Content-Location", "The URL of the sent representation.")
-    content_encoding = header_property(
-        "Content-Encoding", "The coding applied to the body, e.g. 'gzip'."
-    )
-    content_md5 = header_property("Content-MD5", "An MD5 digest of the body (obsolete).")
-    accept_ranges = header_property(
-        "Accept-Ranges", "Range units the server accepts, e.g. 'bytes'."
-    )
-    age = header_property(
-        "Age", "Seconds since the origin generated the response.", load_age, dump_age
-    )
-    date = header_property("Date", "When the response was generated.", load_date, dump_date)
-    expires = header_property("Expires", "When the response becomes stale.", load_date, dump_date)
-    last_modified = header_property(
-        "Last-Modified", "When the resource last changed.", load_date, dump_date
-    )
-    vary = set_header_property("Vary", "Request headers that select the representation.")
-    allow = set_header_property("Allow", "Methods the resource supports.")
-    content_language = set_header_property(
-        "Content-Language", "Languages of the intended audience."
-    )
-
-    @property
-    def access_control_allow_credentials(self) -> bool:
-        """Whether credentials may be shared (CORS): the header is present."""
-        return "Access-Control-Allow-Credentials" in self.headers
-
-    @access_control_allow_credentials.setter
-    def access_control_allow_credentials(self, value: bool | None) -> None:
-        if value:
-            self.headers.set("Access-Control-Allow-Credentials", "true")
-        else:
-            self.headers.remove("Access-Control-Allow-Credentials")
-
-    access_control_allow_headers = header_property(
-        "Access-Control-Allow-Headers",
-        "Headers a cross-origin request may send (CORS), as a HeaderSet.",
-        load_set,
-        dump_set,
-    )
-    access_control_allow_methods = header_property(
-        "Access-Control-Allow-Methods",
-        "Methods a cross-origin request may use (CORS), as a HeaderSet.",
-        load_set,
-        dump_set,
-    )
-    access_control_allow_origin = header_property(
-        "Access-Control-Allow-Origin", "The origin allowed to read the response (CORS)."
-    )
-    access_control_expose_headers = header_property(
-        "Access-Control-Expose-Headers",
-        "Headers a cross-origin script may read (CORS), as a HeaderSet.",
-        load_set,
-        dump_set,
-    )
-    access_control_max_age = header_property(
-        "Access-Control-Max-Age",
-        "Seconds a preflight answer may be cached (CORS).",
-        int_or_none,
-        str,
-    )
-
-    @property
-    def retry_after(self) -> datetime | None:
-        """When to retry (``Retry-After``), as an aware datetime; set seconds or a datetime."""
-        return get_retry_after(self.headers)
-
-    @retry_after.setter
-    def retry_after(self, value: datetime | int | str | None) -> None:
-        set_retry_after(self.headers, value)
-
-    @property
-    def cache_control(self) -> ResponseCacheControl:
-        """The ``Cache-Control`` header as an object; changing it rewrites the header.
-
-        >>> resp.cache_control.max_age = 60
-        """
-        return get_cache_control(self)
-
-    @property
-    def content_range(self) -> ContentRange:
-        """The ``Content-Range`` header as an object; changing it rewrites the header."""
-        return get_content_range(self)
-
-    @content_range.setter
-    def content_range(self, value: t.Any) -> None:
-        set_content_range(self.headers, value)
-
-    @property
-    def www_authenticate(self) -> WWWAuthenticate:
-        """The ``WWW-Authenticate`` challenge; a blank ``Basic`` one when unset. Live-updating.
-
-        Assign a :class:`~erlen.headervalues.WWWAuthenticate`, a list of them (one header each),
-        a string, or ``None`` to remove the header.
-        """
-        return get_www_authenticate(self)
-
-    @www_authenticate.setter
-    def www_authenticate(self, value: t.Any) -> None:
-        set_www_authenticate(self.headers, value)
-
-    @www_authenticate.deleter
-    def www_authenticate(self) -> None:
-        self.headers.remove("WWW-Authenticate")
-
-    # -- cookies -----------------------------------------------------------------------------------
-
-    @property
-    def max_cookie_size(self) -> int:
-        """Largest cookie allowed: ``MAX_COOKIE_SIZE`` of the current app, else 4093."""
-        from .globals import _cv_app
-
-        ctx = _cv_app.get(None)
-        if ctx is not None:
-            return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
-        return 4093
-
-    def set_cookie(
-        self,
-        key: str,
-        value: str = "",
-        max_age: timedelta | int | None = None,
-        expires: str | datetime | int | float | None = None,
-        path: str | None = "/",
-        domain: str | None = None,
-        secure: bool = False,
-        httponly: bool = False,
-        samesite: str | None = None,
-        partitioned: bool = False,
-    ) -> None:
-        """Add a ``Set-Cookie`` header. See :func:`erlen.cookies.dump_cookie` for the arguments."""
-        from .cookies import dump_cookie
-
-        self.headers.add(
-            "Set-Cookie",
-            dump_cookie(
-                key,
-                value=value,
-                max_age=max_age,
-                expires=expires,
-                path=path,
-                domain=domain,
-                secure=secure,
-                httponly=httponly,
-                max_size=self.max_cookie_size,
-                samesite=samesite,
-                partitioned=partitioned,
-            ),
-        )
-
-    def delete_cookie(
-        self,
-        key: str,
-        path: str | None = "/",
-        domain: str | None = None,
-        secure: bool = False,
-        httponly: bool = False,
-        samesite: str | None = None,
-        partitioned: bool = False,
-    ) -> None:
-        """Tell the client to drop a cookie: an empty value that expired in 1970.
-
-        ``path`` and ``domain`` must match the ones the cookie was set with.
-        """
-        self.set_cookie(
-            key,
-            expires=0,
-            max_age=0,
-            path=path,
-            domain=domain,
-            secure=secure,
-            httponly=httponly,
-            samesite=samesite,
-            partitioned=partitioned,
-        )
-
     # -- ETags and conditional requests ------------------------------------------------------------
 
     def get_etag(self) -> tuple[str, bool] | tuple[None, None]:
@@ -619,7 +398,7 @@ class Response:
         Preconditions are evaluated in the RFC's order: ``If-Match`` (else ``If-Unmodified-Since``)
         failing gives 412; ``If-None-Match`` (else ``If-Modified-Since``) matching gives 304.
         Otherwise, with ``accept_ranges``, a ``Range`` (honouring ``If-Range``) gives 206, or raises
-        :class:`~erlen.exceptions.RequestedRangeNotSatisfiable` (416). ``complete_length`` is the
+        :class:`~erlen.http.exceptions.RequestedRangeNotSatisfiable` (416). ``complete_length`` is the
         full body length; for a buffered body it is computed when not given. The body itself is
         dropped at emission time for 304. Returns ``self``; other methods leave it unchanged.
         """
@@ -708,6 +487,10 @@ class Response:
         """Run a WSGI application and wrap its output; ``buffered`` reads the whole body now."""
         return cls(*run_wsgi_app(app, environ, buffered))
 
+
+# NOTE: the error pages of erlen.http.exceptions are built with this class; set from here so the
+# exceptions module needs no import of this one.
+HTTPException.response_class = Response
 
 _new_object = object.__new__
 # PERF: str(int) is a tenth of a hello response; short bodies take their length from here.

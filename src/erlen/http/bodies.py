@@ -4,7 +4,7 @@
   ``wsgi.file_wrapper``).
 - :class:`ClosingIterator`: a body whose ``close()`` (called by the server) closes the response.
 - :class:`RangeWrapper`: the slice of a body a 206 sends.
-- :class:`ResponseStream`: the write-only file behind :attr:`erlen.response.Response.stream`.
+- :class:`ResponseStream`: the write-only file behind :attr:`erlen.http.response.Response.stream`.
 - :func:`run_wsgi_app`: what ``Response.force_type`` and ``Response.from_app`` run.
 """
 

@@ -2,9 +2,9 @@
 
 The names and behaviour are Werkzeug's, plus :meth:`Map.match`, the allocation-light entry point
 the app calls per request. This module is the public face of routing and re-exports the rest:
-:class:`Rule` lives in :mod:`erlen.rules`, :class:`MapAdapter` (URL building) in
-:mod:`erlen.mapadapter`, ``BuildError`` and the redirects in :mod:`erlen.routingerrors`, and the
-converters in :mod:`erlen.converters`.
+:class:`Rule` lives in :mod:`erlen.routing.rules`, :class:`MapAdapter` (URL building) in
+:mod:`erlen.routing.adapter`, ``BuildError`` and the redirects in :mod:`erlen.routing.errors`, and the
+converters in :mod:`erlen.routing.converters`.
 
 Invariants (enforced by ``Map._compile`` and ``_Search``):
 
@@ -38,6 +38,8 @@ import warnings
 from types import MappingProxyType
 from urllib.parse import quote
 
+from ..http.exceptions import MethodNotAllowed, NotFound
+from .adapter import MapAdapter
 from .converters import (
     DEFAULT_CONVERTERS,
     AnyConverter,
@@ -51,9 +53,7 @@ from .converters import (
     ValidationError,
     parse_converter_args,  # noqa: F401 -- importable from here, as before
 )
-from .exceptions import MethodNotAllowed, NotFound
-from .mapadapter import MapAdapter
-from .routingerrors import (
+from .errors import (
     BuildError,
     RequestAliasRedirect,
     RequestRedirect,

@@ -1,10 +1,10 @@
 """Header value parsers and the value objects Werkzeug puts on requests and responses.
 
 This module is their public home: it holds ``HeaderSet`` and ``UserAgent`` and re-exports the
-rest, which live one job per module: the generic parsers in :mod:`erlen.headers_parse`,
-``Accept*`` in :mod:`erlen.headers_accept`, authentication in :mod:`erlen.headers_auth`,
-ranges and entity tags in :mod:`erlen.headers_range`, ``Cache-Control`` in
-:mod:`erlen.headers_cache`.
+rest, which live one job per module: the generic parsers in :mod:`erlen.http.headervalues.grammar`,
+``Accept*`` in :mod:`erlen.http.headervalues.accept`, authentication in :mod:`erlen.http.headervalues.auth`,
+ranges and entity tags in :mod:`erlen.http.headervalues.ranges`, ``Cache-Control`` in
+:mod:`erlen.http.headervalues.cache_control`.
 
 Invariants:
 
@@ -23,20 +23,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from .headers_accept import (
+from .accept import (
     Accept,
     CharsetAccept,
     LanguageAccept,
     MIMEAccept,
     parse_accept_header,
 )
-from .headers_auth import Authorization, WWWAuthenticate
-from .headers_cache import (
+from .auth import Authorization, WWWAuthenticate
+from .cache_control import (
     RequestCacheControl,
     ResponseCacheControl,
     parse_cache_control_header,
 )
-from .headers_parse import (
+from .grammar import (
     dump_header,
     dump_options_header,
     parse_dict_header,
@@ -45,7 +45,7 @@ from .headers_parse import (
     quote_header_value,
     unquote_header_value,
 )
-from .headers_range import (
+from .ranges import (
     ContentRange,
     ETags,
     IfRange,

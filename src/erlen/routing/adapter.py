@@ -1,4 +1,4 @@
-"""``MapAdapter``: a :class:`~erlen.routing.Map` bound to one host and script name; builds URLs.
+"""``MapAdapter``: a :class:`~erlen.routing.map.Map` bound to one host and script name; builds URLs.
 
 ``map.bind("example.com").build("user", {"id": 1})`` gives ``/user/1``; ``match`` resolves a
 path the way :meth:`Map.match` does but raises redirects with full URLs.
@@ -9,12 +9,12 @@ from __future__ import annotations
 import typing as t
 from urllib.parse import urljoin
 
-from .exceptions import HTTPException, MethodNotAllowed
-from .routingerrors import BuildError, RequestRedirect
+from ..http.exceptions import HTTPException, MethodNotAllowed
+from .errors import BuildError, RequestRedirect
 from .rules import _urlencode
 
 if t.TYPE_CHECKING:
-    from .routing import Map
+    from .map import Map
 
 
 class MapAdapter:

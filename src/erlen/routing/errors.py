@@ -7,10 +7,10 @@ import typing as t
 
 from markupsafe import escape
 
-from .exceptions import BadRequest, HTTPException
+from ..http.exceptions import BadRequest, HTTPException
 
 if t.TYPE_CHECKING:
-    from .mapadapter import MapAdapter
+    from .adapter import MapAdapter
     from .rules import Rule
 
 

@@ -18,7 +18,7 @@ import uuid
 from urllib.parse import quote
 
 if t.TYPE_CHECKING:
-    from .routing import Map
+    from .map import Map
 
 __all__ = [
     "DEFAULT_CONVERTERS",

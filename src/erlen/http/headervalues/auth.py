@@ -7,7 +7,7 @@ import binascii
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .headers_parse import (
+from .grammar import (
     _TOKEN68,
     _CallbackDict,
     parse_dict_header,

@@ -1,6 +1,6 @@
 """Conditional requests (RFC 9110 section 13) and byte ranges: 304, 412, 206 and 416.
 
-:func:`make_conditional` is :meth:`erlen.response.Response.make_conditional`; it works on the
+:func:`make_conditional` is :meth:`erlen.http.response.Response.make_conditional`; it works on the
 response's headers and body and never touches the request. Invariants:
 
 - only ``GET`` and ``HEAD`` are answered conditionally; other methods leave the response as is;
@@ -50,7 +50,7 @@ def make_conditional(
 ) -> Response:
     """Answer a conditional ``GET``/``HEAD`` with ``response``: 304, 412 or 206 (or raise 416).
 
-    See :meth:`erlen.response.Response.make_conditional`. Returns ``response``.
+    See :meth:`erlen.http.response.Response.make_conditional`. Returns ``response``.
     """
     environ = _environ_of(request_or_environ)
     if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):

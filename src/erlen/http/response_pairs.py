@@ -1,6 +1,6 @@
 """A response's header list (``Headers._list``): built at construction, fixed up at emission.
 
-PERF: :class:`~erlen.response.Response` builds its pairs with these helpers rather than
+PERF: :class:`~erlen.http.response.Response` builds its pairs with these helpers rather than
 ``Headers.set``, since every value here was checked once already; the constructor reads
 :data:`utf8_content_types` directly. Invariants:
 

@@ -1,8 +1,10 @@
 """The request object: what the client sent, parsed lazily from a WSGI-shaped environ.
 
-``Request`` has the API of Werkzeug's ``Request`` plus Flask's additions (``url_rule``,
-``view_args``, ``endpoint``, ``blueprint``, the per-request limits). Under WSGI the environ comes
-from the server; under ASGI ``erlen.asgi`` builds one, with the body in ``wsgi.input``.
+``Request`` has the API of Werkzeug's ``Request`` and knows no application: the app-aware
+subclass in :mod:`erlen.wrappers` adds Flask's parts (``url_rule``, ``view_args``, ``blueprint``,
+the JSON provider, limits from the app config) through the hooks marked ``# NOTE: hook`` below.
+Under WSGI the environ comes from the server; an ASGI edge builds one, with the body in
+``wsgi.input``.
 
 PERF: constructing a request stores the environ and computes ``method`` and ``path`` (the router
 reads both on every request); everything else (headers, args, cookies, form, JSON, URLs) is
@@ -14,6 +16,7 @@ building, path recoding) and ``request_headers`` (the typed header values).
 
 from __future__ import annotations
 
+import json
 import typing as t
 
 from . import request_headers as _rh
@@ -26,7 +29,6 @@ from .datastructures import (
     MultiDict,
 )
 from .exceptions import BadRequest, UnsupportedMediaType
-from .globals import _cv_app
 from .request_url import host_is_trusted as _host_is_trusted  # noqa: F401 -- tests import it
 from .request_url import recode, request_host, request_url
 
@@ -64,43 +66,6 @@ class _lazy(t.Generic[_T]):
         return value
 
 
-class _DefaultJsonModule:
-    """Class attribute whose value is the :mod:`erlen.json` module, imported on first use."""
-
-    def __get__(self, obj: object | None, owner: type | None = None) -> t.Any:
-        # NOTE: imported lazily: erlen.json pulls in the provider and its defaults.
-        from . import json
-
-        return json
-
-
-# ----------------------------------------------------------------------------- blueprint chains
-
-
-def _split_blueprint_path(name: str) -> list[str]:
-    """``"a.b.c"`` -> ``["a.b.c", "a.b", "a"]``."""
-    out = [name]
-    while "." in name:
-        name = name.rpartition(".")[0]
-        out.append(name)
-    return out
-
-
-# PERF: endpoints are few and fixed, so each one's blueprint chain is computed once.
-_BLUEPRINT_CHAINS: dict[str, tuple[str, ...]] = {}
-
-
-def _blueprint_chain(endpoint: str) -> tuple[str, ...]:
-    chain = _BLUEPRINT_CHAINS.get(endpoint)
-    if chain is None:
-        if "." in endpoint:
-            chain = tuple(_split_blueprint_path(endpoint.rpartition(".")[0]))
-        else:
-            chain = ()
-        _BLUEPRINT_CHAINS[endpoint] = chain
-    return chain
-
-
 _FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
@@ -113,13 +78,13 @@ class Request:
     Every attribute is computed on first access and cached on the instance: ``args``, ``form``,
     ``files``, ``cookies``, ``headers``, ``json``, the URL parts and the typed header values.
     A missing key in ``args``, ``form``, ``files`` or ``cookies`` raises
-    :class:`~erlen.exceptions.BadRequestKeyError` (a ``KeyError`` and a 400).
+    :class:`~erlen.http.exceptions.BadRequestKeyError` (a ``KeyError`` and a 400).
 
     Limits: ``max_content_length``, ``max_form_memory_size``, ``max_form_parts`` and
-    ``max_form_fields`` can be set per request; unset, they read the current app's config
-    (``MAX_CONTENT_LENGTH``, ``MAX_FORM_MEMORY_SIZE``, ``MAX_FORM_PARTS``, ``MAX_FORM_FIELDS``)
-    inside an application context, else the class defaults: ``None`` (no limit, as in Werkzeug;
-    erlen's app config defaults to 16 MiB), 500 000 bytes, 1000 parts and 1000 fields.
+    ``max_form_fields`` can be set per request; unset, they come from :meth:`_limit_default`:
+    here the class defaults ``None`` (no limit, as in Werkzeug), 500 000 bytes, 1000 parts and
+    1000 fields; in :class:`erlen.wrappers.Request` the current app's config (``MAX_CONTENT_LENGTH``,
+    ``MAX_FORM_MEMORY_SIZE``, ``MAX_FORM_PARTS``, ``MAX_FORM_FIELDS``; 16 MiB of body by default).
     ``max_form_fields`` is erlen's own: it bounds urlencoded forms (413) and query strings (400).
 
     :param environ: the WSGI environ.
@@ -133,16 +98,16 @@ class Request:
     dict_storage_class: type[MultiDict[t.Any, t.Any]] = ImmutableMultiDict
     #: The list class for ``access_route``.
     list_storage_class: type[list[t.Any]] = ImmutableList
-    #: Host names accepted in ``host``; any other raises :class:`~erlen.exceptions.SecurityError`.
+    #: Host names accepted in ``host``; any other raises :class:`~erlen.http.exceptions.SecurityError`.
     #: ``None`` accepts every (well-formed) host. ``.example.com`` also matches subdomains.
     trusted_hosts: list[str] | None = None
-    #: The class of ``user_agent``; ``None`` means :class:`erlen.headervalues.UserAgent`.
+    #: The class of ``user_agent``; ``None`` means :class:`erlen.http.headervalues.UserAgent`.
     user_agent_class: type[t.Any] | None = None
-    #: The module (or app JSON provider) whose ``loads`` decodes ``get_json``. The app sets its
-    #: ``app.json`` provider on each request; the default is :mod:`erlen.json`.
-    json_module: t.Any = _DefaultJsonModule()
+    #: The module whose ``loads`` decodes ``get_json``: the standard library's ``json`` here;
+    #: :class:`erlen.wrappers.Request` uses :mod:`erlen.json` (the app's JSON provider).
+    json_module: t.Any = json
 
-    # Per-request limit overrides; None means "ask the app config, else the class default".
+    # Per-request limit overrides; None means ":meth:`_limit_default`".
     _max_content_length: int | None = None
     _max_form_memory_size: int | None = None
     _max_form_parts: int | None = None
@@ -150,13 +115,6 @@ class Request:
     _cached_data: bytes | None = None
     # (result of get_json(), result of get_json(silent=True)); Ellipsis = not computed.
     _cached_json: tuple[t.Any, t.Any] = (Ellipsis, Ellipsis)
-
-    #: The :class:`~erlen.routing.Rule` that matched (set by the router), or ``None``.
-    url_rule: t.Any
-    #: The URL variables of the matched rule, or ``None``.
-    view_args: dict[str, t.Any] | None
-    #: The routing error (404, 405, redirect) to raise at dispatch, or ``None``.
-    routing_exception: Exception | None
 
     #: PERF: True while ``close`` is this class's own (it only closes uploaded files), so the
     #: request context may skip calling it when ``files`` was never parsed.
@@ -174,7 +132,6 @@ class Request:
     ) -> None:
         self.environ = environ
         self.shallow = shallow
-        self.url_rule = self.view_args = self.routing_exception = None
         # PERF: the router reads method and path on every request: plain attributes computed
         # here cost about a third of two lazy descriptor calls (measured with timeit).
         self.method: str = environ.get("REQUEST_METHOD", "GET").upper()
@@ -194,22 +151,6 @@ class Request:
         return f"<{type(self).__name__} {url!r} [{self.method}]>"
 
     # ------------------------------------------------------------------ construction helpers
-
-    @classmethod
-    def from_values(cls, *args: t.Any, **kwargs: t.Any) -> Request:
-        """A request built from values, for tests; takes :class:`erlen.testing.EnvironBuilder`'s
-        arguments (``path``, ``base_url``, ``query_string``, ``method``, ``headers``, ``data``,
-        ``json``...).
-        """
-        from .testing import EnvironBuilder
-
-        builder = EnvironBuilder(*args, **kwargs)
-        try:
-            return cls(builder.get_environ())
-        finally:
-            close = getattr(builder, "close", None)
-            if close is not None:
-                close()
 
     # ------------------------------------------------------------------ URL parts
 
@@ -517,14 +458,17 @@ class Request:
                 "Did not attempt to load JSON data because the request Content-Type was not"
                 " 'application/json'."
             )
-        error = BadRequest(f"Failed to decode JSON object: {e}")
-        ctx = _cv_app.get(None)
-        if ctx is not None and ctx.app.debug:
-            raise error
-        # SECURITY: outside debug mode, do not echo parser details to the client.
-        raise BadRequest() from error
+        raise BadRequest(f"Failed to decode JSON object: {e}")
 
     # ------------------------------------------------------------------ limits
+
+    def _limit_default(self, key: str, default: int | None) -> int | None:
+        """The limit named ``key`` (a Flask config key) when none is set on this request.
+
+        NOTE: hook. Here, the toolkit default; :class:`erlen.wrappers.Request` reads the current
+        app's config.
+        """
+        return default
 
     @property
     def max_content_length(self) -> int | None:
@@ -532,10 +476,7 @@ class Request:
         value = self._max_content_length
         if value is not None:
             return value
-        ctx = _cv_app.get(None)
-        if ctx is None:
-            return None
-        return ctx.app.config.get("MAX_CONTENT_LENGTH")  # type: ignore[no-any-return]
+        return self._limit_default("MAX_CONTENT_LENGTH", None)
 
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
@@ -547,10 +488,7 @@ class Request:
         value = self._max_form_memory_size
         if value is not None:
             return value
-        ctx = _cv_app.get(None)
-        if ctx is None:
-            return 500_000
-        return ctx.app.config.get("MAX_FORM_MEMORY_SIZE", 500_000)  # type: ignore[no-any-return]
+        return self._limit_default("MAX_FORM_MEMORY_SIZE", 500_000)
 
     @max_form_memory_size.setter
     def max_form_memory_size(self, value: int | None) -> None:
@@ -562,10 +500,7 @@ class Request:
         value = self._max_form_parts
         if value is not None:
             return value
-        ctx = _cv_app.get(None)
-        if ctx is None:
-            return 1000
-        return ctx.app.config.get("MAX_FORM_PARTS", 1000)  # type: ignore[no-any-return]
+        return self._limit_default("MAX_FORM_PARTS", 1000)
 
     @max_form_parts.setter
     def max_form_parts(self, value: int | None) -> None:
@@ -577,17 +512,14 @@ class Request:
         value = self._max_form_fields
         if value is not None:
             return value
-        ctx = _cv_app.get(None)
-        if ctx is None:
-            return 1000
-        return ctx.app.config.get("MAX_FORM_FIELDS", 1000)  # type: ignore[no-any-return]
+        return self._limit_default("MAX_FORM_FIELDS", 1000)
 
     @max_form_fields.setter
     def max_form_fields(self, value: int | None) -> None:
         self._max_form_fields = value
 
     # ------------------------------------------------------------------ header values
-    # NOTE: the parsers live in erlen.request_headers; _lazy caches each result on the request.
+    # NOTE: the parsers live in erlen.http.request_headers; _lazy caches each result on the request.
 
     @property
     def content_type(self) -> str | None:
@@ -646,36 +578,6 @@ class Request:
     date = _lazy(_rh.date)
     if_modified_since = _lazy(_rh.if_modified_since)
     if_unmodified_since = _lazy(_rh.if_unmodified_since)
-
-    # ------------------------------------------------------------------ Flask's routing data
-
-    @property
-    def endpoint(self) -> str | None:
-        """The endpoint of the matched rule, or ``None``."""
-        rule = self.url_rule
-        return rule.endpoint if rule is not None else None  # type: ignore[no-any-return]
-
-    @property
-    def blueprint(self) -> str | None:
-        """The blueprint (dotted name) of the matched endpoint, or ``None``."""
-        endpoint = self.endpoint
-        if endpoint is not None and "." in endpoint:
-            return endpoint.rpartition(".")[0]
-        return None
-
-    @property
-    def blueprints(self) -> list[str]:
-        """The blueprint and its parents, innermost first: ``["a.b", "a"]``."""
-        return list(self._blueprint_chain)
-
-    @property
-    def _blueprint_chain(self) -> tuple[str, ...]:
-        """:attr:`blueprints` as a shared tuple, for the pipeline's lookups."""
-        rule = self.url_rule
-        if rule is None:
-            return ()
-        chain = _BLUEPRINT_CHAINS.get(rule.endpoint)
-        return chain if chain is not None else _blueprint_chain(rule.endpoint)
 
     # ------------------------------------------------------------------ cleanup
 

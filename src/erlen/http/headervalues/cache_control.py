@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from .headers_parse import (
+from .grammar import (
     _DIGITS,
     _CallbackDict,
     dump_header,

@@ -34,8 +34,6 @@ if t.TYPE_CHECKING:
     from .response import Response
 
 __all__ = [
-    "flask_send_file",
-    "flask_send_from_directory",
     "safe_join",
     "send_file",
     "send_from_directory",
@@ -111,7 +109,7 @@ def send_from_directory(
 ) -> Response:
     """Send the file at untrusted ``path`` inside trusted ``directory`` with :func:`send_file`.
 
-    Raises :class:`~erlen.exceptions.NotFound` when ``path`` is unsafe (see :func:`safe_join`),
+    Raises :class:`~erlen.http.exceptions.NotFound` when ``path`` is unsafe (see :func:`safe_join`),
     resolves (following symlinks) outside ``directory``, or is not a regular file.
     ``directory`` is relative to ``_root_path`` when that is given.
     """
@@ -294,53 +292,3 @@ def send_file(
         if rv.status_code == 304:
             rv.headers.pop("X-Sendfile", None)
     return rv
-
-
-def flask_send_file(
-    path_or_file: str | os.PathLike[str] | t.IO[bytes],
-    mimetype: str | None = None,
-    as_attachment: bool = False,
-    download_name: str | None = None,
-    conditional: bool = True,
-    etag: bool | str = True,
-    last_modified: datetime | int | float | None = None,
-    max_age: None | int | t.Callable[[str | None], int | None] = None,
-) -> Response:
-    """``erlen.send_file``: :func:`send_file` for the current request and app.
-
-    Paths are relative to ``app.root_path``; ``max_age`` defaults to
-    ``app.get_send_file_max_age``; ``USE_X_SENDFILE`` is honoured.
-    """
-    return send_file(
-        path_or_file,
-        mimetype=mimetype,
-        as_attachment=as_attachment,
-        download_name=download_name,
-        conditional=conditional,
-        etag=etag,
-        last_modified=last_modified,
-        **_app_kwargs(max_age),
-    )
-
-
-def flask_send_from_directory(
-    directory: str | os.PathLike[str], path: str | os.PathLike[str], **kwargs: t.Any
-) -> Response:
-    """``erlen.send_from_directory``: serve untrusted ``path`` from ``directory`` (relative to
-    ``app.root_path``), with :func:`flask_send_file`'s options. Unsafe paths give 404."""
-    kwargs.update(_app_kwargs(kwargs.pop("max_age", None)))
-    return send_from_directory(directory, path, **kwargs)
-
-
-def _app_kwargs(max_age: t.Any) -> dict[str, t.Any]:
-    """The request- and app-derived arguments the Flask-level wrappers pass on."""
-    from .globals import current_app, request
-
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return {
-        "environ": request.environ,
-        "max_age": app.get_send_file_max_age if max_age is None else max_age,
-        "use_x_sendfile": app.config["USE_X_SENDFILE"],
-        "response_class": app.response_class,
-        "_root_path": app.root_path,
-    }

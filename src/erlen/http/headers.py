@@ -2,7 +2,7 @@
 
 :class:`Headers` holds a response's headers (and a test request's); :class:`EnvironHeaders` is
 the read-only view of a request's headers over its WSGI environ. Werkzeug's names and behaviour;
-a missing header raises :class:`~erlen.exceptions.BadRequestKeyError` (a ``KeyError`` and a 400).
+a missing header raises :class:`~erlen.http.exceptions.BadRequestKeyError` (a ``KeyError`` and a 400).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 header attributes, and the live objects (``cache_control``, ``content_range``,
 ``www_authenticate``, ``mimetype_params``) whose changes rewrite the header.
 
-Every write goes through :class:`~erlen.datastructures.Headers`, whose CR/LF/NUL check keeps a
+Every write goes through :class:`~erlen.http.datastructures.Headers`, whose CR/LF/NUL check keeps a
 value from splitting the response. Setting ``None`` (or ``del``) removes a header.
 """
 
@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 if t.TYPE_CHECKING:
     from .datastructures import Headers
     from .headervalues import ContentRange, HeaderSet, ResponseCacheControl, WWWAuthenticate
-    from .response import Response
+    from .response_fields import ResponseHeaderFields
 
 
 # -- header property factories ---------------------------------------------------------------------
@@ -28,19 +28,19 @@ def header_property(
 ) -> property:
     """A property reading and writing one header; ``None`` (or ``del``) removes it."""
 
-    def fget(self: Response) -> t.Any:
+    def fget(self: ResponseHeaderFields) -> t.Any:
         value = self.headers.get(name)
         if value is None or load is None:
             return value
         return load(value)
 
-    def fset(self: Response, value: t.Any) -> None:
+    def fset(self: ResponseHeaderFields, value: t.Any) -> None:
         if value is None:
             self.headers.remove(name)
         else:
             self.headers.set(name, value if dump is None else dump(value))
 
-    def fdel(self: Response) -> None:
+    def fdel(self: ResponseHeaderFields) -> None:
         self.headers.remove(name)
 
     return property(fget, fset, fdel, doc)
@@ -49,7 +49,7 @@ def header_property(
 def set_header_property(name: str, doc: str) -> property:
     """A property giving a live :class:`HeaderSet`: changing the set rewrites the header."""
 
-    def fget(self: Response) -> HeaderSet:
+    def fget(self: ResponseHeaderFields) -> HeaderSet:
         from .headervalues import parse_set_header
 
         def on_update(header_set: HeaderSet) -> None:
@@ -60,7 +60,7 @@ def set_header_property(name: str, doc: str) -> property:
 
         return parse_set_header(self.headers.get(name), on_update)
 
-    def fset(self: Response, value: t.Any) -> None:
+    def fset(self: ResponseHeaderFields, value: t.Any) -> None:
         if not value:
             self.headers.remove(name)
         elif isinstance(value, str):
@@ -68,7 +68,7 @@ def set_header_property(name: str, doc: str) -> property:
         else:
             self.headers.set(name, dump_set(value))
 
-    def fdel(self: Response) -> None:
+    def fdel(self: ResponseHeaderFields) -> None:
         self.headers.remove(name)
 
     return property(fget, fset, fdel, doc)
@@ -128,7 +128,7 @@ def dump_set(value: t.Any) -> str:
 # NOTE: the callbacks read ``response.headers`` when they run, as the properties always did.
 
 
-def get_mimetype_params(response: Response) -> dict[str, str]:
+def get_mimetype_params(response: ResponseHeaderFields) -> dict[str, str]:
     from .datastructures import CallbackDict
     from .headervalues import dump_options_header, parse_options_header
 
@@ -158,7 +158,7 @@ def set_retry_after(headers: Headers, value: datetime | int | str | None) -> Non
         headers.set("Retry-After", str(value))
 
 
-def get_cache_control(response: Response) -> ResponseCacheControl:
+def get_cache_control(response: ResponseHeaderFields) -> ResponseCacheControl:
     from .headervalues import ResponseCacheControl, parse_cache_control_header
 
     def on_update(cc: ResponseCacheControl) -> None:
@@ -172,7 +172,7 @@ def get_cache_control(response: Response) -> ResponseCacheControl:
     )
 
 
-def get_content_range(response: Response) -> ContentRange:
+def get_content_range(response: ResponseHeaderFields) -> ContentRange:
     from .headervalues import ContentRange, parse_content_range_header
 
     def on_update(rng: ContentRange) -> None:
@@ -194,7 +194,7 @@ def set_content_range(headers: Headers, value: t.Any) -> None:
         headers.set("Content-Range", value.to_header())
 
 
-def get_www_authenticate(response: Response) -> WWWAuthenticate:
+def get_www_authenticate(response: ResponseHeaderFields) -> WWWAuthenticate:
     from .headervalues import WWWAuthenticate
 
     def on_update(value: WWWAuthenticate) -> None:

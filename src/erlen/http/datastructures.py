@@ -2,9 +2,9 @@
 
 ``MultiDict`` keeps every value of a repeated key (``getlist``) while ``d[key]`` gives the first;
 ``get(key, type=int)`` converts and falls back to the default when conversion fails. A missing key
-raises :class:`~erlen.exceptions.BadRequestKeyError`, which is a ``KeyError`` and a 400.
+raises :class:`~erlen.http.exceptions.BadRequestKeyError`, which is a ``KeyError`` and a 400.
 Uploads are :class:`FileStorage` objects. ``Headers`` and ``EnvironHeaders`` live in
-:mod:`erlen.headers` and are importable from here, as from ``werkzeug.datastructures``.
+:mod:`erlen.http.headers` and are importable from here, as from ``werkzeug.datastructures``.
 """
 
 from __future__ import annotations
@@ -543,10 +543,10 @@ class FileMultiDict(MultiDict[str, FileStorage]):
 
 
 def __getattr__(name: str) -> t.Any:
-    # Header value types live in erlen.headervalues; Werkzeug users import them from here.
+    # Header value types live in erlen.http.headervalues; Werkzeug users import them from here.
     from . import headervalues
 
     try:
         return getattr(headervalues, name)
     except AttributeError:
-        raise AttributeError(f"module 'erlen.datastructures' has no attribute {name!r}") from None
+        raise AttributeError(f"module 'erlen.http.datastructures' has no attribute {name!r}") from None

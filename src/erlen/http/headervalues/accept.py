@@ -9,7 +9,7 @@ import codecs
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from .headers_parse import (
+from .grammar import (
     _QUALITY,
     _TOKEN,
     _is_quoted,

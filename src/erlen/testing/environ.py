@@ -15,12 +15,12 @@ import typing as t
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus, unquote_to_bytes, urlsplit
 
-from .datastructures import FileMultiDict, Headers, MultiDict
-from .response_pairs import CHARSET_MIMETYPES
-from .testmultipart import _is_file, _iter_data, encode_multipart
+from ..http.datastructures import FileMultiDict, Headers, MultiDict
+from ..http.response_pairs import CHARSET_MIMETYPES
+from .multipart import _is_file, _iter_data, encode_multipart
 
 if t.TYPE_CHECKING:
-    from .request import Request
+    from ..wrappers import Request
 
 PRESERVE_CONTEXT_KEY = "werkzeug.debug.preserve_context"
 # NOTE: the explicit Cookie header the caller passed, kept apart from the jar's cookies so a
@@ -116,7 +116,7 @@ class EnvironBuilder:
     server_protocol = "HTTP/1.1"
     #: The ``wsgi.version`` tuple.
     wsgi_version = (1, 0)
-    #: The class :meth:`get_request` builds; ``None`` means :class:`erlen.request.Request`.
+    #: The class :meth:`get_request` builds; ``None`` means :class:`erlen.wrappers.Request`.
     request_class: type[t.Any] | None = None
 
     def __init__(
@@ -294,7 +294,7 @@ class EnvironBuilder:
         """Serialize ``json=`` data: with the app's JSON provider, else :func:`erlen.json.dumps`."""
         if self.app is not None:
             return t.cast(str, self.app.json.dumps(obj, **kwargs))
-        from . import json as erlen_json
+        from .. import json as erlen_json
 
         return erlen_json.dumps(obj, **kwargs)
 
@@ -428,7 +428,7 @@ class EnvironBuilder:
     @property
     def mimetype_params(self) -> dict[str, str]:
         """The content type's parameters (``{"charset": "utf-8"}``)."""
-        from .headervalues import parse_options_header
+        from ..http.headervalues import parse_options_header
 
         return parse_options_header(self.content_type or "")[1]
 
@@ -528,11 +528,11 @@ class EnvironBuilder:
         return environ
 
     def get_request(self, cls: type[t.Any] | None = None) -> Request:
-        """A request object (``cls``, default :class:`erlen.request.Request`) for the environ."""
+        """A request object (``cls``, default :class:`erlen.wrappers.Request`) for the environ."""
         if cls is None:
             cls = self.request_class
             if cls is None:
-                from .request import Request
+                from ..wrappers import Request
 
                 cls = Request
         return t.cast("Request", cls(self.get_environ()))

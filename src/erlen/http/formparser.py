@@ -7,7 +7,7 @@
 Invariants, enforced here:
 
 - No read goes past the declared ``Content-Length``; a body that ends before it is a
-  :class:`~erlen.exceptions.ClientDisconnected` (400).
+  :class:`~erlen.http.exceptions.ClientDisconnected` (400).
 - A declared ``Content-Length`` above ``max_content_length`` is a 413 before any byte is read; a body
   without one (chunked, ``wsgi.input_terminated``) is a 413 as soon as one byte more than
   ``max_content_length`` arrives. A body is never silently truncated.
@@ -32,7 +32,7 @@ from python_multipart.multipart import MultipartParser
 
 from .datastructures import FileStorage, Headers, ImmutableMultiDict
 from .exceptions import BadRequest, ClientDisconnected, HTTPException, RequestEntityTooLarge
-from .headers_parse import parse_options_header
+from .headervalues.grammar import parse_options_header
 
 __all__ = [
     "LimitedStream",
@@ -87,9 +87,9 @@ class LimitedStream(io.RawIOBase):
 
     With ``is_max=False`` (the default) ``limit`` is the declared ``Content-Length``: reads stop
     there and return ``b""``; if the client sends fewer bytes, the read that meets the early end
-    raises :class:`~erlen.exceptions.ClientDisconnected` (400). With ``is_max=True`` the body has no
+    raises :class:`~erlen.http.exceptions.ClientDisconnected` (400). With ``is_max=True`` the body has no
     declared length (chunked) and ``limit`` is ``max_content_length``: the stream reads to EOF and
-    raises :class:`~erlen.exceptions.RequestEntityTooLarge` (413) as soon as a byte beyond ``limit``
+    raises :class:`~erlen.http.exceptions.RequestEntityTooLarge` (413) as soon as a byte beyond ``limit``
     arrives. A body of exactly ``limit`` bytes is fine (Werkzeug answers 413 there).
 
     >>> s = LimitedStream(io.BytesIO(b"hello world"), 5)
@@ -312,7 +312,7 @@ def parse_form_data(
     ``multipart/form-data``: streamed through python-multipart. A part with a ``filename``
     parameter (even ``filename=""``) is a file, else a field (UTF-8, U+FFFD for bad bytes).
     ``filename*=UTF-8''...`` (RFC 5987) wins over ``filename``. Files are
-    :class:`~erlen.datastructures.FileStorage` over a ``SpooledTemporaryFile`` that moves to disk
+    :class:`~erlen.http.datastructures.FileStorage` over a ``SpooledTemporaryFile`` that moves to disk
     past ``spool_max_size`` bytes, rewound to 0; the caller closes them. A missing or invalid
     boundary, a part without ``Content-Disposition``, and a malformed or truncated body are 400.
     SECURITY: more than ``max_form_parts`` parts is a 413; the *total* of the field values (not
