@@ -16,6 +16,9 @@ from erlen.datastructures import Headers
 from erlen.exceptions import RequestedRangeNotSatisfiable
 from erlen.response import FileWrapper, Response, is_resource_modified, wrap_file
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 
 class OracleResponse(WResponse):
     """Werkzeug's Response with Flask's defaults."""

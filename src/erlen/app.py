@@ -35,6 +35,8 @@ from .request import Request, _blueprint_chain
 from .response import Response
 from .routing import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func
+from .serving.asgi import asgi_app as _asgi_app
+from .serving.lifespan import ServingHooks
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .signals import (
     appcontext_tearing_down,
@@ -85,7 +87,7 @@ class _HookPlan:
         self.teardown = collect(app.teardown_request_funcs, inner_first, True)
 
 
-class Erlen(Scaffold):
+class Erlen(ServingHooks, Scaffold):
     """The application: a WSGI (and ASGI) callable that holds routes, hooks and configuration.
 
     >>> from erlen import Erlen
@@ -203,6 +205,7 @@ class Erlen(Scaffold):
         self._sync_cache: dict[t.Callable[..., t.Any], t.Callable[..., t.Any]] = {}
         # PERF: endpoint (None for an unmatched request) -> its hooks; see _HookPlan.
         self._hook_plans: dict[str | None, _HookPlan] = {}
+        self._init_serving()
         self.cli.name = self.name
         self.template_context_processors[None].append(templating.default_template_ctx_processor)
         if self.has_static_folder:
@@ -457,9 +460,27 @@ class Erlen(Scaffold):
 
     # -- the request pipeline ---------------------------------------------------------------
 
-    def __call__(self, environ: dict[str, t.Any], start_response: t.Any) -> t.Any:
-        """WSGI entry point; wrap ``app.wsgi_app`` to add WSGI middleware."""
-        return self.wsgi_app(environ, start_response)
+    def __call__(self, environ: t.Any, start_response: t.Any = None, send: t.Any = None) -> t.Any:
+        """The entry point of both protocols, told apart by their arguments.
+
+        - ``app(environ, start_response)``: WSGI; wrap ``app.wsgi_app`` to add WSGI middleware.
+        - ``await app(scope, receive, send)``: ASGI 3; wrap ``app.asgi_app`` for ASGI middleware.
+        - ``app(scope)`` returning ``await instance(receive, send)``: ASGI 2, which servers that
+          detect the interface from the signature (uvicorn) pick for a sync ``__call__``.
+        """
+        if send is None:
+            if start_response is not None:  # PERF: WSGI first, two compares
+                return self.wsgi_app(environ, start_response)
+
+            async def asgi2(receive: t.Any, send: t.Any) -> None:
+                await self.asgi_app(environ, receive, send)
+
+            return asgi2
+        return self.asgi_app(environ, start_response, send)
+
+    async def asgi_app(self, scope: t.Any, receive: t.Any, send: t.Any) -> None:
+        """The ASGI application (HTTP, WebSocket, lifespan); see :mod:`erlen.serving.asgi`."""
+        await _asgi_app(self, scope, receive, send)
 
     def wsgi_app(self, environ: dict[str, t.Any], start_response: t.Any) -> t.Any:
         """The WSGI application; see the module docstring for the order of events."""
@@ -660,7 +681,11 @@ class Erlen(Scaffold):
             )
         response_class = self.response_class
         if not isinstance(rv, response_class):
-            if isinstance(rv, (str, bytes, bytearray)) or hasattr(rv, "__next__"):
+            if (
+                isinstance(rv, (str, bytes, bytearray))
+                or hasattr(rv, "__next__")
+                or hasattr(rv, "__anext__")
+            ):
                 rv = response_class(rv, status=status, headers=headers)
                 status = headers = None
             elif isinstance(rv, (dict, list)):

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from . import json as _json
 from . import response_pairs
 from .bodies import (
+    AsyncBody,
     ClosingIterator,
     FileWrapper,
     ResponseStream,
@@ -644,6 +645,8 @@ class Response:
             if not self._on_close:
                 return body  # PERF: the set_data shape: encoded, and nothing to close
             iterable = body
+        elif hasattr(body, "__aiter__") and not hasattr(body, "__iter__"):
+            iterable = AsyncBody(body, self.charset)  # type: ignore[arg-type]
         else:
             iterable = self.iter_encoded()
         if not self._on_close and (type(body) is list or not hasattr(body, "close")):

@@ -79,6 +79,12 @@ class Scaffold:
         self.template_context_processors: dict[str | None, list[t.Callable[..., t.Any]]] = (
             defaultdict(list)
         )
+        self.before_websocket_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = (
+            defaultdict(list)
+        )
+        self.after_websocket_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(
+            list
+        )
         self.url_value_preprocessors: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(
             list
         )
@@ -226,6 +232,29 @@ class Scaffold:
         """``route(rule, methods=["PATCH"])``"""
         return self._method_route("PATCH", rule, options)
 
+    def websocket(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+        """Register the decorated function as the WebSocket handler for ``rule`` (ASGI only).
+
+        >>> @app.websocket("/ws/<room>")                    # doctest: +SKIP
+        ... async def chat(room):
+        ...     await websocket.send(await websocket.receive())
+        """
+
+        def decorator(f: F) -> F:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(
+                rule,
+                endpoint,
+                f,
+                methods=["GET"],
+                websocket=True,
+                provide_automatic_options=False,
+                **options,
+            )
+            return f
+
+        return decorator
+
     def endpoint(self, endpoint: str) -> t.Callable[[F], F]:
         """Register the decorated function as the view for ``endpoint`` (rule added elsewhere)."""
 
@@ -253,6 +282,15 @@ class Scaffold:
     def teardown_request(self, f: F) -> F:
         """Run ``f(exc)`` when the request context is popped, even after an error."""
         return self._register(self.teardown_request_funcs, f, "teardown_request")
+
+    def before_websocket(self, f: F) -> F:
+        """Run ``f()`` before each WebSocket handler; a return value or an error rejects the
+        connection (403) before it is accepted."""
+        return self._register(self.before_websocket_funcs, f, "before_websocket")
+
+    def after_websocket(self, f: F) -> F:
+        """Run ``f(None)`` after each WebSocket handler ends."""
+        return self._register(self.after_websocket_funcs, f, "after_websocket")
 
     def context_processor(self, f: F) -> F:
         """Register ``f() -> dict`` whose items are added to every template's context."""

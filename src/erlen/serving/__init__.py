@@ -1,0 +1,1 @@
+"""The edges: the only code that speaks a protocol or owns a socket."""
