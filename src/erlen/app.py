@@ -35,7 +35,6 @@ from .request import Request, _blueprint_chain
 from .response import Response
 from .routing import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func
-from .serving.asgi import asgi_app as _asgi_app
 from .serving.lifespan import ServingHooks
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .signals import (
@@ -205,7 +204,6 @@ class Erlen(ServingHooks, Scaffold):
         self._sync_cache: dict[t.Callable[..., t.Any], t.Callable[..., t.Any]] = {}
         # PERF: endpoint (None for an unmatched request) -> its hooks; see _HookPlan.
         self._hook_plans: dict[str | None, _HookPlan] = {}
-        self._init_serving()
         self.cli.name = self.name
         self.template_context_processors[None].append(templating.default_template_ctx_processor)
         if self.has_static_folder:
@@ -471,16 +469,22 @@ class Erlen(ServingHooks, Scaffold):
         if send is None:
             if start_response is not None:  # PERF: WSGI first, two compares
                 return self.wsgi_app(environ, start_response)
-
-            async def asgi2(receive: t.Any, send: t.Any) -> None:
-                await self.asgi_app(environ, receive, send)
-
-            return asgi2
+            # NOTE: the closure lives in another method: a nested function here would make
+            # every WSGI call create cells for its variables.
+            return self._asgi2(environ)
         return self.asgi_app(environ, start_response, send)
+
+    def _asgi2(self, scope: t.Any) -> t.Callable[..., t.Any]:
+        async def asgi2(receive: t.Any, send: t.Any) -> None:
+            await self.asgi_app(scope, receive, send)
+
+        return asgi2
 
     async def asgi_app(self, scope: t.Any, receive: t.Any, send: t.Any) -> None:
         """The ASGI application (HTTP, WebSocket, lifespan); see :mod:`erlen.serving.asgi`."""
-        await _asgi_app(self, scope, receive, send)
+        from .serving.asgi import asgi_app
+
+        await asgi_app(self, scope, receive, send)
 
     def wsgi_app(self, environ: dict[str, t.Any], start_response: t.Any) -> t.Any:
         """The WSGI application; see the module docstring for the order of events."""

@@ -19,6 +19,20 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 ErrorKey = t.Union[int, type[BaseException]]
 
 
+class _AsgiState:
+    """WebSocket hooks by scope; on an app also the serving hooks, the running background
+    tasks and the worker pool (:mod:`erlen.serving`)."""
+
+    def __init__(self) -> None:
+        self.before_websocket: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(list)
+        self.after_websocket: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(list)
+        self.before_serving: list[t.Callable[..., t.Any]] = []
+        self.after_serving: list[t.Callable[..., t.Any]] = []
+        self.while_serving: list[t.Callable[..., t.Any]] = []
+        self.background_tasks: set[t.Any] = set()
+        self.pool: t.Any = None
+
+
 def _endpoint_from_view_func(view_func: t.Callable[..., t.Any] | None) -> str:
     if view_func is None:
         raise TypeError("expected view func if endpoint is not provided.")
@@ -79,12 +93,10 @@ class Scaffold:
         self.template_context_processors: dict[str | None, list[t.Callable[..., t.Any]]] = (
             defaultdict(list)
         )
-        self.before_websocket_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = (
-            defaultdict(list)
-        )
-        self.after_websocket_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(
-            list
-        )
+        # PERF: one attribute for everything the ASGI side keeps (see _AsgiState): an app
+        # object with more than 30 attributes loses CPython's shared-key instance dict, which
+        # makes every ``self.x`` of the request path slower.
+        self._asgi = _AsgiState()
         self.url_value_preprocessors: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(
             list
         )
@@ -282,6 +294,14 @@ class Scaffold:
     def teardown_request(self, f: F) -> F:
         """Run ``f(exc)`` when the request context is popped, even after an error."""
         return self._register(self.teardown_request_funcs, f, "teardown_request")
+
+    @property
+    def before_websocket_funcs(self) -> dict[str | None, list[t.Callable[..., t.Any]]]:
+        return self._asgi.before_websocket
+
+    @property
+    def after_websocket_funcs(self) -> dict[str | None, list[t.Callable[..., t.Any]]]:
+        return self._asgi.after_websocket
 
     def before_websocket(self, f: F) -> F:
         """Run ``f()`` before each WebSocket handler; a return value or an error rejects the

@@ -85,12 +85,11 @@ async def asgi_app(app: Erlen, scope: Scope, receive: Receive, send: Send) -> No
 
 def worker_pool(app: Erlen) -> ThreadPoolExecutor:
     """The app's bounded pool for sync views, hooks and body chunks (made on first use)."""
-    pool = app.__dict__.get("_asgi_pool")
+    state = app._asgi
+    pool = state.pool
     if pool is None:
         size = app.config.get("ASGI_MAX_THREADS") or DEFAULT_MAX_THREADS
-        pool = app.__dict__["_asgi_pool"] = ThreadPoolExecutor(
-            max_workers=size, thread_name_prefix="erlen-asgi"
-        )
+        pool = state.pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="erlen-asgi")
     return pool
 
 
@@ -356,7 +355,7 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
     else:
         app_iter = await _native_pipeline(app, ctx, view, steps, start)
     await send_response(steps, start, app_iter, send, receive, stream)
-    tasks = getattr(ctx, "_erlen_background", None)
+    tasks = environ.get("erlen.background_tasks")
     if tasks:
         from .lifespan import start_background
 

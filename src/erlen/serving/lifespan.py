@@ -25,21 +25,26 @@ if t.TYPE_CHECKING:
     from .asgi import Receive, Scope, Send
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+#: The environ key under which an ASGI request keeps its background tasks until it is sent.
+BACKGROUND_KEY = "erlen.background_tasks"
 
 
 class ServingHooks:
     """The serving half of the app object (mixed into :class:`erlen.Erlen`)."""
 
-    before_serving_funcs: list[t.Callable[..., t.Any]]
-    after_serving_funcs: list[t.Callable[..., t.Any]]
-    while_serving_gens: list[t.Callable[..., t.Any]]
+    _asgi: t.Any  # erlen.scaffold._AsgiState
 
-    def _init_serving(self) -> None:
-        self.before_serving_funcs = []
-        self.after_serving_funcs = []
-        self.while_serving_gens = []
-        # NOTE: running ASGI background tasks, awaited at shutdown.
-        self._background_tasks: set[asyncio.Future[t.Any]] = set()
+    @property
+    def before_serving_funcs(self) -> list[t.Callable[..., t.Any]]:
+        return self._asgi.before_serving  # type: ignore[no-any-return]
+
+    @property
+    def after_serving_funcs(self) -> list[t.Callable[..., t.Any]]:
+        return self._asgi.after_serving  # type: ignore[no-any-return]
+
+    @property
+    def while_serving_gens(self) -> list[t.Callable[..., t.Any]]:
+        return self._asgi.while_serving  # type: ignore[no-any-return]
 
     def before_serving(self, f: F) -> F:
         """Run ``f()`` once per worker when the server starts (ASGI lifespan)."""
@@ -66,9 +71,9 @@ class ServingHooks:
         ctx = _cv_request.get(None)
         task = (func, args, kwargs)
         if ctx is not None:
-            if "asgi.scope" in ctx.request.environ:
-                pending = ctx.__dict__.setdefault("_erlen_background", [])
-                pending.append(task)
+            environ = ctx.request.environ
+            if "asgi.scope" in environ:
+                environ.setdefault(BACKGROUND_KEY, []).append(task)
                 return
             from ..ctx import after_this_request
 
@@ -121,14 +126,14 @@ def start_background(
 
     # NOTE: a task gets a copy of the current context; run it in a clean one, not the request's.
     future = contextvars.Context().run(asyncio.ensure_future, run())
-    app._background_tasks.add(future)
-    future.add_done_callback(app._background_tasks.discard)
+    app._asgi.background_tasks.add(future)
+    future.add_done_callback(app._asgi.background_tasks.discard)
 
 
 async def wait_background(app: Erlen) -> None:
     """Wait until the background tasks started so far (and those they start) are done."""
-    while app._background_tasks:
-        await asyncio.gather(*list(app._background_tasks), return_exceptions=True)
+    while app._asgi.background_tasks:
+        await asyncio.gather(*list(app._asgi.background_tasks), return_exceptions=True)
 
 
 async def _call(app: Erlen, func: t.Callable[..., t.Any]) -> t.Any:
