@@ -47,6 +47,8 @@ from .templating import render_template as render_template
 from .templating import render_template_string as render_template_string
 from .templating import stream_template as stream_template
 from .templating import stream_template_string as stream_template_string
+from .serving.websocket import WebSocketDisconnect as WebSocketDisconnect
+from .serving.websocket import websocket as websocket
 
 Flask = Erlen
 __version__ = "0.1.0"

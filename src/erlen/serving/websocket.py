@@ -293,7 +293,6 @@ async def _run_connection(app: Erlen, ctx: RequestContext, ws: Websocket, steps:
             pass
         for func in _hooks(app, app.after_websocket_funcs, chain, False):
             await _call(steps, func, None)
-        await _save_session(app, ctx, steps)
     except WebSocketDisconnect:
         pass
     except Exception as e:
@@ -311,6 +310,9 @@ async def _run_connection(app: Erlen, ctx: RequestContext, ws: Websocket, steps:
             await _reject(app, ws, steps, rv)
         elif not ws.closed:
             await ws._close(1011)
+        return
+    # NOTE: outside the handlers' reach: a session that cannot be saved is the server's error.
+    await _save_session(app, ctx, steps)
 
 
 async def _save_session(app: Erlen, ctx: RequestContext, steps: Steps) -> None:
