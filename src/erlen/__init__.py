@@ -33,6 +33,8 @@ from .helpers import url_for as url_for
 from .json import jsonify as jsonify
 from .request import Request as Request
 from .response import Response as Response
+from .serving.websocket import WebSocketDisconnect as WebSocketDisconnect
+from .serving.websocket import websocket as websocket
 from .signals import appcontext_popped as appcontext_popped
 from .signals import appcontext_pushed as appcontext_pushed
 from .signals import appcontext_tearing_down as appcontext_tearing_down
@@ -47,8 +49,6 @@ from .templating import render_template as render_template
 from .templating import render_template_string as render_template_string
 from .templating import stream_template as stream_template
 from .templating import stream_template_string as stream_template_string
-from .serving.websocket import WebSocketDisconnect as WebSocketDisconnect
-from .serving.websocket import websocket as websocket
 
 Flask = Erlen
 __version__ = "0.1.0"
