@@ -8,8 +8,9 @@ import sys
 import typing as t
 
 import pytest
-from helpers_servers import TIMEOUT, Server, running_server
 from websockets.sync.client import connect
+
+from helpers_servers import TIMEOUT, Server, running_server
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 import e2e_app  # noqa: E402
