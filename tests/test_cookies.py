@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug import http as wz
 
-from erlen.cookies import dump_cookie, parse_cookie, parse_cookie_pairs
-from erlen.dates import parse_date
+from erlen.http.cookies import dump_cookie, parse_cookie, parse_cookie_pairs
+from erlen.http.dates import parse_date
 
 # Every test here runs over WSGI and over ASGI (see conftest.py).
 pytestmark = pytest.mark.usefixtures("both_protocols")

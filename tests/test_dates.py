@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug import http as wz
 
-from erlen.dates import http_date, parse_date
+from erlen.http.dates import http_date, parse_date
 
 UTC = timezone.utc
 

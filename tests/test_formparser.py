@@ -26,7 +26,7 @@ from erlen.exceptions import (
     HTTPException,
     RequestEntityTooLarge,
 )
-from erlen.formparser import (
+from erlen.http.formparser import (
     LimitedStream,
     get_content_length,
     get_input_stream,
@@ -733,7 +733,7 @@ def test_fuzz_urlencoded_and_query_strings(body: bytes, limit: int) -> None:
 def test_refused_upload_closes_its_temporary_files(monkeypatch: pytest.MonkeyPatch) -> None:
     import tempfile
 
-    import erlen.formparser as formparser
+    import erlen.http.formparser as formparser
 
     made: list[t.Any] = []
     original = tempfile.SpooledTemporaryFile

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from werkzeug import datastructures as wd
 from werkzeug import http as wz
 
-from erlen import headervalues as hv
-from erlen.headervalues import (
+from erlen.http import headervalues as hv
+from erlen.http.headervalues import (
     Accept,
     Authorization,
     CharsetAccept,

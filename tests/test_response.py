@@ -1,4 +1,4 @@
-"""erlen.response.Response: behaviour, checked against Werkzeug's Response as an oracle where it applies."""
+"""erlen.http.response.Response: behaviour, checked against Werkzeug's Response as an oracle where it applies."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from werkzeug.wrappers import Response as WResponse
 
 from erlen.datastructures import Headers
 from erlen.exceptions import RequestedRangeNotSatisfiable
-from erlen.response import FileWrapper, Response, is_resource_modified, wrap_file
+from erlen.http.response import FileWrapper, is_resource_modified, wrap_file
+from erlen.wrappers import Response
 
 # Every test here runs over WSGI and over ASGI (see conftest.py).
 pytestmark = pytest.mark.usefixtures("both_protocols")
@@ -658,7 +659,7 @@ def test_content_range_property():
 def test_www_authenticate_matches_werkzeug():
     from werkzeug.datastructures import WWWAuthenticate as WWWAuth
 
-    from erlen.headervalues import WWWAuthenticate
+    from erlen.http.headervalues import WWWAuthenticate
 
     resp, oracle = Response(), OracleResponse()
     assert resp.www_authenticate.type == "basic" and "WWW-Authenticate" not in resp.headers
@@ -1118,7 +1119,7 @@ def test_clearing_live_header_objects_removes_the_header():
     resp = Response(headers={"Cache-Control": "no-store", "Content-Range": "bytes 0-1/2"})
     resp.cache_control.no_store = False
     assert "Cache-Control" not in resp.headers
-    from erlen.headervalues import ContentRange
+    from erlen.http.headervalues import ContentRange
 
     resp.content_range = ContentRange("bytes", 0, 5, 10)
     assert resp.headers["Content-Range"] == "bytes 0-4/10"

@@ -12,7 +12,6 @@ import uuid
 import pytest
 import werkzeug.routing as wz
 
-from erlen.converters import parse_converter_args
 from erlen.exceptions import HTTPException, MethodNotAllowed, NotFound
 from erlen.routing import (
     DEFAULT_CONVERTERS,
@@ -31,6 +30,7 @@ from erlen.routing import (
     ValidationError,
     WebsocketMismatch,
 )
+from erlen.routing.converters import parse_converter_args
 
 # Every test here runs over WSGI and over ASGI (see conftest.py).
 pytestmark = pytest.mark.usefixtures("both_protocols")

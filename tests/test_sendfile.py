@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from erlen.exceptions import NotFound, RequestedRangeNotSatisfiable
-from erlen.sendfile import safe_join, send_file, send_from_directory
+from erlen.http.sendfile import safe_join, send_file, send_from_directory
 
 # Every test here runs over WSGI and over ASGI (see conftest.py).
 pytestmark = pytest.mark.usefixtures("both_protocols")

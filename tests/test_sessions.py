@@ -18,7 +18,7 @@ from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup
 
 import erlen
-from erlen.dates import parse_date
+from erlen.http.dates import parse_date
 from erlen.json.tag import TaggedJSONSerializer
 from erlen.sessions import (
     NullSession,

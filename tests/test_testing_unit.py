@@ -21,9 +21,9 @@ import werkzeug.test
 from werkzeug.datastructures import MultiDict as WzMultiDict
 
 from erlen.datastructures import FileStorage, MultiDict
-from erlen.formparser import parse_form_data
-from erlen.headervalues import parse_options_header
-from erlen.response import Response
+from erlen.http.formparser import parse_form_data
+from erlen.http.headervalues import parse_options_header
+from erlen.http.response import Response
 from erlen.testing import (
     Client,
     ClientRedirectError,
@@ -318,7 +318,7 @@ def test_from_environ_round_trip() -> None:
 
 
 def test_get_request_and_close(tmp_path: t.Any) -> None:
-    from erlen.request import Request
+    from erlen.http.request import Request
 
     target = tmp_path / "f.txt"
     target.write_bytes(b"hello")

@@ -9,7 +9,7 @@ import pytest
 
 import erlen
 from erlen import Blueprint, abort, session, url_for, websocket
-from erlen.testasgi import WebSocketDisconnected, WebSocketRejected
+from erlen.testing.asgi import WebSocketDisconnected, WebSocketRejected
 
 
 @pytest.fixture

@@ -31,8 +31,6 @@ from .helpers import send_from_directory as send_from_directory
 from .helpers import stream_with_context as stream_with_context
 from .helpers import url_for as url_for
 from .json import jsonify as jsonify
-from .request import Request as Request
-from .response import Response as Response
 from .serving.websocket import WebSocketDisconnect as WebSocketDisconnect
 from .serving.websocket import websocket as websocket
 from .signals import appcontext_popped as appcontext_popped
@@ -49,6 +47,8 @@ from .templating import render_template as render_template
 from .templating import render_template_string as render_template_string
 from .templating import stream_template as stream_template
 from .templating import stream_template_string as stream_template_string
+from .wrappers import Request as Request
+from .wrappers import Response as Response
 
 Flask = Erlen
 __version__ = "0.1.0"

@@ -17,6 +17,8 @@ import functools
 import threading
 import typing as t
 
+from .http.bodies import AsyncBody
+
 _loop: asyncio.AbstractEventLoop | None = None
 #: The ASGI server's event loop, in the context of a request served over ASGI.
 asgi_loop: contextvars.ContextVar[asyncio.AbstractEventLoop] = contextvars.ContextVar(
@@ -79,3 +81,7 @@ def run_on_loop(func: t.Callable[..., t.Awaitable[t.Any]]) -> t.Callable[..., t.
 
     wrapper._erlen_async = True  # type: ignore[attr-defined]
     return wrapper
+
+
+# NOTE: a WSGI server iterating an async body runs each step on the long-lived loop.
+AsyncBody.run_sync = staticmethod(lambda func: run_on_loop(func)())

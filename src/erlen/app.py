@@ -18,22 +18,21 @@ import sys
 import typing as t
 from datetime import timedelta
 
+from . import _async as _async  # noqa: F401  (async bodies under WSGI)
 from . import templating
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
-from .datastructures import Headers, ImmutableDict
-from .exceptions import (
+from .globals import _cv_app, _cv_request
+from .http.datastructures import Headers, ImmutableDict
+from .http.exceptions import (
     Aborter,
     BadRequest,
     BadRequestKeyError,
     HTTPException,
     InternalServerError,
 )
-from .globals import _cv_app, _cv_request
 from .json.provider import DefaultJSONProvider, JSONProvider
-from .request import Request, _blueprint_chain
-from .response import Response
-from .routing import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
+from .routing.map import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func
 from .serving.lifespan import ServingHooks
 from .sessions import SecureCookieSessionInterface, SessionInterface
@@ -44,6 +43,7 @@ from .signals import (
     request_started,
     request_tearing_down,
 )
+from .wrappers import Request, Response, _blueprint_chain
 
 if t.TYPE_CHECKING:
     from .blueprints import Blueprint
@@ -955,7 +955,7 @@ class Erlen(ServingHooks, Scaffold):
         **options: t.Any,
     ) -> None:
         """Serve the app on the development server (HTTP/1.1, threaded). Not for production."""
-        from .devserver import run_simple
+        from .serving.devserver import run_simple
 
         if debug is not None:
             self.debug = bool(debug)

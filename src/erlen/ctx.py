@@ -16,9 +16,9 @@ from .signals import appcontext_popped, appcontext_pushed, appcontext_tearing_do
 
 if t.TYPE_CHECKING:
     from .app import Erlen
-    from .request import Request
-    from .routing import MapAdapter
+    from .routing.map import MapAdapter
     from .sessions import SessionMixin
+    from .wrappers import Request
 
 
 class _AppCtxGlobals:
@@ -146,6 +146,9 @@ class RequestContext:
             # back-reference would make every request a garbage-collector cycle.
             # NOTE: request.json_module stays erlen.json, which uses current_app.json.
             request = app.request_class(environ, populate_request=False)
+            # PERF: stored on the instance (not left to the class defaults of
+            # erlen.wrappers.Request) so push and dispatch read them by the fast attribute path.
+            request.url_rule = request.view_args = request.routing_exception = None
         self.request = request
         if session is not None:
             self._session = session

@@ -12,8 +12,8 @@ from contextvars import ContextVar
 if t.TYPE_CHECKING:
     from .app import Erlen
     from .ctx import AppContext, RequestContext, _AppCtxGlobals
-    from .request import Request
     from .sessions import SessionMixin
+    from .wrappers import Request
 
 _no_app_msg = """\
 Working outside of application context.

@@ -5,19 +5,21 @@ Each works on the active app and request, found through the context variables.
 
 from __future__ import annotations
 
+import os
 import typing as t
+from datetime import datetime
 from functools import update_wrapper
 
 from markupsafe import escape
 
 from . import signals
-from .exceptions import _aborter
-from .globals import _cv_app, _cv_request, current_app, request_ctx, session
-from .response_pairs import iri_to_uri
+from .globals import _cv_app, _cv_request, current_app, request, request_ctx, session
+from .http.exceptions import _aborter
+from .http.response_pairs import iri_to_uri
 from .scaffold import get_root_path
 
 if t.TYPE_CHECKING:
-    from .response import Response
+    from .wrappers import Response
 
 __all__ = [
     "abort",
@@ -73,9 +75,9 @@ def redirect(location: str, code: int = 302, Response: type[Response] | None = N
     if app_ctx is not None and Response is None:
         return app_ctx.app.redirect(location, code)
     if Response is None:
-        from . import response
+        from .wrappers import Response as response_class
 
-        return _redirect(location, code, response.Response)
+        return _redirect(location, code, response_class)
     return _redirect(location, code, Response)
 
 
@@ -167,18 +169,58 @@ def stream_with_context(generator_or_function: t.Any) -> t.Any:
     return wrapped
 
 
-def send_file(path_or_file: t.Any, *args: t.Any, **kwargs: t.Any) -> Response:
-    """Send a file's contents (path or binary file object) with caching and Range support."""
-    from .sendfile import flask_send_file
+def send_file(
+    path_or_file: str | os.PathLike[str] | t.IO[bytes],
+    mimetype: str | None = None,
+    as_attachment: bool = False,
+    download_name: str | None = None,
+    conditional: bool = True,
+    etag: bool | str = True,
+    last_modified: datetime | int | float | None = None,
+    max_age: None | int | t.Callable[[str | None], int | None] = None,
+) -> Response:
+    """Send a file's contents (path or binary file object) with caching and Range support.
 
-    return flask_send_file(path_or_file, *args, **kwargs)
+    :func:`erlen.http.sendfile.send_file` for the current request and app: paths are relative to
+    ``app.root_path``; ``max_age`` defaults to ``app.get_send_file_max_age``; ``USE_X_SENDFILE``
+    is honoured.
+    """
+    from .http.sendfile import send_file as _send_file
+
+    # NOTE: the response is built by app.response_class (passed on below).
+    return _send_file(  # type: ignore[return-value]
+        path_or_file,
+        mimetype=mimetype,
+        as_attachment=as_attachment,
+        download_name=download_name,
+        conditional=conditional,
+        etag=etag,
+        last_modified=last_modified,
+        **_send_file_kwargs(max_age),
+    )
 
 
-def send_from_directory(directory: t.Any, path: t.Any, **kwargs: t.Any) -> Response:
-    """Send ``path`` from inside ``directory``; refuses paths that escape it (404)."""
-    from .sendfile import flask_send_from_directory
+def send_from_directory(
+    directory: str | os.PathLike[str], path: str | os.PathLike[str], **kwargs: t.Any
+) -> Response:
+    """Send untrusted ``path`` from inside ``directory`` (relative to ``app.root_path``), with
+    :func:`send_file`'s options; refuses paths that escape it (404)."""
+    from .http.sendfile import send_from_directory as _send_from_directory
 
-    return flask_send_from_directory(directory, path, **kwargs)
+    kwargs.update(_send_file_kwargs(kwargs.pop("max_age", None)))
+    return _send_from_directory(directory, path, **kwargs)  # type: ignore[return-value]
+
+
+def _send_file_kwargs(max_age: t.Any) -> dict[str, t.Any]:
+    """The request- and app-derived arguments the Flask-level wrappers pass on."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return {
+        "environ": request.environ,
+        "max_age": app.get_send_file_max_age if max_age is None else max_age,
+        "use_x_sendfile": app.config["USE_X_SENDFILE"],
+        "response_class": app.response_class,
+        "_root_path": app.root_path,
+    }
 
 
 def get_template_attribute(template_name: str, attribute: str) -> t.Any:

@@ -13,7 +13,7 @@ import typing as t
 from collections import defaultdict
 from datetime import timedelta
 
-from .exceptions import HTTPException, default_exceptions
+from .http.exceptions import HTTPException, default_exceptions
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 ErrorKey = t.Union[int, type[BaseException]]

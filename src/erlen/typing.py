@@ -15,8 +15,8 @@ import typing as t
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import WSGIApplication  # noqa: F401
 
-    from .datastructures import Headers  # noqa: F401
-    from .response import Response  # noqa: F401
+    from .http.datastructures import Headers  # noqa: F401
+    from .wrappers import Response  # noqa: F401
 
 #: What a view may return as the body.
 ResponseValue = t.Union[

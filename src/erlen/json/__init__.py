@@ -13,7 +13,7 @@ import typing as t
 from .provider import _default
 
 if t.TYPE_CHECKING:
-    from ..response import Response
+    from ..wrappers import Response
 
 __all__ = ["dump", "dumps", "jsonify", "load", "loads"]
 

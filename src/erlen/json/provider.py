@@ -13,11 +13,11 @@ import typing as t
 import uuid
 from datetime import date
 
-from ..dates import http_date
+from ..http.dates import http_date
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
-    from ..response import Response
+    from ..wrappers import Response
 
 __all__ = ["DefaultJSONProvider", "JSONProvider"]
 

@@ -33,7 +33,7 @@ from uuid import UUID
 
 from markupsafe import Markup
 
-from ..dates import http_date, parse_date
+from ..http.dates import http_date, parse_date
 from . import dumps as _dumps
 from . import loads as _loads
 

@@ -42,9 +42,8 @@ import typing as t
 from concurrent.futures import ThreadPoolExecutor
 
 from .._async import asgi_loop
-from ..bodies import AsyncBody
+from ..http.bodies import AsyncBody
 from ..signals import request_finished, request_started
-from ..testenv import PRESERVE_CONTEXT_KEY
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
@@ -56,8 +55,10 @@ Send = t.Callable[[t.MutableMapping[str, t.Any]], t.Awaitable[None]]
 
 #: The default size of an app's worker-thread pool (``ASGI_MAX_THREADS`` in the config).
 DEFAULT_MAX_THREADS = 40
-#: The scope extension through which the test client asks for the request's contexts.
+#: The scope extension through which the test client asks for the request's contexts, and
+#: the environ key the pipeline hands them to (``erlen.testing``'s contract, see there).
 PRESERVE_EXTENSION = "erlen.preserve_context"
+PRESERVE_CONTEXT_KEY = "werkzeug.debug.preserve_context"
 
 _END = object()
 _PY311 = sys.version_info >= (3, 11)

@@ -15,13 +15,12 @@ from datetime import datetime, timezone
 
 from itsdangerous import URLSafeTimedSerializer
 
-from ..datastructures import CallbackDict
+from ..http.datastructures import CallbackDict
 from ..json.tag import TaggedJSONSerializer
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
-    from ..request import Request
-    from ..response import Response
+    from ..wrappers import Request, Response
 
 
 class SessionMixin(MutableMapping[str, t.Any]):
