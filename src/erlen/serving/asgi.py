@@ -14,7 +14,8 @@ Where code runs
   :meth:`Erlen.wsgi_app` itself, runs in one hop to the app's bounded worker-thread pool. An
   ``async def`` hook or error handler it calls is sent back to this event loop
   (:mod:`erlen._async`), so it shares the loop with the server's other work.
-- An ``async def`` view is awaited natively on the loop: no thread is held while it waits. The
+- An ``async def`` view is awaited natively on the loop (stepped in the request's context, see
+  :meth:`Steps.task`): no thread is held while it waits. The
   pipeline's steps around it (:meth:`Erlen.preprocess_request`, error handling,
   :meth:`Erlen.finalize_request`, the context pop with its teardown) are the same methods; each
   runs inline on the loop when it calls no user code, else in the pool.
@@ -61,7 +62,6 @@ PRESERVE_EXTENSION = "erlen.preserve_context"
 PRESERVE_CONTEXT_KEY = "werkzeug.debug.preserve_context"
 
 _END = object()
-_PY311 = sys.version_info >= (3, 11)
 
 
 # -- the entry ---------------------------------------------------------------------------------
@@ -120,13 +120,42 @@ class Steps:
             self.pool, functools.partial(self.context.run, func, *args)
         )
 
-    def task(self, coro: t.Coroutine[t.Any, t.Any, t.Any]) -> asyncio.Future[t.Any]:
-        """Run ``coro`` on the loop, in the request's context."""
-        if _PY311:
-            return self.loop.create_task(coro, context=self.context)  # type: ignore[call-arg,unused-ignore]
-        # NOTE: Python 3.10 cannot give a task a context; it gets a copy, which sees the
-        # request but keeps its own changes to context variables.
-        return self.context.run(self.loop.create_task, coro)
+    async def task(self, coro: t.Coroutine[t.Any, t.Any, t.Any]) -> t.Any:
+        """Await ``coro`` on the loop, each of its steps run in the request's context.
+
+        PERF: no task of its own: the caller's task drives ``coro`` one step at a time through
+        ``Context.run`` and passes whatever it waits on (a future, or a bare yield) up to the
+        event loop unchanged, so an ``async def`` view costs no task and no extra loop turn.
+        """
+        run = self.context.run
+        send, throw = coro.send, coro.throw
+        value: t.Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                if error is None:
+                    waited = run(send, value)
+                else:
+                    waited = run(throw, error)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                value = await _PassUp(waited)
+                error = None
+            except BaseException as e:  # NOTE: cancellation too: the coroutine sees it
+                value, error = None, e
+
+
+class _PassUp:
+    """Awaiting it yields ``waited`` to the event loop and returns what the loop sends back."""
+
+    __slots__ = ("waited",)
+
+    def __init__(self, waited: t.Any) -> None:
+        self.waited = waited
+
+    def __await__(self) -> t.Generator[t.Any, t.Any, t.Any]:
+        return (yield self.waited)
 
 
 # -- scope to environ -------------------------------------------------------------------------
