@@ -51,6 +51,17 @@ if t.TYPE_CHECKING:
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
+#: erlen.serving.asgi.asgi_app once the first ASGI call has loaded it (WSGI-only apps never do).
+_asgi_edge: t.Callable[..., t.Awaitable[None]] | None = None
+
+
+def _load_asgi_edge() -> t.Callable[..., t.Awaitable[None]]:
+    global _asgi_edge
+    from .serving.asgi import asgi_app
+
+    _asgi_edge = asgi_app
+    return asgi_app
+
 
 class _HookPlan:
     """The hooks that apply to one endpoint, in call order, already made sync.
@@ -482,9 +493,10 @@ class Erlen(ServingHooks, Scaffold):
 
     async def asgi_app(self, scope: t.Any, receive: t.Any, send: t.Any) -> None:
         """The ASGI application (HTTP, WebSocket, lifespan); see :mod:`erlen.serving.asgi`."""
-        from .serving.asgi import asgi_app
-
-        await asgi_app(self, scope, receive, send)
+        edge = _asgi_edge
+        if edge is None:
+            edge = _load_asgi_edge()
+        await edge(self, scope, receive, send)
 
     def wsgi_app(self, environ: dict[str, t.Any], start_response: t.Any) -> t.Any:
         """The WSGI application; see the module docstring for the order of events."""

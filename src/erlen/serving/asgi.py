@@ -44,6 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .._async import asgi_loop
 from ..http.bodies import AsyncBody
+from ..sessions import SecureCookieSessionInterface
 from ..signals import request_finished, request_started
 
 if t.TYPE_CHECKING:
@@ -470,8 +471,6 @@ async def _full_dispatch(app: Erlen, ctx: RequestContext, view: t.Any, steps: St
 
 
 def _nonblocking_session(app: Erlen) -> bool:
-    from ..sessions import SecureCookieSessionInterface
-
     # NOTE: a server-side session interface may talk to a database when it saves.
     return type(app.session_interface) is SecureCookieSessionInterface
 
