@@ -73,5 +73,40 @@ def starlette_app() -> t.Any:
     return Starlette(routes=[Route("/", index)])
 
 
+def erlen_async_app() -> t.Any:
+    """The erlen hello app with an ``async def`` view (awaited on the loop under ASGI)."""
+    import erlen
+
+    app = erlen.Erlen("bench_erlen_async")
+    app.config["SECRET_KEY"] = "bench-secret"
+
+    @app.route("/")
+    async def index() -> str:
+        return BODY
+
+    return app
+
+
+def erlen_sleep_app() -> t.Any:
+    """``GET /`` awaits ``asyncio.sleep(0.05)``: the concurrency benchmark of bench/asgi.py."""
+    import asyncio
+
+    import erlen
+
+    app = erlen.Erlen("bench_erlen_sleep")
+
+    @app.route("/")
+    async def index() -> str:
+        await asyncio.sleep(0.05)
+        return BODY
+
+    return app
+
+
 WSGI_APPS = {"erlen": erlen_app, "flask": flask_app, "bottle": bottle_app, "falcon": falcon_app}
-ASGI_APPS = {"starlette": starlette_app}
+#: ``erlen-asgi`` is the same sync-view app as ``erlen``, driven through its ASGI entry.
+ASGI_APPS = {
+    "starlette": starlette_app,
+    "erlen-asgi": erlen_app,
+    "erlen-asgi-async": erlen_async_app,
+}

@@ -1,12 +1,19 @@
-"""Shared fixtures: an app and a client, and a guard that no context leaks between tests."""
+"""Shared fixtures: an app and a client, and a guard that no context leaks between tests.
+
+The ``client`` fixture runs each test twice: over WSGI and over ASGI (``protocol``), so a
+difference between the two protocols fails a test. A module whose tests make their own clients
+with ``app.test_client()`` opts in with ``pytestmark = pytest.mark.usefixtures("both_protocols")``.
+"""
 
 from __future__ import annotations
 
 import sys
+import typing as t
 
 import pytest
 
 import erlen
+import erlen.testing
 from erlen.globals import _cv_app, _cv_request
 
 
@@ -17,8 +24,28 @@ def app() -> erlen.Erlen:
     return app
 
 
+@pytest.fixture(params=["wsgi", "asgi"])
+def protocol(request: pytest.FixtureRequest) -> str:
+    return t.cast(str, request.param)
+
+
+class AsgiClient(erlen.testing.ErlenClient):
+    """The test client driving the app through its ASGI entry by default."""
+
+    def __init__(self, *args: t.Any, asgi: bool = True, **kwargs: t.Any) -> None:
+        super().__init__(*args, asgi=asgi, **kwargs)
+
+
 @pytest.fixture
-def client(app: erlen.Erlen):
+def both_protocols(protocol: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every ``app.test_client()`` of the test follows ``protocol``, for any app it makes."""
+    if protocol == "asgi":
+        monkeypatch.setattr(erlen.Erlen, "test_client_class", AsgiClient)
+    return protocol
+
+
+@pytest.fixture
+def client(app: erlen.Erlen, both_protocols: str) -> erlen.testing.ErlenClient:
     return app.test_client()
 
 

@@ -21,6 +21,7 @@ from erlen import (
     session,
     stream_with_context,
     url_for,
+    websocket,
 )
 
 #: How many chunks ``/stream`` yields, and the size of the small-body limit used by ``/small``.
@@ -157,3 +158,40 @@ def forbidden() -> str:
 @app.route("/go")
 def go() -> Response:
     return redirect(url_for("drawing.add_watermark"))
+
+
+# -- ASGI only: serving hooks, async views, WebSockets ------------------------------------------
+
+SERVING: dict[str, bool] = {"started": False}
+CHAT_MEMBERS: list = []
+
+
+@app.before_serving
+async def mark_started() -> None:
+    SERVING["started"] = True
+
+
+@app.route("/serving")
+async def serving() -> dict:
+    return dict(SERVING)
+
+
+@app.websocket("/ws/echo")
+def ws_echo() -> None:
+    # NOTE: a sync handler, Flask-Sock style: receive and send block in a worker thread.
+    while True:
+        websocket.send("echo: " + str(websocket.receive()))
+
+
+@app.websocket("/ws/chat/<room>")
+async def ws_chat(room: str) -> None:
+    me = websocket._get_current_object()
+    CHAT_MEMBERS.append(me)
+    try:
+        await websocket.send_json({"joined": room, "members": len(CHAT_MEMBERS)})
+        while True:
+            message = await websocket.receive_json()
+            for member in list(CHAT_MEMBERS):
+                await member.send_json({"room": room, **message})
+    finally:
+        CHAT_MEMBERS.remove(me)

@@ -38,10 +38,14 @@ TIMEOUT = 30.0
 #: Seconds to wait for a server to start answering.
 STARTUP_TIMEOUT = 60.0
 
-SERVERS = ("gunicorn", "granian", "devserver")
+#: WSGI servers first, then the ASGI ones serving the same object (``granian-asgi`` is granian
+#: with ``--interface asgi``; hypercorn is told ``asgi:`` since it would pick WSGI for an object
+#: whose ``__call__`` is not a coroutine function).
+SERVERS = ("gunicorn", "granian", "devserver", "uvicorn", "hypercorn", "granian-asgi")
+ASGI_SERVERS = frozenset({"uvicorn", "hypercorn", "granian-asgi"})
 #: Servers that keep an HTTP/1.1 connection open between requests. gunicorn's sync worker
 #: answers one request per connection and says ``Connection: close``.
-KEEP_ALIVE_SERVERS = frozenset({"granian"})
+KEEP_ALIVE_SERVERS = frozenset({"granian", "uvicorn", "hypercorn", "granian-asgi"})
 
 _DEVSERVER_MAIN = "import sys; from erlen.cli import main; sys.argv[0] = 'erlen'; main()"
 
@@ -80,10 +84,26 @@ def server_command(kind: str, port: int, app: str = "e2e_app:app") -> list[str]:
             *_gunicorn_extra_options(),
             app,
         ]  # fmt: skip
-    if kind == "granian":
+    if kind == "uvicorn":
+        return [
+            sys.executable, "-m", "uvicorn",
+            "--host", HOST,
+            "--port", str(port),
+            "--app-dir", str(TESTS_DIR),
+            "--lifespan", "on",
+            app,
+        ]  # fmt: skip
+    if kind == "hypercorn":
+        return [
+            sys.executable, "-m", "hypercorn",
+            "--bind", f"{HOST}:{port}",
+            "--workers", "1",
+            f"asgi:{app}",
+        ]  # fmt: skip
+    if kind in ("granian", "granian-asgi"):
         return [
             sys.executable, "-m", "granian",
-            "--interface", "wsgi",
+            "--interface", "asgi" if kind == "granian-asgi" else "wsgi",
             "--host", HOST,
             "--port", str(port),
             "--workers", "1",

@@ -22,6 +22,9 @@ from erlen import (
 )
 from erlen.exceptions import BadRequestKeyError, InternalServerError, NotFound
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 # -- the seed's examples -----------------------------------------------------------------------
 
 

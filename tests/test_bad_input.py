@@ -35,6 +35,9 @@ from helpers_servers import (
     server_log_guard,  # noqa: F401  (fixture)
 )
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 KB = 1000
 
 

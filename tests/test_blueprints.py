@@ -19,6 +19,9 @@ from erlen import Blueprint, abort, render_template, render_template_string, req
 from erlen.blueprints import BlueprintSetupState
 from erlen.exceptions import HTTPException, InternalServerError, NotFound
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 HERE = os.path.dirname(__file__)
 
 

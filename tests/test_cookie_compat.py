@@ -17,6 +17,9 @@ from markupsafe import Markup
 
 import erlen
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 RICH = {
     "user": "ann",
     "tuple": (1, "two", (3.5, None)),

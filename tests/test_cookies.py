@@ -13,6 +13,9 @@ from werkzeug import http as wz
 from erlen.http.cookies import dump_cookie, parse_cookie, parse_cookie_pairs
 from erlen.http.dates import parse_date
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 # -- parsing ---------------------------------------------------------------------------------
 
 

@@ -18,6 +18,9 @@ from erlen import (
     url_for,
 )
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 
 @pytest.fixture
 def fapp(app: erlen.Erlen) -> erlen.Erlen:

@@ -16,6 +16,9 @@ import pytest
 import erlen
 import erlen.views
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 
 def build(fw: types.ModuleType):
     """The same application source, against ``fw`` (``flask`` or ``erlen``)."""

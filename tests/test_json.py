@@ -21,6 +21,9 @@ from erlen.globals import _cv_app
 from erlen.json.provider import DefaultJSONProvider, JSONProvider
 from erlen.json.tag import JSONTag, TaggedJSONSerializer
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 
 class FakeResponse:
     """Records what the provider passes to ``app.response_class``."""

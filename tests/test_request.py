@@ -28,6 +28,9 @@ from erlen.globals import _cv_app
 from erlen.http.request import _host_is_trusted
 from erlen.wrappers import Request
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 
 def latin1(text: str) -> str:
     """What a WSGI server puts in the environ for UTF-8 ``text`` sent on the wire."""

@@ -17,6 +17,9 @@ from erlen.exceptions import RequestedRangeNotSatisfiable
 from erlen.http.response import FileWrapper, is_resource_modified, wrap_file
 from erlen.wrappers import Response
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 
 class OracleResponse(WResponse):
     """Werkzeug's Response with Flask's defaults."""

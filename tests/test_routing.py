@@ -32,6 +32,9 @@ from erlen.routing import (
 )
 from erlen.routing.converters import parse_converter_args
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 
 def match(m: Map, path: str, method: str = "GET") -> tuple[str, dict]:
     rule, values = m.match(path, method)

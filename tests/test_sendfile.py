@@ -13,6 +13,9 @@ import pytest
 from erlen.exceptions import NotFound, RequestedRangeNotSatisfiable
 from erlen.http.sendfile import safe_join, send_file, send_from_directory
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 STATIC = Path(__file__).parent / "fixtures" / "static"
 HELLO = STATIC / "hello.txt"
 HELLO_BYTES = HELLO.read_bytes()

@@ -28,6 +28,9 @@ from erlen.sessions import (
     SessionMixin,
 )
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 
 def cookie_serializer(key: str | list[str]) -> URLSafeTimedSerializer:
     """An independent serializer in Flask's session cookie format."""

@@ -8,6 +8,9 @@ import pytest
 
 from erlen import signals
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 NAMES = {
     "template_rendered": "template-rendered",
     "before_render_template": "before-render-template",

@@ -25,6 +25,9 @@ from erlen import (
 )
 from erlen.signals import before_render_template, template_rendered
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 TESTS = Path(__file__).parent
 
 

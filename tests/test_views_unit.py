@@ -10,6 +10,9 @@ import pytest
 from erlen.globals import _cv_app, _cv_request
 from erlen.views import MethodView, View, http_method_funcs
 
+# Every test here runs over WSGI and over ASGI (see conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 
 @pytest.fixture
 def dispatch():

@@ -3,6 +3,10 @@
 Flask starts a new event loop in a new thread for every call. erlen keeps one event loop per
 process in a daemon thread and submits each coroutine to it, in a copy of the caller's context so
 ``request``, ``session`` and ``g`` keep working inside the coroutine.
+
+Under ASGI the same wrapper, called from a worker thread, sends the coroutine to the server's
+event loop instead (:data:`asgi_loop`, set by the ASGI edge in each request's context), so an
+``async def`` hook shares the loop the rest of the app's async code runs on.
 """
 
 from __future__ import annotations
@@ -13,7 +17,13 @@ import functools
 import threading
 import typing as t
 
+from .http.bodies import AsyncBody
+
 _loop: asyncio.AbstractEventLoop | None = None
+#: The ASGI server's event loop, in the context of a request served over ASGI.
+asgi_loop: contextvars.ContextVar[asyncio.AbstractEventLoop] = contextvars.ContextVar(
+    "erlen.asgi_loop"
+)
 _lock = threading.Lock()
 
 
@@ -44,6 +54,10 @@ def run_on_loop(func: t.Callable[..., t.Awaitable[t.Any]]) -> t.Callable[..., t.
                 "An async view was called from a running event loop through the sync API; serve"
                 " the app over ASGI to run async views natively."
             )
+        server_loop = asgi_loop.get(None)
+        if server_loop is not None:
+            # NOTE: the task is created in a copy of this thread's context (the request's).
+            return asyncio.run_coroutine_threadsafe(func(*args, **kwargs), server_loop).result()  # type: ignore[arg-type]
         loop = _get_loop()
         ctx = contextvars.copy_context()
         done: asyncio.Future[t.Any] | None = None
@@ -67,3 +81,7 @@ def run_on_loop(func: t.Callable[..., t.Awaitable[t.Any]]) -> t.Callable[..., t.
 
     wrapper._erlen_async = True  # type: ignore[attr-defined]
     return wrapper
+
+
+# NOTE: a WSGI server iterating an async body runs each step on the long-lived loop.
+AsyncBody.run_sync = staticmethod(lambda func: run_on_loop(func)())

@@ -19,6 +19,7 @@ import typing as t
 import weakref
 from datetime import timedelta
 
+from . import _async as _async  # noqa: F401  (async bodies under WSGI)
 from . import templating
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
@@ -36,6 +37,7 @@ from .http.request_url import check_host
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing.map import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func, hooks_version
+from .serving.lifespan import ServingHooks
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .signals import (
     appcontext_tearing_down,
@@ -51,6 +53,17 @@ if t.TYPE_CHECKING:
     from .testing import ErlenClient, ErlenCliRunner
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+#: erlen.serving.asgi.asgi_app once the first ASGI call has loaded it (WSGI-only apps never do).
+_asgi_edge: t.Callable[..., t.Awaitable[None]] | None = None
+
+
+def _load_asgi_edge() -> t.Callable[..., t.Awaitable[None]]:
+    global _asgi_edge
+    from .serving.asgi import asgi_app
+
+    _asgi_edge = asgi_app
+    return asgi_app
 
 
 class _HookPlan:
@@ -90,7 +103,7 @@ class _HookPlan:
         self.teardown = collect(app.teardown_request_funcs, inner_first, True)
 
 
-class Erlen(Scaffold):
+class Erlen(ServingHooks, Scaffold):
     """The application: a WSGI (and ASGI) callable that holds routes, hooks and configuration.
 
     >>> from erlen import Erlen
@@ -468,9 +481,34 @@ class Erlen(Scaffold):
 
     # -- the request pipeline ---------------------------------------------------------------
 
-    def __call__(self, environ: dict[str, t.Any], start_response: t.Any) -> t.Any:
-        """WSGI entry point; wrap ``app.wsgi_app`` to add WSGI middleware."""
-        return self.wsgi_app(environ, start_response)
+    def __call__(self, environ: t.Any, start_response: t.Any = None, send: t.Any = None) -> t.Any:
+        """The entry point of both protocols, told apart by their arguments.
+
+        - ``app(environ, start_response)``: WSGI; wrap ``app.wsgi_app`` to add WSGI middleware.
+        - ``await app(scope, receive, send)``: ASGI 3; wrap ``app.asgi_app`` for ASGI middleware.
+        - ``app(scope)`` returning ``await instance(receive, send)``: ASGI 2, which servers that
+          detect the interface from the signature (uvicorn) pick for a sync ``__call__``.
+        """
+        if send is None:
+            if start_response is not None:  # PERF: WSGI first, two compares
+                return self.wsgi_app(environ, start_response)
+            # NOTE: the closure lives in another method: a nested function here would make
+            # every WSGI call create cells for its variables.
+            return self._asgi2(environ)
+        return self.asgi_app(environ, start_response, send)
+
+    def _asgi2(self, scope: t.Any) -> t.Callable[..., t.Any]:
+        async def asgi2(receive: t.Any, send: t.Any) -> None:
+            await self.asgi_app(scope, receive, send)
+
+        return asgi2
+
+    async def asgi_app(self, scope: t.Any, receive: t.Any, send: t.Any) -> None:
+        """The ASGI application (HTTP, WebSocket, lifespan); see :mod:`erlen.serving.asgi`."""
+        edge = _asgi_edge
+        if edge is None:
+            edge = _load_asgi_edge()
+        await edge(self, scope, receive, send)
 
     def wsgi_app(self, environ: dict[str, t.Any], start_response: t.Any) -> t.Any:
         """The WSGI application; see the module docstring for the order of events."""
@@ -679,7 +717,11 @@ class Erlen(Scaffold):
             )
         response_class = self.response_class
         if not isinstance(rv, response_class):
-            if isinstance(rv, (str, bytes, bytearray)) or hasattr(rv, "__next__"):
+            if (
+                isinstance(rv, (str, bytes, bytearray))
+                or hasattr(rv, "__next__")
+                or hasattr(rv, "__anext__")
+            ):
                 rv = response_class(rv, status=status, headers=headers)
                 status = headers = None
             elif isinstance(rv, (dict, list)):

@@ -12,6 +12,7 @@ from contextvars import ContextVar
 if t.TYPE_CHECKING:
     from .app import Erlen
     from .ctx import AppContext, RequestContext, _AppCtxGlobals
+    from .serving.websocket import Websocket
     from .sessions import SessionMixin
     from .wrappers import Request
 
@@ -164,3 +165,12 @@ g: _AppCtxGlobals = LocalProxy(_cv_app, "g", _no_app_msg)  # type: ignore[assign
 request_ctx: RequestContext = LocalProxy(_cv_request, None, _no_req_msg)  # type: ignore[assignment]
 request: Request = LocalProxy(_cv_request, "request", _no_req_msg)  # type: ignore[assignment]
 session: SessionMixin = LocalProxy(_cv_request, "session", _no_req_msg)  # type: ignore[assignment]
+
+#: The WebSocket connection of the running handler (set by erlen.serving.websocket).
+_cv_websocket: ContextVar[Websocket] = ContextVar("erlen.websocket")
+websocket: Websocket = LocalProxy(  # type: ignore[assignment]
+    _cv_websocket,
+    None,
+    "Working outside of websocket context. The 'websocket' object is only available inside a"
+    " WebSocket handler (registered with @app.websocket) and its hooks.",
+)

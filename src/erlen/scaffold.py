@@ -20,6 +20,20 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 ErrorKey = t.Union[int, type[BaseException]]
 
 
+class _AsgiState:
+    """WebSocket hooks by scope; on an app also the serving hooks, the running background
+    tasks and the worker pool (:mod:`erlen.serving`)."""
+
+    def __init__(self) -> None:
+        self.before_websocket: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(list)
+        self.after_websocket: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(list)
+        self.before_serving: list[t.Callable[..., t.Any]] = []
+        self.after_serving: list[t.Callable[..., t.Any]] = []
+        self.while_serving: list[t.Callable[..., t.Any]] = []
+        self.background_tasks: set[t.Any] = set()
+        self.pool: t.Any = None
+
+
 def _endpoint_from_view_func(view_func: t.Callable[..., t.Any] | None) -> str:
     if view_func is None:
         raise TypeError("expected view func if endpoint is not provided.")
@@ -142,6 +156,10 @@ class Scaffold:
         self.template_context_processors: dict[str | None, list[t.Callable[..., t.Any]]] = (
             defaultdict(list)
         )
+        # PERF: one attribute for everything the ASGI side keeps (see _AsgiState): an app
+        # object with more than 30 attributes loses CPython's shared-key instance dict, which
+        # makes every ``self.x`` of the request path slower.
+        self._asgi = _AsgiState()
         self.url_value_preprocessors: dict[str | None, list[t.Callable[..., t.Any]]] = HookRegistry()
         self.url_default_functions: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(
             list
@@ -287,6 +305,29 @@ class Scaffold:
         """``route(rule, methods=["PATCH"])``"""
         return self._method_route("PATCH", rule, options)
 
+    def websocket(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+        """Register the decorated function as the WebSocket handler for ``rule`` (ASGI only).
+
+        >>> @app.websocket("/ws/<room>")                    # doctest: +SKIP
+        ... async def chat(room):
+        ...     await websocket.send(await websocket.receive())
+        """
+
+        def decorator(f: F) -> F:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(
+                rule,
+                endpoint,
+                f,
+                methods=["GET"],
+                websocket=True,
+                provide_automatic_options=False,
+                **options,
+            )
+            return f
+
+        return decorator
+
     def endpoint(self, endpoint: str) -> t.Callable[[F], F]:
         """Register the decorated function as the view for ``endpoint`` (rule added elsewhere)."""
 
@@ -314,6 +355,23 @@ class Scaffold:
     def teardown_request(self, f: F) -> F:
         """Run ``f(exc)`` when the request context is popped, even after an error."""
         return self._register(self.teardown_request_funcs, f, "teardown_request")
+
+    @property
+    def before_websocket_funcs(self) -> dict[str | None, list[t.Callable[..., t.Any]]]:
+        return self._asgi.before_websocket
+
+    @property
+    def after_websocket_funcs(self) -> dict[str | None, list[t.Callable[..., t.Any]]]:
+        return self._asgi.after_websocket
+
+    def before_websocket(self, f: F) -> F:
+        """Run ``f()`` before each WebSocket handler; a return value or an error rejects the
+        connection (403) before it is accepted."""
+        return self._register(self.before_websocket_funcs, f, "before_websocket")
+
+    def after_websocket(self, f: F) -> F:
+        """Run ``f(None)`` after each WebSocket handler ends."""
+        return self._register(self.after_websocket_funcs, f, "after_websocket")
 
     def context_processor(self, f: F) -> F:
         """Register ``f() -> dict`` whose items are added to every template's context."""

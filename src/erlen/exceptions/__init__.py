@@ -125,6 +125,9 @@ from ..http.exceptions import (
     UnsupportedMediaType as UnsupportedMediaType,
 )
 from ..http.exceptions import (
+    WebSocketDisconnect as WebSocketDisconnect,
+)
+from ..http.exceptions import (
     abort as abort,
 )
 from ..http.exceptions import (

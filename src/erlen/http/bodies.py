@@ -3,6 +3,7 @@
 - :class:`FileWrapper` / :func:`wrap_file`: a file as a body, in chunks (or the server's own
   ``wsgi.file_wrapper``).
 - :class:`ClosingIterator`: a body whose ``close()`` (called by the server) closes the response.
+- :class:`AsyncBody`: an async iterable body (an ``async def`` generator), for both protocols.
 - :class:`RangeWrapper`: the slice of a body a 206 sends.
 - :class:`ResponseStream`: the write-only file behind :attr:`erlen.http.response.Response.stream`.
 - :func:`run_wsgi_app`: what ``Response.force_type`` and ``Response.from_app`` run.
@@ -20,6 +21,7 @@ if t.TYPE_CHECKING:
     from .response import Response
 
 __all__ = [
+    "AsyncBody",
     "ClosingIterator",
     "FileWrapper",
     "RangeWrapper",
@@ -58,6 +60,57 @@ class ClosingIterator:
 
     def close(self) -> None:
         self._close()
+
+
+class AsyncBody:
+    """An async iterable body, encoded as it is produced.
+
+    The ASGI edge iterates it on the event loop; a WSGI server iterates it as a plain iterable,
+    each step run on the worker's long-lived event loop (:mod:`erlen._async`).
+    """
+
+    __slots__ = ("_body", "_iter", "_charset")
+
+    def __init__(self, body: t.AsyncIterable[str | bytes], charset: str) -> None:
+        self._body = body
+        self._iter: t.AsyncIterator[str | bytes] | None = None
+        self._charset = charset
+
+    def __aiter__(self) -> AsyncBody:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._iter is None:
+            self._iter = self._body.__aiter__()
+        item = await self._iter.__anext__()
+        return item.encode(self._charset) if isinstance(item, str) else item
+
+    async def aclose(self) -> None:
+        aclose = getattr(self._iter, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    def __iter__(self) -> AsyncBody:
+        return self
+
+    #: How a sync caller (a WSGI server) runs one coroutine function to its result; set by
+    #: :mod:`erlen._async` (the HTTP layer knows no event loop of the app's).
+    run_sync: t.ClassVar[t.Callable[[t.Callable[[], t.Awaitable[t.Any]]], t.Any] | None] = None
+
+    def _sync(self, func: t.Callable[[], t.Awaitable[t.Any]]) -> t.Any:
+        if AsyncBody.run_sync is None:
+            raise RuntimeError("An async body needs erlen's event loop (import erlen.app).")
+        return AsyncBody.run_sync(func)
+
+    def __next__(self) -> bytes:
+        try:
+            return self._sync(self.__anext__)  # type: ignore[no-any-return]
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def close(self) -> None:
+        if self._iter is not None and hasattr(self._iter, "aclose"):
+            self._sync(self.aclose)
 
 
 class FileWrapper:

@@ -511,3 +511,11 @@ _aborter = Aborter()
 def abort(status: int | Response, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
     """Raise the HTTP exception for ``status`` (a code, or a response to send as is)."""
     _aborter(status, *args, **kwargs)
+
+
+class WebSocketDisconnect(Exception):
+    """The client closed the WebSocket (``code`` is its close code)."""
+
+    def __init__(self, code: int = 1000) -> None:
+        super().__init__(code)
+        self.code = code

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 
 from . import response_pairs
 from .bodies import (
+    AsyncBody,
     ClosingIterator,
     FileWrapper,
     ResponseStream,
@@ -427,6 +428,8 @@ class Response(ResponseHeaderFields):
             if not self._on_close:
                 return body  # PERF: the set_data shape: encoded, and nothing to close
             iterable = body
+        elif hasattr(body, "__aiter__") and not hasattr(body, "__iter__"):
+            iterable = AsyncBody(body, self.charset)  # type: ignore[arg-type]
         else:
             iterable = self.iter_encoded()
         if not self._on_close and (type(body) is list or not hasattr(body, "close")):

@@ -57,6 +57,12 @@ class RequestAliasRedirect(RoutingException):  # noqa: B903 -- Werkzeug's public
 class WebsocketMismatch(BadRequest):
     """The only rules for the path are WebSocket rules and the request is HTTP, or the reverse."""
 
+    description = (
+        "This URL is a WebSocket endpoint: connect with a WebSocket client, to an ASGI server"
+        " (uvicorn, hypercorn, granian --interface asgi). A WSGI server cannot upgrade the"
+        " connection."
+    )
+
 
 class BuildError(RoutingException, LookupError):
     """No rule can build a URL for ``endpoint`` with ``values`` (and ``method``).

@@ -440,8 +440,10 @@ class ErlenClient(Client):
 
     application: t.Any
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+    def __init__(self, *args: t.Any, asgi: bool = False, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
+        #: Drive the app through its ASGI entry instead of WSGI (see :mod:`erlen.testing.asgi`).
+        self.asgi = asgi
         self.preserve_context = False
         self._new_contexts: list[t.Any] = []
         self._context_stack = ExitStack()
@@ -513,7 +515,31 @@ class ErlenClient(Client):
         # NOTE: only the contexts of the request that runs now are kept; earlier ones (of a
         # redirect chain, or of a request that raised) were popped by the app already.
         self._new_contexts.clear()
-        return super().run_wsgi_app(environ, buffered)
+        if not self.asgi:
+            return super().run_wsgi_app(environ, buffered)
+        from .asgi import run_asgi_app
+
+        self._add_cookies_to_wsgi(environ)
+        result = run_asgi_app(self.application, environ)
+        _, host, path = _request_origin(environ)
+        self._update_cookies_from_response(_hostname(host), path, result[2].getlist("Set-Cookie"))
+        return result
+
+    def websocket(self, *args: t.Any, subprotocols: t.Sequence[str] = (), **kwargs: t.Any) -> t.Any:
+        """Open a test WebSocket to the app's handler for ``path`` (always over ASGI).
+
+        >>> with client.websocket("/echo") as ws:      # doctest: +SKIP
+        ...     ws.send("hi"); assert ws.receive() == "hi"
+        """
+        from .asgi import TestWebSocket, scope_from_environ
+
+        request = self._request_from(args, kwargs)
+        environ = request.environ
+        self._add_cookies_to_wsgi(environ)
+        scope = scope_from_environ(environ, "websocket")
+        scope["subprotocols"] = list(subprotocols)
+        scope["extensions"]["websocket.http.response"] = {}
+        return TestWebSocket(self.application, scope)
 
     def open(
         self,
