@@ -1003,7 +1003,7 @@ class Erlen(ServingHooks, Scaffold):
         **options: t.Any,
     ) -> None:
         """Serve the app on the development server (HTTP/1.1, threaded). Not for production."""
-        from .cli_env import get_debug_flag, getenv, run_from_cli_guard
+        from .cli.env import get_debug_flag, getenv, run_from_cli_guard
 
         if run_from_cli_guard(load_dotenv):
             return  # the `erlen` command is serving (or about to): do not block its import

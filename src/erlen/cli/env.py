@@ -118,7 +118,7 @@ def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool 
 
 def is_running_from_reloader() -> bool:
     """True in the server process the reloader restarts (not in the watching parent)."""
-    from .serving.devserver import _RELOADER_ENV
+    from ..serving.devserver import _RELOADER_ENV
 
     return os.environ.get(_RELOADER_ENV) == "true"
 
@@ -145,7 +145,7 @@ def run_from_cli_guard(load_dotenv_files: bool) -> bool:
 
 def _env_file_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> t.Any:
     """``-e/--env-file``: load the defaults (unless turned off) and the given file, eagerly."""
-    from .cli_app import ScriptInfo
+    from .discovery import ScriptInfo
 
     try:
         import dotenv  # noqa: F401

@@ -5,8 +5,8 @@ reads ``ERLEN_<NAME>`` (``ERLEN_APP``, ``ERLEN_DEBUG``, ``ERLEN_RUN_PORT``...) a
 moving from Flask, ``FLASK_<NAME>`` when the erlen name is unset. ``app.cli`` is an
 :class:`AppGroup`; every app command runs inside the app's application context.
 
-The pieces live in ``cli_app`` (finding the app, contexts), ``cli_env`` (dotenv, variables) and
-``cli_commands`` (the built-in commands); this module assembles the group and re-exports Flask's
+The pieces live in ``discovery`` (finding the app, contexts), ``env`` (dotenv, variables) and
+``commands`` (the built-in commands); this package assembles the group and re-exports Flask's
 names so ``from erlen.cli import FlaskGroup, with_appcontext`` works.
 """
 
@@ -19,28 +19,28 @@ from importlib import metadata
 
 import click
 
-from .cli_app import AppGroup as AppGroup
-from .cli_app import NoAppException as NoAppException
-from .cli_app import ScriptInfo as ScriptInfo
-from .cli_app import find_app_by_string as find_app_by_string
-from .cli_app import find_best_app as find_best_app
-from .cli_app import locate_app as locate_app
-from .cli_app import pass_script_info as pass_script_info
-from .cli_app import prepare_import as prepare_import
-from .cli_app import push_app_context
-from .cli_app import with_appcontext as with_appcontext
-from .cli_commands import CertParamType as CertParamType
-from .cli_commands import SeparatedPathType as SeparatedPathType
-from .cli_commands import routes_command as routes_command
-from .cli_commands import run_command as run_command
-from .cli_commands import shell_command as shell_command
-from .cli_env import debug_option, env_file_option, setenv_until_close
-from .cli_env import get_debug_flag as get_debug_flag
-from .cli_env import get_load_dotenv as get_load_dotenv
-from .cli_env import load_dotenv as load_dotenv
+from .commands import CertParamType as CertParamType
+from .commands import SeparatedPathType as SeparatedPathType
+from .commands import routes_command as routes_command
+from .commands import run_command as run_command
+from .commands import shell_command as shell_command
+from .discovery import AppGroup as AppGroup
+from .discovery import NoAppException as NoAppException
+from .discovery import ScriptInfo as ScriptInfo
+from .discovery import find_app_by_string as find_app_by_string
+from .discovery import find_best_app as find_best_app
+from .discovery import locate_app as locate_app
+from .discovery import pass_script_info as pass_script_info
+from .discovery import prepare_import as prepare_import
+from .discovery import push_app_context
+from .discovery import with_appcontext as with_appcontext
+from .env import debug_option, env_file_option, setenv_until_close
+from .env import get_debug_flag as get_debug_flag
+from .env import get_load_dotenv as get_load_dotenv
+from .env import load_dotenv as load_dotenv
 
 if t.TYPE_CHECKING:
-    from .app import Erlen
+    from ..app import Erlen
 
 #: Entry-point groups whose commands ``erlen`` offers, highest precedence first. Flask's group is
 #: read too, so extensions written for Flask (Flask-Migrate's ``db``) appear.
@@ -61,7 +61,7 @@ def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> No
 
 
 def _erlen_version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return __version__
 
@@ -157,7 +157,7 @@ class ErlenGroup(AppGroup):
             self.add_command(run_command)
             self.add_command(shell_command)
             self.add_command(routes_command)
-            from .sessions.commands import sessions_command  # NOTE: here: it imports this module
+            from ..sessions.commands import sessions_command  # NOTE: here: it imports this module
 
             self.add_command(sessions_command)
 

@@ -24,10 +24,10 @@ import typing as t
 
 import click
 
-from .cli_env import get_debug_flag, get_load_dotenv
+from .env import get_debug_flag, get_load_dotenv
 
 if t.TYPE_CHECKING:
-    from .app import Erlen
+    from ..app import Erlen
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -42,7 +42,7 @@ class NoAppException(click.UsageError):
 
 
 def _is_app(value: object) -> bool:
-    from .app import Erlen
+    from ..app import Erlen
 
     return isinstance(value, Erlen)
 
@@ -282,7 +282,7 @@ pass_script_info = click.make_pass_decorator(ScriptInfo, ensure=True)
 
 def push_app_context(ctx: click.Context) -> None:
     """Push the app's context for the rest of ``ctx`` unless that app's context is active."""
-    from .globals import _cv_app
+    from ..globals import _cv_app
 
     app = ctx.ensure_object(ScriptInfo).load_app()
     current = _cv_app.get(None)
@@ -295,7 +295,7 @@ def with_appcontext(f: F) -> F:
 
     @click.pass_context
     def decorator(ctx: click.Context, /, *args: t.Any, **kwargs: t.Any) -> t.Any:
-        from .globals import _cv_app
+        from ..globals import _cv_app
 
         if _cv_app.get(None) is None:
             push_app_context(ctx)

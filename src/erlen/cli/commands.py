@@ -14,8 +14,8 @@ import typing as t
 
 import click
 
-from .cli_app import ScriptInfo, pass_script_info, with_appcontext
-from .cli_env import debug_option, get_debug_flag, is_running_from_reloader
+from .discovery import ScriptInfo, pass_script_info, with_appcontext
+from .env import debug_option, get_debug_flag, is_running_from_reloader
 
 
 class CertParamType(click.ParamType):
@@ -46,7 +46,7 @@ class CertParamType(click.ParamType):
                         param,
                     ) from None
                 return text
-            from .cli_app import _import, prepare_import
+            from .discovery import _import, prepare_import
 
             module_name, _, attr = value.rpartition(".")
             obj = None
@@ -114,7 +114,7 @@ def serve(
     exclude_patterns: list[str] | None,
 ) -> None:
     """Serve ``app`` on the development server; the one place ``erlen run`` reaches the server."""
-    from .serving import devserver
+    from ..serving import devserver
 
     devserver.run_simple(
         host,
@@ -244,7 +244,7 @@ _ROUTE_SORTS = ("endpoint", "methods", "domain", "rule", "match")
 @with_appcontext
 def routes_command(sort: str, all_methods: bool) -> None:
     """Show all registered routes with endpoints and methods."""
-    from .globals import current_app
+    from ..globals import current_app
 
     rules = list(current_app.url_map.iter_rules())
     if not rules:
@@ -288,7 +288,7 @@ def shell_command() -> None:
     names from ``shell_context_processor`` functions already defined."""
     import code
 
-    from .globals import current_app
+    from ..globals import current_app
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     banner = (
