@@ -35,7 +35,6 @@ PLACEHOLDERS = {
     "cli.md",
     "migrating.md",
     "server-sessions.md",
-    "werkzeug-helpers.md",
 }
 
 

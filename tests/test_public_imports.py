@@ -42,7 +42,16 @@ FLASK_MODULES = [
     "views",
     "wrappers",
 ]
-WERKZEUG_PATHS = ["exceptions", "datastructures", "routing"]
+WERKZEUG_PATHS = [
+    "exceptions",
+    "datastructures",
+    "routing",
+    "security",
+    "utils",
+    "middleware",
+    "middleware.proxy_fix",
+    "middleware.dispatcher",
+]
 LAYER_PACKAGES = ["http", "http.headervalues", "routing", "serving", "testing"]
 
 

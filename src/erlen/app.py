@@ -30,6 +30,7 @@ from .http.exceptions import (
     HTTPException,
     InternalServerError,
 )
+from .http.request_url import check_host
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing.map import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func
@@ -254,17 +255,21 @@ class Erlen(Scaffold):
     def make_config(self, instance_relative: bool = False) -> Config:
         root_path = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
-        debug = os.environ.get("ERLEN_DEBUG", os.environ.get("FLASK_DEBUG"))
-        if debug is not None:
-            defaults["DEBUG"] = debug.lower() not in {"0", "false", "no"}
+        if "ERLEN_DEBUG" in os.environ or "FLASK_DEBUG" in os.environ:
+            from .helpers import get_debug_flag
+
+            defaults["DEBUG"] = get_debug_flag()
         return self.config_class(root_path, defaults)
 
     def make_aborter(self) -> Aborter:
         return self.aborter_class()
 
     def auto_find_instance_path(self) -> str:
-        """``<root>/instance`` next to the app's module (Flask's rule for an unpackaged app)."""
-        return os.path.join(self.root_path, "instance")
+        """``instance`` beside the app's package, or ``<prefix>/var/<name>-instance`` for an
+        installed one (Flask's rule; see :mod:`erlen.instance`)."""
+        from .instance import default_instance_path
+
+        return default_instance_path(self.import_name, self.name, self.root_path)
 
     def open_instance_resource(
         self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
@@ -486,6 +491,12 @@ class Erlen(Scaffold):
     def match_request(self, request: Request) -> None:
         """Set ``request.url_rule`` and ``view_args``, or keep the routing error on it."""
         try:
+            # SECURITY: a malformed or untrusted Host is a 400 before any URL is built from it;
+            # request.host (and so request.url) then refuses an untrusted one too, as in Flask.
+            trusted = self.config["TRUSTED_HOSTS"]
+            if trusted is not None:
+                request.trusted_hosts = trusted
+            check_host(request.environ, trusted)
             if self.subdomain_matching or self.url_map.host_matching:
                 adapter = self.create_url_adapter(request)
                 rule, view_args = adapter.match(return_rule=True)  # type: ignore[union-attr]
@@ -828,8 +839,18 @@ class Erlen(Scaffold):
                 server_name = None
             elif not self.subdomain_matching:
                 subdomain = self.url_map.default_subdomain or ""
+            environ = request.environ
+            trusted = self.config["TRUSTED_HOSTS"]
+            if trusted is not None:
+                request.trusted_hosts = trusted
+                try:
+                    check_host(environ, trusted)
+                except HTTPException:
+                    # SECURITY: even an error handler of this request never builds a URL on
+                    # the untrusted host.
+                    environ = {**environ, "HTTP_HOST": ""}
             return self.url_map.bind_to_environ(
-                request.environ, server_name=server_name, subdomain=subdomain
+                environ, server_name=server_name, subdomain=subdomain
             )
         server_name = self.config["SERVER_NAME"]
         if server_name is None:

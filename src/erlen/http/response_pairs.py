@@ -148,6 +148,8 @@ def iri_to_uri(iri: str) -> str:
                 host, colon, port = hostport, "", ""
             userinfo = quote(userinfo, safe="%!$&'()*+,:;=")
             netloc = f"{userinfo}{at}{host.encode('idna').decode('ascii')}{colon}{port}"
+        # SECURITY: controls and spaces in the authority (a NUL in the host) are escaped too.
+        netloc = quote(netloc, safe="%!$&'()*+,:;=@[]")
     except (ValueError, UnicodeError):
         # NOTE: not a URL urlsplit or IDNA accept (e.g. "http://[::1/x"): quote it whole.
         return quote(iri, safe=_PATH_SAFE + "?#[]")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -15,6 +16,8 @@ import time
 import typing as t
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
+
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 _RELOADER_ENV = "ERLEN_RUN_MAIN"
 
@@ -41,12 +44,10 @@ class _ChunkedReader(io.RawIOBase):
     def _next_chunk(self) -> None:
         line = self._rfile.readline(1026)
         size_text = line.split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise OSError("malformed chunk size") from None
-        if size < 0:
+        # SECURITY: 1*HEXDIG only (RFC 9112 7.1); int() would also take "+a", "1_0" or " a".
+        if not _CHUNK_SIZE.fullmatch(size_text):
             raise OSError("malformed chunk size")
+        size = int(size_text, 16)
         if size == 0:
             while self._rfile.readline(8194) not in (b"\r\n", b"\n", b""):
                 pass  # trailer fields are ignored
