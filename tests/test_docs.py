@@ -32,7 +32,6 @@ MAY_HAVE_NO_EXAMPLE = {"differences.md", "limits.md"}
 PLACEHOLDERS = {
     "asgi.md",
     "benchmarks.md",
-    "cli.md",
     "migrating.md",
     "server-sessions.md",
 }

@@ -946,6 +946,12 @@ class Erlen(Scaffold):
         **options: t.Any,
     ) -> None:
         """Serve the app on the development server (HTTP/1.1, threaded). Not for production."""
+        from .cli_env import get_debug_flag, getenv, run_from_cli_guard
+
+        if run_from_cli_guard(load_dotenv):
+            return  # the `erlen` command is serving (or about to): do not block its import
+        if getenv("DEBUG") is not None:  # possibly just read from a .env file
+            self.debug = get_debug_flag()
         from .serving.devserver import run_simple
 
         if debug is not None:
