@@ -126,7 +126,7 @@ class ErlenGroup(AppGroup):
         @click.group(cls=ErlenGroup, create_app=create_app)
         def cli(): ...
 
-    :param add_default_commands: add ``run``, ``routes`` and ``shell``.
+    :param add_default_commands: add ``run``, ``routes``, ``shell`` and ``sessions``.
     :param create_app: builds the app (instead of finding it with ``--app``).
     :param add_version_option: add ``--version``.
     :param load_dotenv: load ``.flaskenv``, ``.erlenenv`` and ``.env``.
@@ -157,6 +157,9 @@ class ErlenGroup(AppGroup):
             self.add_command(run_command)
             self.add_command(shell_command)
             self.add_command(routes_command)
+            from .sessions.commands import sessions_command  # NOTE: here: it imports this module
+
+            self.add_command(sessions_command)
 
     def _plugin_command(self, name: str) -> click.Command | None:
         for ep in _plugin_entry_points(name):
