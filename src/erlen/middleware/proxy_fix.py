@@ -34,15 +34,13 @@ def _split_host_port(host: str) -> tuple[str, str | None]:
 class ProxyFix:
     """Wrap a WSGI app so it sees the values the trusted proxies forwarded.
 
-    ======================  =====================  ==========================================
-    argument (default)      header                 sets
-    ======================  =====================  ==========================================
-    ``x_for`` (1)           ``X-Forwarded-For``    ``REMOTE_ADDR``
-    ``x_proto`` (1)         ``X-Forwarded-Proto``  ``wsgi.url_scheme``
-    ``x_host`` (0)          ``X-Forwarded-Host``   ``HTTP_HOST``, ``SERVER_NAME``, ``SERVER_PORT``
-    ``x_port`` (0)          ``X-Forwarded-Port``   the port in ``HTTP_HOST``, ``SERVER_PORT``
-    ``x_prefix`` (0)        ``X-Forwarded-Prefix`` ``SCRIPT_NAME``
-    ======================  =====================  ==========================================
+    | argument (default) | header               | sets                                        |
+    |--------------------|----------------------|---------------------------------------------|
+    | ``x_for`` (1)      | ``X-Forwarded-For``    | ``REMOTE_ADDR``                             |
+    | ``x_proto`` (1)    | ``X-Forwarded-Proto``  | ``wsgi.url_scheme``                         |
+    | ``x_host`` (0)     | ``X-Forwarded-Host``   | ``HTTP_HOST``, ``SERVER_NAME``, ``SERVER_PORT`` |
+    | ``x_port`` (0)     | ``X-Forwarded-Port``   | the port in ``HTTP_HOST``, ``SERVER_PORT``  |
+    | ``x_prefix`` (0)   | ``X-Forwarded-Prefix`` | ``SCRIPT_NAME``                             |
 
     >>> from erlen import Erlen
     >>> app = Erlen(__name__)
