@@ -3,14 +3,25 @@
 A logged-in user's open ``/live`` page holds one WebSocket. :class:`Online` counts the
 distinct users with at least one open socket and, whenever the count changes, puts the new
 count in every socket's queue; each handler sends what its queue receives. The state lives
-in one process (the dev server, or one uvicorn worker): it is a demo of the protocol, not a
+in one process per app (the dev server, or one uvicorn worker): it is a demo of the protocol, not a
 presence service.
 """
 
 from __future__ import annotations
 
 import asyncio
-from erlen import Blueprint, WebSocketDisconnect, abort, render_template, session, websocket
+import threading
+import typing as t
+
+from erlen import (
+    Blueprint,
+    WebSocketDisconnect,
+    abort,
+    current_app,
+    render_template,
+    session,
+    websocket,
+)
 
 bp = Blueprint("live", __name__)
 
@@ -19,30 +30,45 @@ class Online:
     """Open sockets per user, and a queue per socket for the count updates."""
 
     def __init__(self) -> None:
-        self.sockets: dict[str, set[asyncio.Queue[int]]] = {}
+        self.sockets: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[int]]]] = {}
+        # NOTE: sockets may live on different event loops in different threads (the test
+        # client runs each connection on its own loop), hence the lock and
+        # call_soon_threadsafe; under one server they share one loop and it costs nothing.
+        self.lock = threading.Lock()
 
     def count(self) -> int:
-        return len(self.sockets)
+        with self.lock:
+            return len(self.sockets)
 
     def _broadcast(self) -> None:
-        count = self.count()
-        for queues in self.sockets.values():
-            for queue in queues:
-                queue.put_nowait(count)
+        count = len(self.sockets)
+        for sockets in self.sockets.values():
+            for loop, queue in sockets:
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(queue.put_nowait, count)
 
     def join(self, user: str, queue: asyncio.Queue[int]) -> None:
-        self.sockets.setdefault(user, set()).add(queue)
-        self._broadcast()
+        with self.lock:
+            self.sockets.setdefault(user, set()).add((asyncio.get_running_loop(), queue))
+            self._broadcast()
 
     def leave(self, user: str, queue: asyncio.Queue[int]) -> None:
-        queues = self.sockets.get(user, set())
-        queues.discard(queue)
-        if not queues:
-            self.sockets.pop(user, None)
-        self._broadcast()
+        with self.lock:
+            sockets = self.sockets.get(user, set())
+            sockets.difference_update({s for s in sockets if s[1] is queue})
+            if not sockets:
+                self.sockets.pop(user, None)
+            self._broadcast()
 
 
-online = Online()
+@bp.record_once
+def _setup(state: t.Any) -> None:
+    state.app.extensions["showcase.online"] = Online()
+
+
+def online() -> Online:
+    """This app's :class:`Online` (each app has its own, the test apps included)."""
+    return current_app.extensions["showcase.online"]
 
 
 @bp.route("/live")
@@ -60,7 +86,7 @@ async def online_socket() -> None:
         abort(403)
     await websocket.accept()
     queue: asyncio.Queue[int] = asyncio.Queue()
-    online.join(user, queue)
+    online().join(user, queue)
     # The client sends nothing; a receive that ends means the client went away.
     gone = asyncio.ensure_future(_until_disconnect())
     try:
@@ -75,7 +101,7 @@ async def online_socket() -> None:
         pass
     finally:
         gone.cancel()
-        online.leave(user, queue)
+        online().leave(user, queue)
 
 
 async def _until_disconnect() -> None:
