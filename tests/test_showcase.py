@@ -353,3 +353,12 @@ def test_module_app_is_built_on_first_use(monkeypatch, tmp_path):
         assert app.test_client().get("/").text == "hello world!!!"
     finally:
         app.session_interface.store.close()
+
+
+def test_pillows_own_bomb_limit_holds_above_a_raised_cap(app, client):
+    # 100M pixels: over Pillow's warning limit (~89M), under its error limit; the app's cap is
+    # raised out of the way, so Pillow's check (made an error by the app) is what answers.
+    app.config["SHOWCASE_MAX_PIXELS"] = 10**12
+    rv = upload(client, "/drawing/add_watermark", {"image": (png_claiming(10000, 10000), "a.png")})
+    assert rv.status_code == 413
+    assert "too many pixels" in rv.text

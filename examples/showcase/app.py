@@ -49,6 +49,8 @@ def create_app(config: dict[str, t.Any] | None = None) -> Erlen:
         SECRET_KEY="dev-only-secret-change-me",
         SESSION_TYPE="sqlite",
         SESSION_COOKIE_SAMESITE="Lax",
+        # Each visit to the login page stores a session (its code): sweep expired ones.
+        SESSION_CLEANUP_N_REQUESTS=1000,
         # SECURITY: uploads are images for the drawing blueprint; 8 MiB is plenty.
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
     )

@@ -26,6 +26,11 @@ FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP")
 #: Default cap on width x height: 4096 x 4096.
 MAX_PIXELS = 4096 * 4096
 
+# SECURITY: Pillow only warns about an image between its bomb limit and twice that, and
+# decodes it anyway: here such an image is an error (a 413). Set once for the process, not
+# with catch_warnings per request, which is not thread-safe.
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
 
 def read_image(field: str) -> Image.Image:
     """The uploaded image in ``request.files[field]``, decoded and converted to RGBA."""
@@ -37,16 +42,15 @@ def read_image(field: str) -> Image.Image:
         abort(400, description=f"The file in {field!r} is empty.")
     limit = int(current_app.config.get("SHOWCASE_MAX_PIXELS", MAX_PIXELS))
     try:
-        with warnings.catch_warnings():
-            # SECURITY: Pillow only warns below twice its own bomb limit; treat it as an error.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=FORMATS)
-            width, height = image.size
-            # SECURITY: the header's size is checked before any pixel is decoded, so a
-            # decompression bomb costs a few bytes of parsing, not gigabytes of memory.
-            if width * height > limit:
-                abort(413, description=f"The image in {field!r} has more than {limit} pixels.")
-            image.load()
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+        width, height = image.size
+        # SECURITY: the header's size is checked before any pixel is decoded, so a
+        # decompression bomb costs a few bytes of parsing, not gigabytes of memory.
+        if width * height > limit:
+            abort(413, description=f"The image in {field!r} has more than {limit} pixels.")
+        image.load()
+        # NOTE: inside the try: a mode Pillow cannot convert is a bad upload, not a 500.
+        return image.convert("RGBA")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         abort(413, description=f"The image in {field!r} has too many pixels.")
     except UnidentifiedImageError:
@@ -54,7 +58,6 @@ def read_image(field: str) -> Image.Image:
     except (OSError, SyntaxError, ValueError):
         # NOTE: truncated or corrupt image data surfaces as one of these from load().
         abort(400, description=f"The image in {field!r} is damaged and cannot be read.")
-    return image.convert("RGBA")
 
 
 def png_response(image: Image.Image, name: str):
