@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
+import time
 import typing as t
+import urllib.request
 
 import pytest
 from examples.showcase import captcha
 from examples.showcase.app import create_app
 
+from helpers_servers import ERLEN_PATH, TESTS_DIR, free_port
 from session_servers import redis_url  # noqa: F401 (a fixture)
 from showcase_images import changed_pixels, decode, jpeg, png, png_claiming
 
@@ -362,3 +368,52 @@ def test_pillows_own_bomb_limit_holds_above_a_raised_cap(app, client):
     rv = upload(client, "/drawing/add_watermark", {"image": (png_claiming(10000, 10000), "a.png")})
     assert rv.status_code == 413
     assert "too many pixels" in rv.text
+
+
+def test_readme_command_1_prints_the_url_and_serves(tmp_path):
+    """``python3 -m examples.showcase`` (after the install): a URL on stdout that answers."""
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        ERLEN_PORT=str(port),
+        SHOWCASE_SESSION_SQLITE_PATH=str(tmp_path / "sessions.db"),
+        PYTHONUNBUFFERED="1",
+        PYTHONPATH=os.pathsep.join([str(ERLEN_PATH), str(TESTS_DIR.parent)]),
+    )
+    env.pop("REDIS_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "examples.showcase"],
+        cwd=TESTS_DIR.parent,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        url = f"http://127.0.0.1:{port}/home"
+        assert first == f"erlen showcase: open {url}\n"
+        deadline = time.monotonic() + 60  # a guard against a hang only
+        while True:  # the server binds after printing: retry until it answers
+            try:
+                with urllib.request.urlopen(url, timeout=10) as reply:
+                    assert reply.status == 200
+                    assert "Hello, stranger." in reply.read().decode()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read()
+                assert time.monotonic() < deadline, f"{url} did not answer"
+                time.sleep(0.05)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as reply:
+            assert reply.read() == b"hello world!!!"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
+        if proc.stdout is not None:
+            proc.stdout.close()
