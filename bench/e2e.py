@@ -84,7 +84,9 @@ def main() -> None:
     parser.add_argument("--servers", nargs="*", default=["granian", "gunicorn"])
     parser.add_argument("--frameworks", nargs="*", default=FRAMEWORKS)
     args = parser.parse_args()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([HERE, SRC, os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([HERE, SRC, os.environ.get("PYTHONPATH", "")])
+    )
     env["PYTHONWARNINGS"] = "ignore"
     results: dict[str, dict[str, dict[str, float]]] = {}
     for server in args.servers:
