@@ -549,4 +549,6 @@ def __getattr__(name: str) -> t.Any:
     try:
         return getattr(headervalues, name)
     except AttributeError:
-        raise AttributeError(f"module 'erlen.http.datastructures' has no attribute {name!r}") from None
+        raise AttributeError(
+            f"module 'erlen.http.datastructures' has no attribute {name!r}"
+        ) from None

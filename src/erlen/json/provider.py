@@ -6,11 +6,9 @@ another :class:`JSONProvider` subclass (for example one backed by orjson).
 
 from __future__ import annotations
 
-import dataclasses
-import decimal
 import json
+import sys
 import typing as t
-import uuid
 from datetime import date
 
 from ..http.dates import http_date
@@ -26,10 +24,17 @@ def _default(o: t.Any) -> t.Any:
     """Serialize the types Flask's provider knows; raise ``TypeError`` for anything else."""
     if isinstance(o, date):
         return http_date(o)
-    if isinstance(o, (decimal.Decimal, uuid.UUID)):
+    # PERF: decimal, uuid and dataclasses cost ~10% of ``import erlen``; an object of those
+    # types cannot exist before its module is imported, so they are looked up, not imported.
+    modules = sys.modules
+    decimal, uuid = modules.get("decimal"), modules.get("uuid")
+    if (decimal is not None and isinstance(o, decimal.Decimal)) or (
+        uuid is not None and isinstance(o, uuid.UUID)
+    ):
         return str(o)
+    dataclasses = modules.get("dataclasses")
     # NOTE: ``is_dataclass`` is also true for the class itself, which ``asdict`` rejects.
-    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+    if dataclasses is not None and dataclasses.is_dataclass(o) and not isinstance(o, type):
         return dataclasses.asdict(o)
     if hasattr(o, "__html__"):
         return str(o.__html__())

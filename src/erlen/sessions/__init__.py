@@ -13,13 +13,13 @@ import typing as t
 from collections.abc import MutableMapping
 from datetime import datetime, timezone
 
-from itsdangerous import URLSafeTimedSerializer
-
 from ..http.datastructures import CallbackDict
 from ..json.tag import TaggedJSONSerializer
 from .cookie_signer import CookieSigner, cookie_signer
 
 if t.TYPE_CHECKING:
+    from itsdangerous import URLSafeTimedSerializer
+
     from ..app import Erlen
     from ..wrappers import Request, Response
 
@@ -191,6 +191,8 @@ class SecureCookieSessionInterface(SessionInterface):
         if fallbacks:
             keys.extend(fallbacks)
         keys.append(app.secret_key)  # itsdangerous signs with the last key
+        from itsdangerous import URLSafeTimedSerializer  # NOTE: only custom interfaces use it
+
         return URLSafeTimedSerializer(
             keys,  # type: ignore[arg-type]
             salt=self.salt,
