@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import time
+import typing as t
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(os.path.dirname(HERE), "src")
@@ -48,8 +49,12 @@ def _env() -> dict[str, str]:
     # NOTE: the measured process must import this checkout's erlen, not an installed copy; a
     # fixed hash seed makes instruction counts repeatable from run to run.
     path = os.environ.get("PYTHONPATH")
+    env = dict(os.environ)
+    # NOTE: with bytecode writing off, every import of the checkout would compile its sources
+    # while installed packages load theirs from .pyc: an unfair import row.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return dict(
-        os.environ,
+        env,
         PYTHONPATH=SRC + (os.pathsep + path if path else ""),
         PYTHONHASHSEED="0",
         PYTHONWARNINGS="ignore",
@@ -101,6 +106,8 @@ def per_request_instructions(name: str, shape: str, n: int) -> float:
 def import_row(name: str, use_callgrind: bool) -> dict[str, float]:
     """What ``import name`` costs: instructions over a bare interpreter, and -X importtime."""
     row: dict[str, float] = {}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", SRC], check=True, env=_env())
+    subprocess.run([sys.executable, "-c", f"import {name}"], check=True, env=_env())
     if use_callgrind:
         bare, _ = callgrind([sys.executable, DRIVER, "python", "import"])
         total, _ = callgrind([sys.executable, "-c", f"import {name}"])
@@ -127,10 +134,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-callgrind", action="store_true")
     parser.add_argument("-n", type=int, default=300, help="requests per callgrind run")
-    parser.add_argument("--wall-n", type=int, default=2000, help="requests per timed run")
+    parser.add_argument("--wall-n", type=int, default=500, help="requests per timed run")
     parser.add_argument("--frameworks", nargs="*", default=apps.FRAMEWORKS)
     parser.add_argument("--shapes", nargs="*", default=apps.SHAPES)
     parser.add_argument("--no-import", action="store_true", help="skip the import rows")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="keep the other cells of bench/out/results.json, replace only the ones measured",
+    )
     parser.add_argument("-j", "--jobs", type=int, default=2, help="callgrind runs in parallel")
     args = parser.parse_args()
     use_callgrind = not args.no_callgrind and shutil.which("valgrind") is not None
@@ -141,7 +153,13 @@ def main() -> None:
         for name in args.frameworks
         if shape in apps.SHAPES_OF[name]
     ]
-    results: dict[str, dict[str, dict[str, float]]] = {shape: {} for shape in args.shapes}
+    previous: dict[str, t.Any] = {}
+    if args.update and os.path.exists(os.path.join(OUT, "results.json")):
+        with open(os.path.join(OUT, "results.json")) as f:
+            previous = json.load(f)
+    results: dict[str, dict[str, dict[str, float]]] = previous.get("shapes", {})
+    for shape in args.shapes:
+        results.setdefault(shape, {})
     started = time.time()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures: dict = {}
@@ -157,7 +175,7 @@ def main() -> None:
             shape, name, key = futures[fut]
             results[shape][name][key] = fut.result()
             print(f"  {shape:<9} {name:<10} {fut.result():>12,.0f}", file=sys.stderr)
-    imports = {}
+    imports = previous.get("imports", {})
     if not args.no_import:
         for name in ("erlen", "flask"):
             imports[name] = import_row(name, use_callgrind)
@@ -169,7 +187,7 @@ def main() -> None:
         "n": args.n,
         "seconds": round(time.time() - started),
         "budgets": BUDGETS,
-        "shapes": results,
+        "shapes": {shape: results[shape] for shape in apps.SHAPES if shape in results},
         "imports": imports,
     }
     os.makedirs(OUT, exist_ok=True)
