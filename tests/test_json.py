@@ -407,11 +407,13 @@ def test_json_tag_base_is_abstract():
 
 def test_provider_settings_changed_between_responses_take_effect() -> None:
     # The response encoder is cached; a later change of the provider's settings must show.
-    app = erlen.Erlen(__name__)
+    from erlen import Erlen
+
+    app = Erlen(__name__)
     with app.app_context():
-        assert erlen.jsonify({"b": 1, "a": "é"}).get_data() == b'{"a":"\\u00e9","b":1}\n'
+        assert ejson.jsonify({"b": 1, "a": "é"}).get_data() == b'{"a":"\\u00e9","b":1}\n'
         app.json.sort_keys = False
         app.json.ensure_ascii = False
-        assert erlen.jsonify({"b": 1, "a": "é"}).get_data() == '{"b":1,"a":"é"}\n'.encode()
+        assert ejson.jsonify({"b": 1, "a": "é"}).get_data() == '{"b":1,"a":"é"}\n'.encode()
         app.json.compact = False
-        assert erlen.jsonify({"b": 1}).get_data() == b'{\n  "b": 1\n}\n'
+        assert ejson.jsonify({"b": 1}).get_data() == b'{\n  "b": 1\n}\n'
