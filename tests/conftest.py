@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 import erlen
@@ -27,6 +29,9 @@ def _no_leaked_context():
     leaked_app = _cv_app.get(None)
     assert leaked_request is None, f"a request context was left pushed: {leaked_request!r}"
     assert leaked_app is None, f"an app context was left pushed: {leaked_app!r}"
+    # NOTE: erlen.compat patches flask/werkzeug for the whole process, and this suite uses them
+    # as oracles: compat runs only in subprocesses (tests/test_ecosystem.py, test_compat.py).
+    assert "erlen.compat" not in sys.modules, "erlen.compat was imported in the test process"
 
 
 # NOTE: property tests run the same examples on every run, so CI results are reproducible.

@@ -7,12 +7,19 @@ shown to the reader but never run. Each page runs in a fresh temporary working d
 with ``__name__`` set to ``"docs_example"`` so that ``Erlen(__name__)`` takes that directory
 as its ``root_path``.
 
+A block whose first line is ``# run: subprocess`` runs on its own, as a script in a fresh Python
+process (same temp directory): for examples that change the whole process, such as
+``import erlen.compat``, which must not leak into this test process. It must exit with 0.
+
 A failing example is a failing test: either the page or erlen is wrong. Never skip one.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,6 +33,26 @@ PAGES = sorted(p.name for p in DOCS.glob("*.md"))
 MAY_HAVE_NO_EXAMPLE = {"differences.md", "limits.md"}
 
 _FENCE_OPEN = re.compile(r"^```(?P<info>[^`\s]*)\s*$")
+SUBPROCESS_MARK = "# run: subprocess"
+
+
+def run_in_subprocess(page: str, line: int, source: str, cwd: Path) -> None:
+    """Run one block as a script in a fresh interpreter; fail with its output if it fails."""
+    script = cwd / f"{page.removesuffix('.md')}_block_line{line}.py"
+    script.write_text("\n" * (line - 1) + source, encoding="utf-8")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(Path(__file__).resolve().parent.parent / "src"), env.get("PYTHONPATH")) if p
+    )
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", str(script)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,  # NOTE: a does-not-hang guard only
+    )
+    assert proc.returncode == 0, f"{page} block at line {line}:\n{proc.stdout}{proc.stderr}"
 
 
 def python_blocks(text: str) -> list[tuple[int, str]]:
@@ -106,6 +133,9 @@ def test_page_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.Monkey
     namespace: dict[str, object] = {"__name__": "docs_example"}
     try:
         for n, (line, source) in enumerate(blocks, start=1):
+            if source.startswith(SUBPROCESS_MARK):
+                run_in_subprocess(page, line, source, tmp_path)
+                continue
             # Pad with blank lines so tracebacks give the line number in the .md file.
             # dont_inherit: this module's `from __future__ import annotations` must not leak
             # into the examples.

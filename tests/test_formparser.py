@@ -271,9 +271,28 @@ def test_chunked_body_over_limit_is_413_never_truncated() -> None:
         stream().readline()
 
 
-def test_chunked_without_max_is_the_raw_stream() -> None:
-    raw = io.BytesIO(b"abc")
-    assert get_input_stream({"wsgi.input": raw, "wsgi.input_terminated": True}) is raw
+def test_chunked_without_max_reads_the_whole_body() -> None:
+    raw = io.BytesIO(b"abc" * 100_000)
+    stream = get_input_stream({"wsgi.input": raw, "wsgi.input_terminated": True})
+    assert stream.read() == b"abc" * 100_000
+
+
+def test_server_framing_errors_are_400() -> None:
+    """A server's own parse error while reading (gunicorn's InvalidChunkSize) is the client's."""
+
+    class ParseError(Exception):
+        pass
+
+    class Broken(io.RawIOBase):
+        def read(self, size: int = -1) -> bytes:
+            raise ParseError("bad chunk size")
+
+    for max_length in (None, 1000):
+        stream = get_input_stream(
+            {"wsgi.input": Broken(), "wsgi.input_terminated": True}, max_length
+        )
+        with pytest.raises(BadRequest, match="malformed"):
+            stream.read()
 
 
 # --------------------------------------------------------------------------- query strings

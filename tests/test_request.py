@@ -221,7 +221,10 @@ def test_url_parts_match_werkzeug_over_environ_table() -> None:
     checked = 0
     for environ in url_environs():
         ours = Request(dict(environ))
-        wz = WzRequest(dict(environ), populate_request=False)
+        # NOTE: an empty Host means the server's own name to erlen (RFC 9112 section 3.3), as
+        # if it were absent; Werkzeug keeps "" (and redirects to "http:///path").
+        oracle = {k: v for k, v in environ.items() if not (k == "HTTP_HOST" and v == "")}
+        wz = WzRequest(oracle, populate_request=False)
         for name in URL_PROPS:
             expected = wz_value(wz, name)
             actual = getattr(ours, name)  # never raises

@@ -17,6 +17,7 @@ from erlen import (
     get_template_attribute,
     render_template,
     render_template_string,
+    request,
     session,
     stream_template,
     stream_template_string,
@@ -138,6 +139,21 @@ def test_cached_string_template_sees_later_filters_and_globals(app: Erlen) -> No
         app.jinja_env.tests.update(big=lambda n: n > 5)
         app.jinja_env.globals["extra"] = "E"
         assert render_template_string(source) == "a!EFalse"
+
+
+def test_filter_on_a_constant_follows_the_request(app: Erlen) -> None:
+    """A filter reading request state (Flask-Babel's decimalformat) on a constant input is not
+    folded once into a cached template: each render sees its own request, as on Flask."""
+    app.jinja_env.filters["greet"] = lambda s: f"{s} {request.args.get('lang', 'en')}"
+    source = "{{ 'hi'|greet }}"
+    with app.test_request_context("/?lang=de"):
+        assert render_template_string(source) == "hi de"
+    with app.test_request_context("/?lang=fr"):
+        assert render_template_string(source) == "hi fr"
+    assert source not in app.jinja_env.string_cache
+    assert app.jinja_env.from_string_cached("{{ name|upper }}") is app.jinja_env.from_string_cached(
+        "{{ name|upper }}"
+    )
 
 
 def test_string_cache_cleared_when_settings_change(app: Erlen) -> None:

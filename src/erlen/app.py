@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 import typing as t
+import weakref
 from datetime import timedelta
 
 from . import templating
@@ -30,9 +31,11 @@ from .http.exceptions import (
     HTTPException,
     InternalServerError,
 )
+from .http.interop import foreign_mro, is_http_exception, is_instance
+from .http.request_url import check_host
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing.map import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
-from .scaffold import Scaffold, _endpoint_from_view_func
+from .scaffold import Scaffold, _endpoint_from_view_func, hooks_version
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .signals import (
     appcontext_tearing_down,
@@ -57,9 +60,12 @@ class _HookPlan:
     tuples instead of looking up every blueprint scope in every registry.
     """
 
-    __slots__ = ("url_value_preprocessors", "before", "after", "teardown")
+    __slots__ = ("url_value_preprocessors", "before", "after", "teardown", "version")
 
     def __init__(self, app: Erlen, blueprints: tuple[str, ...]) -> None:
+        # NOTE: a plan is stale once a hook registry changed (scaffold.hooks_version), e.g. an
+        # extension appending an after_request hook during the endpoint's first request.
+        self.version = hooks_version[0]
         outer_first = (None, *reversed(blueprints))
         inner_first = (*blueprints, None)
 
@@ -206,15 +212,17 @@ class Erlen(Scaffold):
         self.template_context_processors[None].append(templating.default_template_ctx_processor)
         if self.has_static_folder:
             if bool(static_host) != host_matching:
-                raise ValueError(
+                raise AssertionError(  # NOTE: Flask's exception type for this misuse
                     "Invalid static_host/host_matching combination: static_host is required"
                     " exactly when host_matching is set."
                 )
+            self_ref = weakref.ref(self)
             self.add_url_rule(
                 f"{self.static_url_path}/<path:filename>",
                 endpoint="static",
                 host=static_host,
-                view_func=lambda **kw: self.send_static_file(**kw),
+                # NOTE: a weak reference, so the app holds no cycle and is freed by refcount.
+                view_func=lambda **kw: self_ref().send_static_file(**kw),  # type: ignore[union-attr]
             )
 
     # -- identity and configuration --------------------------------------------------------
@@ -254,17 +262,21 @@ class Erlen(Scaffold):
     def make_config(self, instance_relative: bool = False) -> Config:
         root_path = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
-        debug = os.environ.get("ERLEN_DEBUG", os.environ.get("FLASK_DEBUG"))
-        if debug is not None:
-            defaults["DEBUG"] = debug.lower() not in {"0", "false", "no"}
+        if "ERLEN_DEBUG" in os.environ or "FLASK_DEBUG" in os.environ:
+            from .helpers import get_debug_flag
+
+            defaults["DEBUG"] = get_debug_flag()
         return self.config_class(root_path, defaults)
 
     def make_aborter(self) -> Aborter:
         return self.aborter_class()
 
     def auto_find_instance_path(self) -> str:
-        """``<root>/instance`` next to the app's module (Flask's rule for an unpackaged app)."""
-        return os.path.join(self.root_path, "instance")
+        """``instance`` beside the app's package, or ``<prefix>/var/<name>-instance`` for an
+        installed one (Flask's rule; see :mod:`erlen.instance`)."""
+        from .instance import default_instance_path
+
+        return default_instance_path(self.import_name, self.name, self.root_path)
 
     def open_instance_resource(
         self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
@@ -486,6 +498,12 @@ class Erlen(Scaffold):
     def match_request(self, request: Request) -> None:
         """Set ``request.url_rule`` and ``view_args``, or keep the routing error on it."""
         try:
+            # SECURITY: a malformed or untrusted Host is a 400 before any URL is built from it;
+            # request.host (and so request.url) then refuses an untrusted one too, as in Flask.
+            trusted = self.config["TRUSTED_HOSTS"]
+            if trusted is not None:
+                request.trusted_hosts = trusted
+            check_host(request.environ, trusted)
             if self.subdomain_matching or self.url_map.host_matching:
                 adapter = self.create_url_adapter(request)
                 rule, view_args = adapter.match(return_rule=True)  # type: ignore[union-attr]
@@ -533,7 +551,7 @@ class Erlen(Scaffold):
         rule = request.url_rule
         endpoint = rule.endpoint if rule is not None else None
         plan = self._hook_plans.get(endpoint)
-        if plan is None:
+        if plan is None or plan.version != hooks_version[0]:
             plan = self._hook_plans[endpoint] = _HookPlan(self, request._blueprint_chain)
         return plan
 
@@ -544,7 +562,7 @@ class Erlen(Scaffold):
         rule = req.url_rule
         # PERF: the cache hit of _hook_plan, inline.
         plan = self._hook_plans.get(rule.endpoint if rule is not None else None)
-        if plan is None:
+        if plan is None or plan.version != hooks_version[0]:
             plan = self._hook_plan(req)
         ctx._hooks = plan
         if plan.url_value_preprocessors:
@@ -598,7 +616,9 @@ class Erlen(Scaffold):
         ctx = _cv_request.get()
         for func in ctx._after_request_functions:
             response = self.ensure_sync(func)(response)
-        plan = ctx._hooks or self._hook_plan(ctx.request)
+        plan = ctx._hooks
+        if plan is None or plan.version != hooks_version[0]:
+            plan = self._hook_plan(ctx.request)
         for func in plan.after:
             response = func(response)
         # PERF: no session opened and no cookie that could hold one: nothing to save.
@@ -707,7 +727,9 @@ class Erlen(Scaffold):
                 handler_map = spec[name].get(c)
                 if not handler_map:
                     continue
-                for cls in exc_class.__mro__:
+                # NOTE: foreign_mro also offers erlen's class for each of Werkzeug's, so a
+                # handler for ``BadRequest`` catches Flask-WTF's ``CSRFError(BadRequest)``.
+                for cls in foreign_mro(exc_class):
                     handler = handler_map.get(cls)
                     if handler is not None:
                         return handler
@@ -722,17 +744,17 @@ class Erlen(Scaffold):
         if self.config["TRAP_HTTP_EXCEPTIONS"]:
             return True
         trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
-        if trap_bad_request is None and self.debug and isinstance(e, BadRequestKeyError):
+        if trap_bad_request is None and self.debug and is_instance(e, BadRequestKeyError):
             return True
         if trap_bad_request:
-            return isinstance(e, BadRequest)
+            return is_instance(e, BadRequest)
         return False
 
-    def handle_http_exception(self, e: HTTPException) -> t.Any:
+    def handle_http_exception(self, e: HTTPException) -> t.Any:  # or Werkzeug's
         """The registered handler's answer for an HTTP error, or the error itself."""
         if e.code is None:
             return e
-        if isinstance(e, RoutingException):
+        if is_instance(e, RoutingException):
             return e
         handler = self._find_error_handler(e, self._request_blueprints())
         if handler is None:
@@ -741,12 +763,13 @@ class Erlen(Scaffold):
 
     def handle_user_exception(self, e: Exception) -> t.Any:
         """Errors raised by hooks and views: HTTP errors and registered handlers; else re-raise."""
-        if isinstance(e, BadRequestKeyError) and (
+        if is_instance(e, BadRequestKeyError) and (
             self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
         ):
-            e.show_exception = True
-        if isinstance(e, HTTPException) and not self.trap_http_exception(e):
-            return self.handle_http_exception(e)
+            e.show_exception = True  # type: ignore[attr-defined]
+        # NOTE: Werkzeug's HTTP errors (raised by extensions) are HTTP errors too (design §8).
+        if is_http_exception(e) and not self.trap_http_exception(e):
+            return self.handle_http_exception(e)  # type: ignore[arg-type]
         handler = self._find_error_handler(e, self._request_blueprints())
         if handler is None:
             raise e
@@ -781,7 +804,10 @@ class Erlen(Scaffold):
 
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
         ctx = _cv_request.get()
-        for func in (ctx._hooks or self._hook_plan(ctx.request)).teardown:
+        plan = ctx._hooks
+        if plan is None or plan.version != hooks_version[0]:
+            plan = self._hook_plan(ctx.request)
+        for func in plan.teardown:
             func(exc)
         if request_tearing_down.receivers:
             request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
@@ -828,8 +854,18 @@ class Erlen(Scaffold):
                 server_name = None
             elif not self.subdomain_matching:
                 subdomain = self.url_map.default_subdomain or ""
+            environ = request.environ
+            trusted = self.config["TRUSTED_HOSTS"]
+            if trusted is not None:
+                request.trusted_hosts = trusted
+                try:
+                    check_host(environ, trusted)
+                except HTTPException:
+                    # SECURITY: even an error handler of this request never builds a URL on
+                    # the untrusted host.
+                    environ = {**environ, "HTTP_HOST": ""}
             return self.url_map.bind_to_environ(
-                request.environ, server_name=server_name, subdomain=subdomain
+                environ, server_name=server_name, subdomain=subdomain
             )
         server_name = self.config["SERVER_NAME"]
         if server_name is None:
@@ -925,6 +961,12 @@ class Erlen(Scaffold):
         **options: t.Any,
     ) -> None:
         """Serve the app on the development server (HTTP/1.1, threaded). Not for production."""
+        from .cli_env import get_debug_flag, getenv, run_from_cli_guard
+
+        if run_from_cli_guard(load_dotenv):
+            return  # the `erlen` command is serving (or about to): do not block its import
+        if getenv("DEBUG") is not None:  # possibly just read from a .env file
+            self.debug = get_debug_flag()
         from .serving.devserver import run_simple
 
         if debug is not None:

@@ -1,211 +1,264 @@
-"""The ``erlen`` command: find the app, then ``run``, ``routes`` or an app's own commands.
+"""The ``erlen`` command (also ``python -m erlen``): Flask's command line, under erlen's name.
 
-``app.cli`` is a :class:`AppGroup`, a click group whose commands run inside an app context.
+``erlen [--app X] [--debug] [-e FILE] run|routes|shell|<plugin>|<app command>``. Every option
+reads ``ERLEN_<NAME>`` (``ERLEN_APP``, ``ERLEN_DEBUG``, ``ERLEN_RUN_PORT``...) and, for projects
+moving from Flask, ``FLASK_<NAME>`` when the erlen name is unset. ``app.cli`` is an
+:class:`AppGroup`; every app command runs inside the app's application context.
+
+The pieces live in ``cli_app`` (finding the app, contexts), ``cli_env`` (dotenv, variables) and
+``cli_commands`` (the built-in commands); this module assembles the group and re-exports Flask's
+names so ``from erlen.cli import FlaskGroup, with_appcontext`` works.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
-import os
+import platform
 import sys
 import typing as t
+from importlib import metadata
 
 import click
+
+from .cli_app import AppGroup as AppGroup
+from .cli_app import NoAppException as NoAppException
+from .cli_app import ScriptInfo as ScriptInfo
+from .cli_app import find_app_by_string as find_app_by_string
+from .cli_app import find_best_app as find_best_app
+from .cli_app import locate_app as locate_app
+from .cli_app import pass_script_info as pass_script_info
+from .cli_app import prepare_import as prepare_import
+from .cli_app import push_app_context
+from .cli_app import with_appcontext as with_appcontext
+from .cli_commands import CertParamType as CertParamType
+from .cli_commands import SeparatedPathType as SeparatedPathType
+from .cli_commands import routes_command as routes_command
+from .cli_commands import run_command as run_command
+from .cli_commands import shell_command as shell_command
+from .cli_env import debug_option, env_file_option, setenv_until_close
+from .cli_env import get_debug_flag as get_debug_flag
+from .cli_env import get_load_dotenv as get_load_dotenv
+from .cli_env import load_dotenv as load_dotenv
 
 if t.TYPE_CHECKING:
     from .app import Erlen
 
-F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+#: Entry-point groups whose commands ``erlen`` offers, highest precedence first. Flask's group is
+#: read too, so extensions written for Flask (Flask-Migrate's ``db``) appear.
+PLUGIN_GROUPS = ("erlen.commands", "flask.commands")
 
 
-class NoAppException(click.UsageError):
-    """The app could not be found or imported."""
+def _set_app_import_path(ctx: click.Context, param: click.Parameter, value: str | None) -> t.Any:
+    if value is not None:
+        ctx.ensure_object(ScriptInfo).app_import_path = value
+    return value
 
 
-class ScriptInfo:
-    """How the CLI finds the app: an import path (``module:name``) or a factory."""
-
-    def __init__(
-        self,
-        app_import_path: str | None = None,
-        create_app: t.Callable[..., Erlen] | None = None,
-        set_debug_flag: bool = True,
-    ) -> None:
-        self.app_import_path = app_import_path
-        self.create_app = create_app
-        self.set_debug_flag = set_debug_flag
-        self.data: dict[t.Any, t.Any] = {}
-        self._loaded_app: Erlen | None = None
-
-    def load_app(self) -> Erlen:
-        if self._loaded_app is not None:
-            return self._loaded_app
-        if self.create_app is not None:
-            app = self.create_app()
-        else:
-            path = (
-                self.app_import_path or os.environ.get("ERLEN_APP") or os.environ.get("FLASK_APP")
-            )
-            if path:
-                app = locate_app(path)
-            else:
-                for candidate in ("wsgi", "app"):
-                    if os.path.exists(f"{candidate}.py"):
-                        app = locate_app(candidate)
-                        break
-                else:
-                    raise NoAppException(
-                        "Could not locate an application. Use 'erlen --app module:name' or set"
-                        " ERLEN_APP, or put the app in 'wsgi.py' or 'app.py'."
-                    )
-        self._loaded_app = app
-        return app
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(f"Python {platform.python_version()}\nerlen {_erlen_version()}", color=ctx.color)
+    ctx.exit()
 
 
-pass_script_info = click.make_pass_decorator(ScriptInfo, ensure=True)
+def _erlen_version() -> str:
+    from . import __version__
+
+    return __version__
 
 
-def locate_app(import_path: str) -> Erlen:
-    """Import ``module`` or ``module:attr`` (``attr`` may be ``factory(args)``) and return the app."""
-    from .app import Erlen
+app_option = click.Option(
+    ["-A", "--app"],
+    metavar="IMPORT",
+    help="The erlen application or factory function to load, in the form 'module:name'."
+    " Module can be a dotted import or file path. Name is not required if it is 'app',"
+    " 'application', 'create_app', or 'make_app', and can be 'name(args)' to pass arguments.",
+    is_eager=True,
+    expose_value=False,
+    callback=_set_app_import_path,
+)
 
-    module_name, _, attr = import_path.partition(":")
-    if module_name.endswith(".py"):
-        module_name = module_name[:-3].replace(os.sep, ".")
-    sys.path.insert(0, os.getcwd())
+version_option = click.Option(
+    ["--version"],
+    help="Show the erlen version.",
+    expose_value=False,
+    callback=_show_version,
+    is_flag=True,
+    is_eager=True,
+)
+
+
+def _plugin_entry_points(name: str | None = None) -> list[metadata.EntryPoint]:
+    """The plugin entry points (all, or those called ``name``), erlen's group first."""
+    found: list[metadata.EntryPoint] = []
+    for group in PLUGIN_GROUPS:
+        for ep in metadata.entry_points(group=group):
+            if name is None or ep.name == name:
+                found.append(ep)
+    return found
+
+
+def _load_plugin(ep: metadata.EntryPoint) -> click.Command | None:
+    """The command behind ``ep``; a plugin that fails to load is reported and left out."""
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as e:
-        raise NoAppException(f"Could not import {module_name!r}: {e}") from e
-    if attr:
-        if attr.endswith(")") and "(" in attr:
-            import ast
-
-            name, _, args = attr[:-1].partition("(")
-            factory = getattr(module, name)
-            parsed = ast.literal_eval(f"({args},)") if args.strip() else ()
-            app = factory(*parsed)
-        else:
-            app = getattr(module, attr)
-        if not isinstance(app, Erlen):
-            raise NoAppException(f"{import_path!r} is not an erlen application.")
-        return app
-    for name in ("app", "application"):
-        app = getattr(module, name, None)
-        if isinstance(app, Erlen):
-            return app
-    found = [v for v in vars(module).values() if isinstance(v, Erlen)]
-    if len(found) == 1:
-        return found[0]
-    for name in ("create_app", "make_app"):
-        factory = getattr(module, name, None)
-        if callable(factory):
-            return t.cast("Erlen", factory())
-    raise NoAppException(f"Could not find an erlen application in module {module_name!r}.")
-
-
-def with_appcontext(f: F) -> F:
-    """Run the decorated command inside the app's application context."""
-
-    @click.pass_context
-    def decorator(ctx: click.Context, /, *args: t.Any, **kwargs: t.Any) -> t.Any:
-        from .globals import _cv_app
-
-        if _cv_app.get(None) is None:
-            app = ctx.ensure_object(ScriptInfo).load_app()
-            ctx.with_resource(app.app_context())
-        return ctx.invoke(f, *args, **kwargs)
-
-    return t.cast(F, functools.update_wrapper(decorator, f))
-
-
-class AppGroup(click.Group):
-    """A click group whose commands run in an app context (``app.cli``)."""
-
-    def command(self, *args: t.Any, **kwargs: t.Any) -> t.Any:  # type: ignore[override]
-        wrap_for_ctx = kwargs.pop("with_appcontext", True)
-
-        def decorator(f: t.Callable[..., t.Any]) -> click.Command:
-            if wrap_for_ctx:
-                f = with_appcontext(f)
-            return click.Group.command(self, *args, **kwargs)(f)  # type: ignore[no-any-return]
-
-        return decorator
-
-    def group(self, *args: t.Any, **kwargs: t.Any) -> t.Any:  # type: ignore[override]
-        kwargs.setdefault("cls", AppGroup)
-        return click.Group.group(self, *args, **kwargs)
-
-
-@click.command("run", short_help="Run a development server.")
-@click.option("--host", "-h", default="127.0.0.1", help="The interface to bind to.")
-@click.option("--port", "-p", default=5000, type=int, help="The port to bind to.")
-@click.option("--reload/--no-reload", default=None, help="Restart when code changes.")
-@pass_script_info
-def run_command(info: ScriptInfo, host: str, port: int, reload: bool | None) -> None:
-    """Serve the app over HTTP/1.1 on the development server."""
-    app = info.load_app()
-    app.run(host=host, port=port, use_reloader=reload, load_dotenv=False)
-
-
-@click.command("routes", short_help="Show the routes for the app.")
-@with_appcontext
-def routes_command() -> None:
-    """List every URL rule with its endpoint and methods."""
-    from .globals import current_app
-
-    rules = sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule)
-    for rule in rules:
-        methods = ", ".join(sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
-        click.echo(f"{rule.endpoint:30} {methods:20} {rule.rule}")
+        command = ep.load()
+    except Exception as e:
+        click.secho(
+            f" * Warning: could not load the {ep.group!r} plugin command {ep.name!r} ({ep.value}):"
+            f" {type(e).__name__}: {e}",
+            fg="yellow",
+            err=True,
+        )
+        return None
+    if not isinstance(command, click.Command):
+        click.secho(
+            f" * Warning: the plugin {ep.name!r} ({ep.value}) is not a click command.",
+            fg="yellow",
+            err=True,
+        )
+        return None
+    return command
 
 
 class ErlenGroup(AppGroup):
-    """The ``erlen`` command group: built-in commands plus the app's ``app.cli`` commands."""
+    """The ``erlen`` group: ``--app``, ``--debug``, ``--env-file``, the built-in commands, plugin
+    commands and the app's own. Use it for a custom management script::
 
-    def __init__(self, **kwargs: t.Any) -> None:
-        params = list(kwargs.pop("params", None) or ())
-        params.append(
-            click.Option(
-                ["--app", "-A"],
-                help="module:name of the app.",
-                expose_value=False,
-                callback=_set_app,
-                is_eager=True,
-            )
-        )
-        super().__init__(params=params, **kwargs)
-        self.add_command(run_command)
-        self.add_command(routes_command)
+        @click.group(cls=ErlenGroup, create_app=create_app)
+        def cli(): ...
+
+    :param add_default_commands: add ``run``, ``routes``, ``shell`` and ``sessions``.
+    :param create_app: builds the app (instead of finding it with ``--app``).
+    :param add_version_option: add ``--version``.
+    :param load_dotenv: load ``.flaskenv``, ``.erlenenv`` and ``.env``.
+    :param set_debug_flag: set ``app.debug`` from ``ERLEN_DEBUG``/``--debug``.
+    """
+
+    push_context_when_top_level = False
+
+    def __init__(
+        self,
+        add_default_commands: bool = True,
+        create_app: t.Callable[..., Erlen] | None = None,
+        add_version_option: bool = True,
+        load_dotenv: bool = True,
+        set_debug_flag: bool = True,
+        **extra: t.Any,
+    ) -> None:
+        params = list(extra.pop("params", None) or ())
+        params.extend((env_file_option, app_option, debug_option))
+        if add_version_option:
+            params.append(version_option)
+        extra.setdefault("context_settings", {}).setdefault("auto_envvar_prefix", "ERLEN")
+        super().__init__(params=params, **extra)
+        self.create_app = create_app
+        self.load_dotenv = load_dotenv
+        self.set_debug_flag = set_debug_flag
+        if add_default_commands:
+            self.add_command(run_command)
+            self.add_command(shell_command)
+            self.add_command(routes_command)
+            from .sessions.commands import sessions_command  # NOTE: here: it imports this module
+
+            self.add_command(sessions_command)
+
+    def _plugin_command(self, name: str) -> click.Command | None:
+        for ep in _plugin_entry_points(name):
+            command = _load_plugin(ep)
+            if command is not None:
+                return command
+        return None
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        rv = super().get_command(ctx, name)
-        if rv is not None:
-            return rv
-        try:
-            app = ctx.ensure_object(ScriptInfo).load_app()
-        except NoAppException:
-            return None
-        return app.cli.get_command(ctx, name)
+        command = super().get_command(ctx, name) or self._plugin_command(name)
+        if command is not None:
+            return command
+        # NOTE: an app that cannot be loaded is the error the user needs to see (one line),
+        # not click's "No such command" that would follow it.
+        app = ctx.ensure_object(ScriptInfo).load_app()
+        command = app.cli.get_command(ctx, name)
+        if command is not None:
+            # Every app command runs in the app context, also those added with add_command.
+            push_app_context(ctx)
+        return command
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = set(super().list_commands(ctx))
+        # Only plugins that load are listed: help then never asks for one that cannot.
+        plugin_names = {ep.name for ep in _plugin_entry_points()}
+        names.update(name for name in plugin_names if self._plugin_command(name) is not None)
         try:
             names.update(ctx.ensure_object(ScriptInfo).load_app().cli.list_commands(ctx))
-        except NoAppException:
-            pass
+        except NoAppException as e:
+            # Help must still show the built-in commands; say why the app's are missing.
+            click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
         return sorted(names)
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: t.Any,
+    ) -> click.Context:
+        if "obj" not in extra and "obj" not in self.context_settings:
+            extra["obj"] = ScriptInfo(
+                create_app=self.create_app,
+                set_debug_flag=self.set_debug_flag,
+                load_dotenv_defaults=self.load_dotenv,
+            )
+        ctx = super().make_context(info_name, args, parent=parent, **extra)
+        # app.run() called while the app is imported must not block this command.
+        setenv_until_close(ctx, {"ERLEN_RUN_FROM_CLI": "true"})
+        return ctx
 
-def _set_app(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    if value:
-        ctx.ensure_object(ScriptInfo).app_import_path = value
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and self.no_args_is_help:
+            # Help is about to be shown: read --env-file and --app from the environment first,
+            # so the app's commands are listed too.
+            env_file_option.handle_parse_result(ctx, {}, [])
+            app_option.handle_parse_result(ctx, {}, [])
+        return super().parse_args(ctx, args)
 
 
 FlaskGroup = ErlenGroup
-cli = ErlenGroup(name="erlen", help="Run and manage an erlen application.")
+
+cli = ErlenGroup(
+    name="erlen",
+    help="""\
+A general utility script for erlen applications.
+
+An application to load must be given with the '--app' option, the 'ERLEN_APP' (or 'FLASK_APP')
+environment variable, or with a 'wsgi.py' or 'app.py' file in the current directory.
+""",
+)
 
 
 def main() -> None:
-    cli.main()
+    """Entry point of the ``erlen`` console script and of ``python -m erlen``."""
+    prog_name = "erlen" if sys.argv and sys.argv[0].endswith("__main__.py") else None
+    cli.main(prog_name=prog_name)
+
+
+__all__ = [
+    "AppGroup",
+    "CertParamType",
+    "ErlenGroup",
+    "FlaskGroup",
+    "NoAppException",
+    "ScriptInfo",
+    "SeparatedPathType",
+    "cli",
+    "find_app_by_string",
+    "find_best_app",
+    "get_debug_flag",
+    "get_load_dotenv",
+    "load_dotenv",
+    "locate_app",
+    "main",
+    "pass_script_info",
+    "prepare_import",
+    "routes_command",
+    "run_command",
+    "shell_command",
+    "with_appcontext",
+]

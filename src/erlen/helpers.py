@@ -24,7 +24,9 @@ if t.TYPE_CHECKING:
 __all__ = [
     "abort",
     "flash",
+    "get_debug_flag",
     "get_flashed_messages",
+    "get_load_dotenv",
     "get_root_path",
     "get_template_attribute",
     "make_response",
@@ -34,6 +36,26 @@ __all__ = [
     "stream_with_context",
     "url_for",
 ]
+
+
+_FALSE_WORDS = frozenset({"0", "false", "no"})
+
+
+def get_debug_flag() -> bool:
+    """Whether the environment asks for debug mode: ``ERLEN_DEBUG`` (or Flask's
+    ``FLASK_DEBUG``) set to anything but ``0``, ``false`` or ``no``."""
+    value = os.environ.get("ERLEN_DEBUG", os.environ.get("FLASK_DEBUG"))
+    return bool(value) and value.lower() not in _FALSE_WORDS  # type: ignore[union-attr]
+
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Whether ``.env`` / ``.flaskenv`` files should be loaded: ``default`` unless
+    ``ERLEN_SKIP_DOTENV`` (or Flask's ``FLASK_SKIP_DOTENV``) is set; a set value skips them
+    unless it is ``0``, ``false`` or ``no``."""
+    value = os.environ.get("ERLEN_SKIP_DOTENV", os.environ.get("FLASK_SKIP_DOTENV"))
+    if not value:
+        return default
+    return value.lower() in _FALSE_WORDS
 
 
 def url_for(

@@ -13,7 +13,8 @@ import typing as t
 from collections import defaultdict
 from datetime import timedelta
 
-from .http.exceptions import HTTPException, default_exceptions
+from .http.exceptions import default_exceptions
+from .http.interop import canonical_class, is_http_exception_class
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 ErrorKey = t.Union[int, type[BaseException]]
@@ -38,6 +39,72 @@ def get_root_path(import_name: str) -> str:
     if spec is None or spec.origin in (None, "namespace") or spec.loader is None:
         return os.getcwd()
     return os.path.dirname(os.path.abspath(spec.origin))  # type: ignore[arg-type]
+
+
+#: Bumped by every change to a hook registry, so the app's per-endpoint hook plans (built on an
+#: endpoint's first request) notice a hook added later, e.g. by an extension during a request.
+#: PERF: one shared list cell; a request compares one int against it.
+hooks_version = [0]
+
+
+class _HookList(list):  # type: ignore[type-arg]
+    """One scope's hook list; every mutation bumps :data:`hooks_version`."""
+
+    __slots__ = ()
+
+
+def _bumping(method: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    def mutate(self: t.Any, *args: t.Any) -> t.Any:
+        hooks_version[0] += 1
+        return method(self, *args)
+
+    mutate.__name__ = method.__name__
+    return mutate
+
+
+for _name in (
+    "append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse",
+    "__setitem__", "__delitem__", "__iadd__",
+):  # fmt: skip
+    setattr(_HookList, _name, _bumping(getattr(list, _name)))
+
+
+class HookRegistry(defaultdict):  # type: ignore[type-arg]
+    """``{scope: [hooks]}`` (``before_request_funcs`` etc.): changes bump :data:`hooks_version`.
+
+    A list stored into it (``funcs[None] = [...]``, ``setdefault(None, [])``) is kept as a
+    :class:`_HookList`, so later appends to it are noticed too.
+    """
+
+    def __init__(self, *args: t.Any) -> None:
+        super().__init__(_HookList)
+        if args:
+            self.update(*args)
+
+    def __setitem__(self, key: t.Any, value: t.Any) -> None:
+        hooks_version[0] += 1
+        super().__setitem__(key, value if type(value) is _HookList else _HookList(value))
+
+    def __delitem__(self, key: t.Any) -> None:
+        hooks_version[0] += 1
+        super().__delitem__(key)
+
+    def setdefault(self, key: t.Any, default: t.Any = None) -> t.Any:
+        if key not in self:
+            self[key] = default if default is not None else []
+        return self[key]
+
+    def update(self, *args: t.Any, **kwargs: t.Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def pop(self, *args: t.Any) -> t.Any:
+        hooks_version[0] += 1
+        return super().pop(*args)
+
+    def clear(self) -> None:
+        hooks_version[0] += 1
+        super().clear()
 
 
 class Scaffold:
@@ -69,19 +136,13 @@ class Scaffold:
         self.error_handler_spec: dict[
             str | None, dict[int | None, dict[type[BaseException], t.Callable[..., t.Any]]]
         ] = defaultdict(lambda: defaultdict(dict))
-        self.before_request_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(
-            list
-        )
-        self.after_request_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(list)
-        self.teardown_request_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(
-            list
-        )
+        self.before_request_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = HookRegistry()
+        self.after_request_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = HookRegistry()
+        self.teardown_request_funcs: dict[str | None, list[t.Callable[..., t.Any]]] = HookRegistry()
         self.template_context_processors: dict[str | None, list[t.Callable[..., t.Any]]] = (
             defaultdict(list)
         )
-        self.url_value_preprocessors: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(
-            list
-        )
+        self.url_value_preprocessors: dict[str | None, list[t.Callable[..., t.Any]]] = HookRegistry()
         self.url_default_functions: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(
             list
         )
@@ -303,7 +364,10 @@ class Scaffold:
                     " HTTPException with that code instead."
                 ) from None
         else:
+            # NOTE: a handler for Werkzeug's ``NotFound`` is kept under erlen's (design §8).
             exc_class = exc_class_or_code
+            if isinstance(exc_class, type):
+                exc_class = canonical_class(exc_class)
         if isinstance(exc_class, Exception):
             raise TypeError(
                 f"{exc_class!r} is an instance, not a class. Handlers can only be registered for"
@@ -314,6 +378,6 @@ class Scaffold:
                 f"'{getattr(exc_class, '__name__', exc_class)}' is not a subclass of Exception."
                 " Handlers can only be registered for Exception classes or HTTP error codes."
             )
-        if issubclass(exc_class, HTTPException):
-            return exc_class, exc_class.code
+        if is_http_exception_class(exc_class):
+            return exc_class, exc_class.code  # type: ignore[attr-defined]
         return exc_class, None

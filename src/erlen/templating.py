@@ -24,8 +24,9 @@ from __future__ import annotations
 import typing as t
 from collections.abc import Iterator
 
-from jinja2 import BaseLoader, TemplateNotFound
+from jinja2 import BaseLoader, TemplateNotFound, nodes
 from jinja2 import Environment as _JinjaEnvironment
+from jinja2.nodes import EvalContext
 from jinja2.utils import LRUCache
 
 from . import signals
@@ -161,8 +162,27 @@ class Environment(_JinjaEnvironment):
         template: Template | None = cache.get(source)
         if template is None:
             template = self.from_string(source)
-            cache[source] = template
+            if not self._folds_filters(source):
+                cache[source] = template
         return template
+
+    def _folds_filters(self, source: str) -> bool:
+        """Whether compiling ``source`` calls a filter or test on a constant (Jinja folds it).
+
+        NOTE: a folded call's result is baked into the compiled code, and a filter may depend on
+        the request (Flask-Babel's ``{{ 1234.5|decimalformat }}`` follows the request's locale), so
+        such a template is compiled afresh each time, as Flask does, instead of cached.
+        """
+        eval_ctx = EvalContext(self)
+        for node in self.parse(source).find_all((nodes.Filter, nodes.Test)):
+            if node.node is None:
+                continue
+            try:
+                node.node.as_const(eval_ctx)
+            except Exception:  # NOTE: Impossible, or an error the real compile reports
+                continue
+            return True
+        return False
 
 
 class DispatchingJinjaLoader(BaseLoader):
@@ -268,7 +288,9 @@ def _explain_attempts(
         lines.append(
             f"  The template was looked up from an endpoint that belongs to the blueprint"
             f" {blueprint!r}.\n  Maybe you did not place a template in the right folder?\n"
-            "  The application's templates take priority over every blueprint's."
+            "  The application's templates take priority over every blueprint's.\n"
+            # NOTE: Flask's pointer, kept word for word: its docs describe this lookup order.
+            "  See https://flask.palletsprojects.com/blueprints/#templates"
         )
     app.logger.info("\n".join(lines))
 

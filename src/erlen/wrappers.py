@@ -86,6 +86,20 @@ class Request(_HTTPRequest):
         finally:
             builder.close()
 
+    def _load_form_data(self) -> None:
+        """The toolkit's parsing, plus Flask's debug-mode explanation of a file field posted
+        without ``enctype="multipart/form-data"`` (:mod:`erlen.debughelpers`)."""
+        if "form" in self.__dict__:
+            return
+        super()._load_form_data()
+        files = self.__dict__["files"]
+        if not files and self.mimetype != "multipart/form-data":
+            ctx = _cv_app.get(None)
+            if ctx is not None and ctx.app.debug:
+                from .debughelpers import explain_missing_files
+
+                explain_missing_files(self, files)
+
     def _limit_default(self, key: str, default: int | None) -> int | None:
         ctx = _cv_app.get(None)
         if ctx is None:

@@ -18,6 +18,9 @@ from ..http.datastructures import (
     CombinedMultiDict as CombinedMultiDict,
 )
 from ..http.datastructures import (
+    ContentSecurityPolicy as ContentSecurityPolicy,
+)
+from ..http.datastructures import (
     EnvironHeaders as EnvironHeaders,
 )
 from ..http.datastructures import (
@@ -39,7 +42,13 @@ from ..http.datastructures import (
     ImmutableMultiDict as ImmutableMultiDict,
 )
 from ..http.datastructures import (
+    ImmutableOrderedMultiDict as ImmutableOrderedMultiDict,
+)
+from ..http.datastructures import (
     MultiDict as MultiDict,
+)
+from ..http.datastructures import (
+    OrderedMultiDict as OrderedMultiDict,
 )
 from ..http.datastructures import (
     TypeConversionDict as TypeConversionDict,

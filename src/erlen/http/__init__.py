@@ -8,7 +8,9 @@ multi-dicts and ``FileStorage`` (:mod:`~erlen.http.datastructures`), the HTTP ex
 (:mod:`~erlen.http.exceptions`), the form/multipart parser and its limits
 (:mod:`~erlen.http.formparser`), cookies, dates, conditional and range responses
 (:mod:`~erlen.http.conditional`), body iterables (:mod:`~erlen.http.bodies`) and the file-sending
-core (:mod:`~erlen.http.sendfile`).
+core (:mod:`~erlen.http.sendfile`), the browser policy headers (:mod:`~erlen.http.policy_headers`),
+the ordered multi-dicts (:mod:`~erlen.http.ordered_multidict`) and the one parser of numbers a
+client sends (:mod:`~erlen.http.safeparse`).
 
 Imports: the standard library, markupsafe, python-multipart, and itself. It must never import
 anything else from erlen, not lazily, not inside a function (``if TYPE_CHECKING:`` imports aside):

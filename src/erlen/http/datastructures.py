@@ -18,6 +18,7 @@ from ._convert import convert
 from .exceptions import BadRequestKeyError
 from .headers import EnvironHeaders as EnvironHeaders  # re-exported: Werkzeug's import path
 from .headers import Headers
+from .safeparse import parse_uint
 
 K = t.TypeVar("K")
 V = t.TypeVar("V")
@@ -468,10 +469,7 @@ class FileStorage:
 
     @property
     def content_length(self) -> int:
-        try:
-            return int(self.headers.get("content-length") or 0)
-        except ValueError:
-            return 0
+        return parse_uint((self.headers.get("content-length") or "0").strip()) or 0
 
     @property
     def mimetype(self) -> str:
@@ -552,3 +550,9 @@ def __getattr__(name: str) -> t.Any:
         raise AttributeError(
             f"module 'erlen.http.datastructures' has no attribute {name!r}"
         ) from None
+
+
+# NOTE: at the end: that module builds on MultiDict above. Werkzeug's import path for both.
+from .ordered_multidict import ImmutableOrderedMultiDict as ImmutableOrderedMultiDict  # noqa: E402
+from .ordered_multidict import OrderedMultiDict as OrderedMultiDict  # noqa: E402
+from .policy_headers import ContentSecurityPolicy as ContentSecurityPolicy  # noqa: E402

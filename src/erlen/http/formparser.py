@@ -23,6 +23,7 @@ import codecs
 import io
 import logging
 import re
+import sys
 import tempfile
 import typing as t
 from urllib.parse import unquote
@@ -33,6 +34,7 @@ from python_multipart.multipart import MultipartParser
 from .datastructures import FileStorage, Headers, ImmutableMultiDict
 from .exceptions import BadRequest, ClientDisconnected, HTTPException, RequestEntityTooLarge
 from .headervalues.grammar import parse_options_header
+from .safeparse import parse_uint
 
 __all__ = [
     "LimitedStream",
@@ -44,6 +46,7 @@ __all__ = [
 
 _CHUNK = 64 * 1024
 _DISCONNECTED = "The client went away before sending the whole request body."
+_MALFORMED_BODY = "The request body is malformed (its chunked framing is invalid)."
 # SECURITY: a Content-Length longer than this many digits is not a number we will ever accept;
 # refusing it early also keeps int() away from Python's 4300-digit conversion error.
 _MAX_CL_DIGITS = 32
@@ -118,12 +121,17 @@ class LimitedStream(io.RawIOBase):
         return self._pos
 
     def _pull(self, size: int, line: bool = False) -> bytes:
-        # SECURITY: servers report a body that ends early in their own ways (gunicorn raises
-        # NoMoreData, an OSError); it is the client's fault, so a 400, never a 500.
+        # SECURITY: servers report a body that ends early or is badly framed in their own ways
+        # (gunicorn raises NoMoreData, an OSError, or InvalidChunkSize, ChunkMissingTerminator...
+        # from its own ParseException); either is the client's fault, so a 400, never a 500.
         try:
             return self._stream.readline(size) if line else self._stream.read(size)
         except OSError as e:
             raise ClientDisconnected(_DISCONNECTED) from e
+        except HTTPException:
+            raise
+        except Exception as e:
+            raise BadRequest(_MALFORMED_BODY) from e
 
     def _got(self, data: bytes) -> bytes:
         self._pos += len(data)
@@ -194,13 +202,7 @@ def get_content_length(environ: t.Mapping[str, t.Any]) -> int | None:
     value = environ.get("CONTENT_LENGTH")
     if value is None:
         return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        try:
-            return int(value)
-        except ValueError:  # more digits than int() converts
-            return 0
-    return 0
+    return parse_uint(value.strip()) or 0
 
 
 def get_input_stream(
@@ -219,18 +221,18 @@ def get_input_stream(
     if raw is not None and raw.strip():
         value = raw.strip()
         # SECURITY: a malformed length is a framing error (request smuggling); refuse it.
-        if not (value.isascii() and value.isdigit() and len(value) <= _MAX_CL_DIGITS):
+        length = parse_uint(value) if len(value) <= _MAX_CL_DIGITS else None
+        if length is None:
             raise BadRequest("The Content-Length header is not a valid number.")
-        length = int(value)
         # SECURITY: refuse an oversized body before reading a byte of it.
         if max_content_length is not None and length > max_content_length:
             raise RequestEntityTooLarge()
         return t.cast(t.BinaryIO, LimitedStream(stream, length))
     if environ.get("wsgi.input_terminated"):
-        if max_content_length is None:
-            return t.cast(t.BinaryIO, stream)
-        # SECURITY: a chunked body has no declared size; count while reading.
-        return t.cast(t.BinaryIO, LimitedStream(stream, max_content_length, is_max=True))
+        # SECURITY: a chunked body has no declared size; count while reading. Without a limit
+        # it is still wrapped, so the server's framing errors become a 400 (see _pull).
+        limit = sys.maxsize if max_content_length is None else max_content_length
+        return t.cast(t.BinaryIO, LimitedStream(stream, limit, is_max=True))
     return io.BytesIO()
 
 
@@ -297,8 +299,10 @@ def parse_form_data(
     max_form_parts: int | None = 1000,
     max_form_fields: int | None = 1000,
     spool_max_size: int = 500_000,
+    cls: type[t.Any] = ImmutableMultiDict,
 ) -> tuple[ImmutableMultiDict[str, str], ImmutableMultiDict[str, FileStorage]]:
-    """Parse a form body into ``(form, files)``.
+    """Parse a form body into ``(form, files)``, both of type ``cls`` (built from the pairs in
+    the order they came, so an ordered multi-dict keeps that order).
 
     ``options`` are the ``Content-Type`` parameters (``boundary``); a ``charset`` is ignored, forms
     are UTF-8 (as in Werkzeug 3). Any mimetype other than the two below leaves the body unread and
@@ -327,14 +331,14 @@ def parse_form_data(
         _check_declared(content_length, max_content_length)
         body = _read_body(stream, content_length, max_form_memory_size, max_content_length)
         form = _parse_pairs(body, max_form_fields, RequestEntityTooLarge, "form")
-        return ImmutableMultiDict(form), ImmutableMultiDict()
+        return cls(form), cls()
     if mimetype == "multipart/form-data":
         _check_declared(content_length, max_content_length)
         reader = _MultipartReader(
             _boundary(options), max_form_memory_size, max_form_parts, spool_max_size
         )
-        return reader.parse(stream, max_content_length)
-    return ImmutableMultiDict(), ImmutableMultiDict()
+        return reader.parse(stream, max_content_length, cls)
+    return cls(), cls()
 
 
 def _check_declared(content_length: int | None, max_content_length: int | None) -> None:
@@ -405,7 +409,10 @@ class _MultipartReader:
         self.chunks: list[bytes] = []
 
     def parse(
-        self, stream: t.IO[bytes], max_content_length: int | None
+        self,
+        stream: t.IO[bytes],
+        max_content_length: int | None,
+        cls: type[t.Any] = ImmutableMultiDict,
     ) -> tuple[ImmutableMultiDict[str, str], ImmutableMultiDict[str, FileStorage]]:
         try:
             self._feed_all(stream, max_content_length)
@@ -416,7 +423,7 @@ class _MultipartReader:
             if self.file is not None:
                 self.file.close()
             raise
-        return ImmutableMultiDict(self.form), ImmutableMultiDict(self.files)  # type: ignore[arg-type]
+        return cls(self.form), cls(self.files)
 
     def _feed_all(self, stream: t.IO[bytes], max_content_length: int | None) -> None:
         try:

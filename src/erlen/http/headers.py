@@ -25,7 +25,8 @@ class Headers:
 
     ``headers["content-type"]`` reads the first match; ``add`` keeps duplicates (``Set-Cookie``);
     ``set`` replaces. SECURITY: values with a CR, LF or NUL are refused, so an app cannot split a
-    response by copying user input into a header.
+    response by copying user input into a header; values outside latin-1 are refused when set,
+    since no server could send them.
     """
 
     __slots__ = ("_list",)
@@ -51,6 +52,16 @@ class Headers:
             raise ValueError("Header values must not contain newline or NUL characters.")
         if "\n" in name or "\r" in name or ":" in name or "\0" in name:
             raise ValueError("Header names must not contain newline, colon or NUL characters.")
+        if not value.isascii():  # PERF: the usual value is ASCII; only others need the encode
+            try:
+                value.encode("latin-1")
+            except UnicodeEncodeError:
+                # NOTE: WSGI sends header values as latin-1; a character outside it would fail
+                # at the server, after the status line went out (a truncated "200 OK").
+                raise ValueError(
+                    f"Header {name!r} value {value!r} has characters outside latin-1, which"
+                    " HTTP headers cannot carry; percent-encode it (or use RFC 8187 name*=)."
+                ) from None
         return name, value
 
     def __getitem__(self, key: t.Any) -> t.Any:

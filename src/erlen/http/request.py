@@ -152,6 +152,32 @@ class Request:
 
     # ------------------------------------------------------------------ construction helpers
 
+    @classmethod
+    def application(cls, f: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """Turn ``f(request) -> response`` into a WSGI app (Werkzeug's decorator).
+
+        The request is the last argument, so methods work too. An HTTP error ``f`` raises
+        becomes its response; the request is closed afterwards.
+
+        >>> @Request.application
+        ... def app(request):
+        ...     return Response(f"Hello {request.args.get('name', 'World')}!")
+        """
+        from functools import update_wrapper
+
+        from .exceptions import HTTPException
+
+        def application(*args: t.Any) -> t.Any:
+            environ, start_response = args[-2:]
+            with cls(environ) as request:
+                try:
+                    response = f(*args[:-2], request)
+                except HTTPException as e:
+                    response = e.get_response(environ)
+                return response(environ, start_response)
+
+        return update_wrapper(application, f)
+
     # ------------------------------------------------------------------ URL parts
 
     @_lazy
@@ -337,6 +363,7 @@ class Request:
                 max_form_memory_size=self.max_form_memory_size,
                 max_form_parts=self.max_form_parts,
                 max_form_fields=self.max_form_fields,
+                cls=self.parameter_storage_class,
             )
             cls = self.parameter_storage_class
             if type(form) is not cls:

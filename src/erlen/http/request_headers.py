@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import typing as t
 
+from .safeparse import parse_uint
+
 if t.TYPE_CHECKING:
     from datetime import datetime
 
@@ -49,10 +51,7 @@ def access_control_request_headers(request: Request) -> t.Any:
 
 def max_forwards(request: Request) -> int | None:
     value = request.environ.get("HTTP_MAX_FORWARDS")
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+    return None if value is None else parse_uint(value.strip())
 
 
 def cookies(request: Request) -> MultiDict[str, str]:

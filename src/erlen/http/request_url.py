@@ -10,12 +10,19 @@ from __future__ import annotations
 import re
 import typing as t
 
-from .exceptions import SecurityError
+from .exceptions import BadRequest, SecurityError
 
 if t.TYPE_CHECKING:
     from .request import Request
 
-__all__ = ["host_is_trusted", "recode", "request_host", "request_url"]
+__all__ = [
+    "check_host",
+    "clean_host",
+    "host_is_trusted",
+    "recode",
+    "request_host",
+    "request_url",
+]
 
 
 def recode(value: str) -> str:
@@ -159,7 +166,9 @@ def request_host(request: Request) -> str:
     :attr:`trusted_hosts` is set and the host is not in it, raises ``SecurityError`` (400).
     """
     host = request.environ.get("HTTP_HOST")
-    if host is None:
+    # NOTE: an empty Host (allowed for a target without authority) falls back to the server's
+    # name, as URL building does; Werkzeug keeps "" and redirects to "http:///path".
+    if not host:
         server = request.server
         # NOTE: as in Werkzeug, SERVER_NAME is used only together with a valid SERVER_PORT.
         if server is not None and server[1] is not None:
@@ -169,18 +178,46 @@ def request_host(request: Request) -> str:
             host = f"{name}:{server[1]}"
         else:
             host = ""
-    scheme = request.scheme
+    host = clean_host(host, request.scheme)
+    trusted = request.trusted_hosts
+    if trusted is not None and not host_is_trusted(host, trusted):
+        raise SecurityError(f"Host {host!r} is not trusted.")
+    return host
+
+
+def clean_host(host: str, scheme: str) -> str:
+    """``host`` without the scheme's default port, or ``""`` if it is not a valid host."""
     if scheme in ("http", "ws"):
         if host.endswith(":80"):
             host = host[:-3]
     elif scheme in ("https", "wss") and host.endswith(":443"):
         host = host[:-4]
-    if not _valid_host(host):
-        host = ""
-    trusted = request.trusted_hosts
-    if trusted is not None and not host_is_trusted(host, trusted):
-        raise SecurityError(f"Host {host!r} is not trusted.")
-    return host
+    return host if _valid_host(host) else ""
+
+
+# PERF: the Host values seen lately that were valid, so the usual request skips the regex.
+_GOOD_HOSTS: set[str] = set()
+_GOOD_HOSTS_MAX = 256
+
+
+def check_host(environ: t.Mapping[str, t.Any], trusted: t.Iterable[str] | None) -> None:
+    """Refuse a request whose ``Host`` header is malformed (400) or not trusted (400).
+
+    SECURITY: RFC 9112 section 3.2: a Host that is not a valid host (``good.com@evil.com``,
+    ``evil.com/x?``, two Host headers joined by the server) is a 400. Refusing it before routing
+    means no redirect or external URL of this request can carry it.
+    """
+    host = environ.get("HTTP_HOST")
+    if host is not None and host not in _GOOD_HOSTS:
+        if not _valid_host(host):
+            raise BadRequest("The Host header is not a valid host name.")
+        if len(_GOOD_HOSTS) >= _GOOD_HOSTS_MAX:
+            _GOOD_HOSTS.clear()
+        _GOOD_HOSTS.add(host)
+    if trusted is not None:
+        name = clean_host(host or "", environ.get("wsgi.url_scheme", "http"))
+        if not host_is_trusted(name, trusted):
+            raise SecurityError(f"Host {name!r} is not trusted.")
 
 
 def request_url(request: Request, root: bool, path: bool, query: bool) -> str:

@@ -108,7 +108,10 @@ class Response(ResponseHeaderFields):
     json_module: t.Any = json
     #: The body: an iterable of bytes or str. A list or tuple counts as buffered (is_sequence).
     response: Iterable[bytes] | Iterable[str]
-    headers: Headers
+    if t.TYPE_CHECKING:
+        headers: Headers
+    else:
+        headers = response_pairs.HeadersField()
     direct_passthrough: bool
     #: Callbacks for close(); a shared empty tuple until call_on_close makes a list.
     _on_close: t.Any = ()
@@ -142,8 +145,9 @@ class Response(ResponseHeaderFields):
         else:
             self._status, self._status_code = line, status  # type: ignore[assignment]
         self.direct_passthrough = direct_passthrough
-        # NOTE: Headers.__init__ only makes ``_list``, which is assigned below.
-        self.headers = hdrs = _new_object(Headers)
+        # NOTE: Headers.__init__ only makes ``_list``, which is assigned below. The instance
+        # dict is written directly: ``headers`` is a set-only descriptor (HeadersField).
+        self.__dict__["headers"] = hdrs = _new_object(Headers)
 
         kind = type(response)
         if (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import typing as t
 from datetime import datetime, timedelta
 
+from .policy_headers import COEP, COOP, csp_property, policy_enum_property
 from .response_headers import (
     dump_age,
     dump_date,
@@ -176,6 +177,22 @@ class ResponseHeaderFields:
     @www_authenticate.deleter
     def www_authenticate(self) -> None:
         self.headers.remove("WWW-Authenticate")
+
+    content_security_policy = csp_property(
+        "Content-Security-Policy",
+        "The ``Content-Security-Policy`` as a live ContentSecurityPolicy "
+        "(``.default_src = \"'self'\"``).",
+    )
+    content_security_policy_report_only = csp_property(
+        "Content-Security-Policy-Report-Only",
+        "The ``Content-Security-Policy-Report-Only`` header, as content_security_policy.",
+    )
+    cross_origin_opener_policy = policy_enum_property(
+        "Cross-Origin-Opener-Policy", COOP, "``Cross-Origin-Opener-Policy`` as a COOP member."
+    )
+    cross_origin_embedder_policy = policy_enum_property(
+        "Cross-Origin-Embedder-Policy", COEP, "``Cross-Origin-Embedder-Policy`` as a COEP member."
+    )
 
     # -- cookies -----------------------------------------------------------------------------------
 

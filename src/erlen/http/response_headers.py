@@ -11,6 +11,8 @@ from __future__ import annotations
 import typing as t
 from datetime import datetime, timedelta, timezone
 
+from .safeparse import parse_uint
+
 if t.TYPE_CHECKING:
     from .datastructures import Headers
     from .headervalues import ContentRange, HeaderSet, ResponseCacheControl, WWWAuthenticate
@@ -75,10 +77,7 @@ def set_header_property(name: str, doc: str) -> property:
 
 
 def int_or_none(value: str) -> int | None:
-    try:
-        return int(value)
-    except ValueError:
-        return None
+    return parse_uint(value.strip())
 
 
 def load_date(value: str) -> datetime | None:

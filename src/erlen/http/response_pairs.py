@@ -148,6 +148,8 @@ def iri_to_uri(iri: str) -> str:
                 host, colon, port = hostport, "", ""
             userinfo = quote(userinfo, safe="%!$&'()*+,:;=")
             netloc = f"{userinfo}{at}{host.encode('idna').decode('ascii')}{colon}{port}"
+        # SECURITY: controls and spaces in the authority (a NUL in the host) are escaped too.
+        netloc = quote(netloc, safe="%!$&'()*+,:;=@[]")
     except (ValueError, UnicodeError):
         # NOTE: not a URL urlsplit or IDNA accept (e.g. "http://[::1/x"): quote it whole.
         return quote(iri, safe=_PATH_SAFE + "?#[]")
@@ -209,3 +211,40 @@ def wsgi_header_list(response: Response, environ: dict[str, t.Any]) -> list[tupl
         length = sum(len(chunk) for chunk in response.iter_encoded())
         pairs.append(("Content-Length", str(length)))
     return pairs
+
+
+# -- replacing ``response.headers`` ----------------------------------------------------------------
+
+
+def as_headers(value: t.Any) -> Headers:
+    """``value`` (any mapping, multi-value mapping or iterable of pairs) as a :class:`Headers`.
+
+    A Werkzeug ``MultiDict`` gives every value of a key (``items(multi=True)``); its ``Headers``
+    iterates as pairs. Each value goes through the usual CR/LF/NUL check.
+    """
+    if isinstance(value, Headers):
+        return value
+    headers = Headers()
+    items = getattr(value, "items", None)
+    if items is not None:
+        try:
+            pairs = items(multi=True)
+        except TypeError:
+            pairs = items()
+        headers.extend(list(pairs))
+    else:
+        headers.extend(value)
+    return headers
+
+
+class HeadersField:
+    """``Response.headers``: assigning any mapping or list of pairs stores it as ``Headers``.
+
+    Extensions replace the headers wholesale (Flask-CORS assigns a Werkzeug ``MultiDict``); the
+    emission code and the typed properties need erlen's ``Headers``. PERF: the descriptor has no
+    ``__get__``, so reading ``response.headers`` is a plain instance-dict lookup; only an
+    assignment runs Python code, and the constructor bypasses it.
+    """
+
+    def __set__(self, obj: t.Any, value: t.Any) -> None:
+        obj.__dict__["headers"] = as_headers(value)

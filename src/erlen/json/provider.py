@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import typing as t
+import weakref
 from datetime import date
 
 from ..http.dates import http_date
@@ -49,7 +50,11 @@ class JSONProvider:
     """
 
     def __init__(self, app: Erlen) -> None:
-        self._app: Erlen = app
+        # NOTE: a proxy, as in Flask: the app owns its provider without a reference cycle.
+        try:
+            self._app: Erlen = weakref.proxy(app)  # type: ignore[assignment]
+        except TypeError:  # a stand-in object that takes no weak references
+            self._app = app
 
     def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         """Serialize ``obj`` to a JSON string."""

@@ -147,7 +147,11 @@ class NumberConverter(BaseConverter):
     def to_python(self, value: str) -> t.Any:
         if self.fixed_digits and len(value) != self.fixed_digits:
             raise ValidationError()
-        number = self.num_convert(value)
+        try:
+            number = self.num_convert(value)
+        except ValueError:
+            # SECURITY: int() refuses more than 4300 digits; such a URL matches nothing (404).
+            raise ValidationError() from None
         if (self.min is not None and number < self.min) or (
             self.max is not None and number > self.max
         ):

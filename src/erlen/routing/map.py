@@ -39,6 +39,7 @@ from types import MappingProxyType
 from urllib.parse import quote
 
 from ..http.exceptions import MethodNotAllowed, NotFound
+from ..http.request_url import clean_host
 from .adapter import MapAdapter
 from .converters import (
     DEFAULT_CONVERTERS,
@@ -508,4 +509,5 @@ def _environ_host(env: t.Mapping[str, t.Any]) -> str:
     host = env.get("HTTP_HOST")
     if not host:
         host = f"{env.get('SERVER_NAME', '')}:{env.get('SERVER_PORT', '')}".rstrip(":")
-    return _strip_default_port(host.lower(), env.get("wsgi.url_scheme", "http"))
+    # SECURITY: a malformed Host becomes "", so no URL built from it can carry it.
+    return clean_host(host.lower(), env.get("wsgi.url_scheme", "http"))

@@ -278,3 +278,21 @@ class SecureCookieSessionInterface(SessionInterface):
             samesite=samesite,
         )
         response.vary.add("Cookie")
+
+
+_SERVER_SIDE = {
+    "Session": "ext",
+    "revoke_user": "ext",
+    "ServerSessionInterface": "server",
+    "ServerSideSession": "server",
+}
+
+
+def __getattr__(name: str) -> t.Any:
+    # PERF: server-side sessions (and their store modules) load only when an app asks for them.
+    module = _SERVER_SIDE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

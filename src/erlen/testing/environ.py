@@ -72,14 +72,17 @@ def _encode_path(wsgi_path: str) -> str:
 
 
 def _urlencode(pairs: Iterable[tuple[t.Any, t.Any]]) -> str:
-    """``application/x-www-form-urlencoded`` text for (key, value) pairs, UTF-8 encoded."""
+    """``application/x-www-form-urlencoded`` text for (key, value) pairs, UTF-8 encoded.
+
+    A ``None`` value leaves its pair out, as Werkzeug's test client does.
+    """
 
     def enc(value: t.Any) -> str:
         if not isinstance(value, (str, bytes)):
             value = str(value)
         return quote_plus(value, safe=_URLENCODE_SAFE)
 
-    return "&".join(f"{enc(key)}={enc(value)}" for key, value in pairs)
+    return "&".join(f"{enc(key)}={enc(value)}" for key, value in pairs if value is not None)
 
 
 def _content_type_with_charset(mimetype: str) -> str:

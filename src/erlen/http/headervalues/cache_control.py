@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
+from ..safeparse import parse_uint
 from .grammar import (
-    _DIGITS,
     _CallbackDict,
     dump_header,
     parse_dict_header,
 )
 
 _FLAG, _INT, _VALUE, _INT_OR_FLAG = "flag", "int", "value", "int_or_flag"
+
+
+_DELTA_SECONDS_MAX = 2**31
 
 
 class _Directive:
@@ -35,7 +38,8 @@ class _Directive:
         if self.kind == _VALUE:
             return value
         # NOTE: delta-seconds is 1*DIGIT; "-1" or "1.5" read as missing.
-        return int(value) if _DIGITS.fullmatch(value) else None
+        # SECURITY: RFC 9111 1.2.2: a delta-seconds too large to represent counts as 2**31.
+        return parse_uint(value, limit=_DELTA_SECONDS_MAX)
 
     def __set__(self, obj: Any, value: Any) -> None:
         if value is None or value is False:

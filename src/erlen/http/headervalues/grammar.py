@@ -12,10 +12,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from ..safeparse import parse_uint
+
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
 _DIGITS = re.compile(r"[0-9]+")
+_MAX_SECTION = 10_000  # RFC 2231 continuations: more sections than any real header has
 _QUALITY = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 # In option values only ``\\`` and ``\"`` are escapes; any other backslash is kept, as browsers
 # send Windows paths (``filename="C:\dir\a.txt"``) unescaped.
@@ -140,7 +143,9 @@ def _decode_extended(value: str, charsets: frozenset[str] | None = None) -> str 
     charset = parts[0] or "utf-8"
     try:
         return unquote_to_bytes(parts[2]).decode(charset, "replace")
-    except LookupError:
+    except (LookupError, UnicodeError):
+        # SECURITY: the charset is the client's choice; some codecs ("undefined", "idna",
+        # "punycode") raise whatever the error handler says. Invalid, not a 500.
         return None
 
 
@@ -217,8 +222,10 @@ def parse_options_header(value: str | None) -> tuple[str, dict[str, str]]:
                 extended[name] = decoded
         else:
             index = section.partition("*")[0]
-            if _DIGITS.fullmatch(index):
-                continued.setdefault(name, []).append((int(index), section.endswith("*"), val))
+            # NOTE: a huge section number is capped; it is then a gap, and the value is dropped.
+            number = parse_uint(index, _MAX_SECTION)
+            if number is not None:
+                continued.setdefault(name, []).append((number, section.endswith("*"), val))
     for name, segments in continued.items():
         joined = _join_continuations(sorted(segments))
         if joined is not None:
@@ -283,7 +290,7 @@ def _join_continuations(segments: list[tuple[int, bool, str]]) -> str | None:
             raw += text.encode("utf-8", "surrogatepass")
     try:
         return raw.decode(charset, "replace")
-    except LookupError:
+    except (LookupError, UnicodeError):
         return None
 
 

@@ -12,11 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from ..dates import http_date, parse_date
+from ..safeparse import parse_uint
 from .grammar import (
-    _DIGITS,
     _TOKEN,
     _split,
 )
+
+# SECURITY: a byte position is read with a cap, so a 4 kB number is just a huge position
+# (a 416 or the whole file), never int()'s 4300-digit ValueError.
+_MAX_POSITION = 2**63 - 1
 
 
 class Range:
@@ -101,17 +105,16 @@ def parse_range_header(value: str | None, make_inclusive: bool = True) -> Range 
         if not dash:
             return None
         if not first:
-            if not _DIGITS.fullmatch(last):
+            suffix = parse_uint(last, _MAX_POSITION)
+            if suffix is None:
                 return None
-            ranges.append((-int(last), None))
+            ranges.append((-suffix, None))
             continue
-        if not _DIGITS.fullmatch(first) or (last and not _DIGITS.fullmatch(last)):
+        start = parse_uint(first, _MAX_POSITION)
+        end = parse_uint(last, _MAX_POSITION) if last else None
+        if start is None or (last and end is None) or start < last_end:
             return None
-        start = int(first)
-        if start < last_end:
-            return None
-        if last:
-            end = int(last)
+        if end is not None:
             if end < start:
                 return None
             ranges.append((start, end + 1))
@@ -198,16 +201,16 @@ def parse_content_range_header(
     rng, _, length_text = rest.partition("/")
     if length_text == "*":
         length = None
-    elif _DIGITS.fullmatch(length_text):
-        length = int(length_text)
     else:
-        return None
+        length = parse_uint(length_text, _MAX_POSITION)
+        if length is None:
+            return None
     if rng == "*":
         return ContentRange(units, None, None, length, on_update=on_update)
     first, dash, last = rng.partition("-")
-    if not dash or not _DIGITS.fullmatch(first) or not _DIGITS.fullmatch(last):
+    start, end = parse_uint(first, _MAX_POSITION), parse_uint(last, _MAX_POSITION)
+    if not dash or start is None or end is None:
         return None
-    start, end = int(first), int(last)
     # NOTE: RFC 9110 14.4: the last position must be below the length (Werkzeug allows equal).
     if end < start or (length is not None and end >= length):
         return None
@@ -226,7 +229,9 @@ class IfRange:
         if self.date is not None:
             return http_date(self.date)
         if self.etag is not None:
-            return quote_etag(self.etag)
+            # NOTE: a tag parsed from a request may hold a '"' (invalid, so it matches no
+            # response): shown as sent, where quote_etag would raise.
+            return f'"{self.etag}"'
         return ""
 
     def __str__(self) -> str:

@@ -1,0 +1,307 @@
+"""PostgreSQL store (psycopg 3 with a connection pool; sync and async pools).
+
+A row per session, ``data jsonb`` mapping each top-level key to its serialized value. A change
+is one ``INSERT ... ON CONFLICT DO UPDATE SET data = (data || set) - deleted``, atomic in the
+database, so concurrent requests changing different keys all land. Every statement runs under
+``statement_timeout``; taking a connection from the pool is bounded by the pool's timeout.
+Atomic mode holds a transaction with ``pg_advisory_xact_lock`` for the session: the loads and
+writes inside :meth:`lock` run on that transaction's connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import re
+import time
+import typing as t
+
+from .base import KEEP, AsyncStore, Changes, Loaded, Store, StoreError
+
+try:
+    import psycopg
+    from psycopg.types.json import Jsonb
+    from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
+except ImportError as e:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        'The postgresql session store needs psycopg 3: pip install "erlen[postgres]"'
+    ) from e
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_ERRORS = (psycopg.Error, PoolTimeout)
+
+
+class _SQL:
+    """The statements, for one table name (checked: it is put into SQL text)."""
+
+    def __init__(self, table: str) -> None:
+        if not _NAME.fullmatch(table):
+            raise ValueError(f"invalid PostgreSQL table name {table!r}")
+        self.create = (
+            f"CREATE TABLE IF NOT EXISTS {table} (id text PRIMARY KEY, data jsonb NOT NULL,"
+            f" expires double precision NOT NULL, user_id text);"
+            f" CREATE INDEX IF NOT EXISTS {table}_user ON {table} (user_id);"
+            f" CREATE INDEX IF NOT EXISTS {table}_expires ON {table} (expires)"
+        )
+        self.load = f"SELECT data, expires FROM {table} WHERE id = %s AND expires > %s"
+        upsert = (
+            f"INSERT INTO {table} (id, data, expires, user_id) VALUES (%s, %s, %s, %s)"
+            f" ON CONFLICT (id) DO UPDATE SET expires = EXCLUDED.expires, data = "
+        )
+        self.patch = upsert + f"({table}.data || EXCLUDED.data) - %s::text[]"
+        self.replace = upsert + "EXCLUDED.data"
+        self.set_user = ", user_id = EXCLUDED.user_id"
+        self.patch_existing = (
+            f"UPDATE {table} SET data = (data || %s) - %s::text[], expires = %s"
+            f" WHERE id = %s AND expires > %s"
+        )
+        self.delete = f"DELETE FROM {table} WHERE id = %s"
+        self.touch = f"UPDATE {table} SET expires = %s WHERE id = %s"
+        self.revoke = f"DELETE FROM {table} WHERE user_id = %s"
+        self.cleanup = f"DELETE FROM {table} WHERE expires <= %s"
+
+    def begin_locked(self, sid: str, timeout: float) -> t.Any:
+        """One round trip: open a transaction and wait (bounded) for the session's lock."""
+        from psycopg import sql
+
+        ms = max(1, int(timeout * 1000))
+        return sql.SQL(
+            "BEGIN; SET LOCAL lock_timeout = {ms}; SET LOCAL statement_timeout = {ms};"
+            " SELECT pg_advisory_xact_lock(hashtextextended({sid}, 0))"
+        ).format(ms=sql.Literal(ms), sid=sql.Literal(sid))
+
+    def apply_if_exists(
+        self, sid: str, changes: Changes, ttl: int
+    ) -> tuple[str, tuple[t.Any, ...]]:
+        sets = {k: v for k, v in changes.items() if v is not None}
+        dels = [k for k, v in changes.items() if v is None]
+        now = time.time()
+        return self.patch_existing, (Jsonb(sets), dels, now + ttl, sid, now)
+
+    def apply(
+        self, sid: str, changes: Changes, ttl: int, user: str | None, replace: bool
+    ) -> tuple[str, tuple[t.Any, ...]]:
+        sets = {k: v for k, v in changes.items() if v is not None}
+        dels = [k for k, v in changes.items() if v is None]
+        sql = self.replace if replace else self.patch
+        if user is not KEEP:
+            sql += self.set_user
+        params: tuple[t.Any, ...] = (
+            sid, Jsonb(sets), time.time() + ttl, None if user is KEEP else user,
+        )  # fmt: skip
+        return sql, params if replace else (*params, dels)
+
+
+def _timeouts(timeout: float) -> dict[str, t.Any]:
+    ms = max(1, int(timeout * 1000))
+    return {
+        "autocommit": True,
+        "connect_timeout": max(1, round(timeout)),
+        "options": f"-c statement_timeout={ms} -c lock_timeout={ms}",
+    }
+
+
+#: The connection of the atomic-mode transaction held by this context, if any.
+_held: contextvars.ContextVar[t.Any] = contextvars.ContextVar("erlen_pg_held", default=None)
+
+
+class PostgreSQLStore(Store):
+    def __init__(self, pool: t.Any, table: str = "sessions", timeout: float = 0.5) -> None:
+        self.timeout = timeout
+        if isinstance(pool, str):
+            self.conninfo = pool
+            pool = ConnectionPool(
+                pool, min_size=1, max_size=16, timeout=timeout, kwargs=_timeouts(timeout),
+                open=True,
+            )  # fmt: skip
+        else:
+            self.conninfo = pool.conninfo
+        self.pool = pool
+        self.sql = _SQL(table)
+        self._ready = False
+
+    @contextlib.contextmanager
+    def _cursor(self) -> t.Iterator[t.Any]:
+        held = _held.get()
+        try:
+            if held is not None:
+                yield held.cursor()
+                return
+            with self.pool.connection(timeout=self.timeout) as conn:
+                if not self._ready:
+                    conn.execute(self.sql.create)
+                    self._ready = True
+                yield conn.cursor()
+        except _ERRORS as e:
+            raise StoreError(f"postgresql: {e}") from e
+
+    def load(self, sid: str) -> Loaded | None:
+        with self._cursor() as cur:
+            row = cur.execute(self.sql.load, (sid, time.time())).fetchone()
+        return None if row is None else Loaded(row[0], row[1])
+
+    def apply(
+        self,
+        sid: str,
+        changes: Changes,
+        ttl: int,
+        *,
+        user: str | None = KEEP,
+        replace: bool = False,
+    ) -> None:
+        with self._cursor() as cur:
+            cur.execute(*self.sql.apply(sid, changes, ttl, user, replace))
+
+    def apply_if_exists(self, sid: str, changes: Changes, ttl: int) -> bool:
+        with self._cursor() as cur:
+            return bool(cur.execute(*self.sql.apply_if_exists(sid, changes, ttl)).rowcount)
+
+    def delete(self, sid: str, user: str | None = None) -> None:
+        with self._cursor() as cur:
+            cur.execute(self.sql.delete, (sid,))
+
+    def touch(self, sid: str, ttl: int) -> None:
+        with self._cursor() as cur:
+            cur.execute(self.sql.touch, (time.time() + ttl, sid))
+
+    def revoke_user(self, user: str) -> int:
+        with self._cursor() as cur:
+            return int(cur.execute(self.sql.revoke, (user,)).rowcount)
+
+    def cleanup(self) -> int:
+        with self._cursor() as cur:
+            return int(cur.execute(self.sql.cleanup, (time.time(),)).rowcount)
+
+    @contextlib.contextmanager
+    def lock(self, sid: str, timeout: float) -> t.Iterator[None]:
+        with self._cursor():  # NOTE: creates the table on first use
+            pass
+        try:
+            conn = self.pool.getconn(timeout=self.timeout)
+        except _ERRORS as e:
+            raise StoreError(f"postgresql: {e}") from e
+        token = None
+        try:
+            try:
+                conn.execute(self.sql.begin_locked(sid, timeout))
+            except _ERRORS as e:
+                raise StoreError(f"postgresql: {e}") from e
+            token = _held.set(conn)
+            yield
+            try:
+                conn.execute("COMMIT")
+            except _ERRORS as e:
+                raise StoreError(f"postgresql: {e}") from e
+        finally:
+            if token is not None:
+                _held.reset(token)
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                with contextlib.suppress(*_ERRORS):
+                    conn.execute("ROLLBACK")
+            self.pool.putconn(conn)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def async_form(self) -> AsyncStore:
+        return AsyncPostgreSQLStore(self.conninfo, self.sql, self.timeout)
+
+
+class AsyncPostgreSQLStore(AsyncStore):
+    """The same table and statements as :class:`PostgreSQLStore`, on psycopg's async pool."""
+
+    def __init__(self, conninfo: str, sql: _SQL, timeout: float) -> None:
+        self.pool = AsyncConnectionPool(
+            conninfo, min_size=1, max_size=16, timeout=timeout, kwargs=_timeouts(timeout),
+            open=False,
+        )  # fmt: skip
+        self.sql = sql
+        self.timeout = timeout
+        self._opened = False
+        self._ready = False
+
+    @contextlib.asynccontextmanager
+    async def _cursor(self) -> t.AsyncIterator[t.Any]:
+        held = _held.get()
+        try:
+            if held is not None:
+                yield held.cursor()
+                return
+            if not self._opened:
+                self._opened = True
+                await self.pool.open()
+            async with self.pool.connection(timeout=self.timeout) as conn:
+                if not self._ready:
+                    await conn.execute(self.sql.create)
+                    self._ready = True
+                yield conn.cursor()
+        except _ERRORS as e:
+            raise StoreError(f"postgresql: {e}") from e
+
+    async def load(self, sid: str) -> Loaded | None:
+        async with self._cursor() as cur:
+            await cur.execute(self.sql.load, (sid, time.time()))
+            row = await cur.fetchone()
+        return None if row is None else Loaded(row[0], row[1])
+
+    async def apply(
+        self,
+        sid: str,
+        changes: Changes,
+        ttl: int,
+        *,
+        user: str | None = KEEP,
+        replace: bool = False,
+    ) -> None:
+        async with self._cursor() as cur:
+            await cur.execute(*self.sql.apply(sid, changes, ttl, user, replace))
+
+    async def delete(self, sid: str, user: str | None = None) -> None:
+        async with self._cursor() as cur:
+            await cur.execute(self.sql.delete, (sid,))
+
+    async def touch(self, sid: str, ttl: int) -> None:
+        async with self._cursor() as cur:
+            await cur.execute(self.sql.touch, (time.time() + ttl, sid))
+
+    async def revoke_user(self, user: str) -> int:
+        async with self._cursor() as cur:
+            await cur.execute(self.sql.revoke, (user,))
+            return int(cur.rowcount)
+
+    async def cleanup(self) -> int:
+        async with self._cursor() as cur:
+            await cur.execute(self.sql.cleanup, (time.time(),))
+            return int(cur.rowcount)
+
+    @contextlib.asynccontextmanager
+    async def lock(self, sid: str, timeout: float) -> t.AsyncIterator[None]:
+        async with self._cursor():
+            pass
+        try:
+            conn = await self.pool.getconn(timeout=self.timeout)
+        except _ERRORS as e:
+            raise StoreError(f"postgresql: {e}") from e
+        token = None
+        try:
+            try:
+                await conn.execute(self.sql.begin_locked(sid, timeout))
+            except _ERRORS as e:
+                raise StoreError(f"postgresql: {e}") from e
+            token = _held.set(conn)
+            yield
+            try:
+                await conn.execute("COMMIT")
+            except _ERRORS as e:
+                raise StoreError(f"postgresql: {e}") from e
+        finally:
+            if token is not None:
+                _held.reset(token)
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                with contextlib.suppress(*_ERRORS):
+                    await conn.execute("ROLLBACK")
+            await self.pool.putconn(conn)
+
+    async def aclose(self) -> None:
+        if self._opened:
+            await self.pool.close()
