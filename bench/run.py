@@ -4,8 +4,9 @@
     python bench/run.py --shapes hello json  # some shapes only
     python bench/run.py --no-callgrind       # wall time only (fast, noisy)
 
-Instructions per request come from callgrind: the difference between a run of 2N and a run of N
-requests, divided by N, so start-up and imports cancel out. They are stable under machine noise;
+Instructions per request come from one callgrind run per framework: the driver marks the start
+and end of N requests of each shape and callgrind dumps its counts at each mark, so start-up,
+imports and warm-up are outside every count. They are stable under machine noise;
 wall time is printed beside them for scale only. The import rows are callgrind's count for
 ``python -c "import X"`` minus the bare interpreter's, and the ``-X importtime`` total (best of
 five). Results go to bench/out/results.json, bench/out/results.md and bench/out/chart.svg.
@@ -22,6 +23,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import typing as t
 
@@ -94,13 +96,43 @@ def callgrind(args: list[str]) -> tuple[int, str]:
     return int(match.group(1)), out.stderr
 
 
-def per_request_instructions(name: str, shape: str, n: int) -> float:
-    base = [sys.executable, DRIVER, name, shape]
-    one, err = callgrind([*base, str(n)])
-    two, _ = callgrind([*base, str(2 * n)])
-    if name == "erlen":
-        _check_erlen_source(err)
-    return (two - one) / n
+def phase_instructions(name: str, shapes: list[str], n: int) -> dict[str, float]:
+    """Instructions per request of each shape, from one callgrind run of the framework.
+
+    The driver calls ``os.getppid()`` between phases and callgrind dumps its counts there
+    (``--dump-before``), so each dump holds N requests of one shape and nothing else.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        out_file = os.path.join(tmp, "cg.out")
+        proc = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                f"--callgrind-out-file={out_file}",
+                "--dump-before=os_getppid*",
+                sys.executable,
+                DRIVER,
+                name,
+                "phases",
+                str(n),
+                ",".join(shapes),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=_env(),
+        )
+        if name == "erlen":
+            _check_erlen_source(proc.stderr)
+        totals = []
+        # Dump 1 is everything before the first marker; dumps 2..k+1 are the phases.
+        for i in range(2, len(shapes) + 2):
+            with open(f"{out_file}.{i}") as f:
+                match = re.search(r"^totals:\s*(\d+)", f.read(), re.M)
+            if match is None:
+                raise RuntimeError(f"no totals in callgrind dump {i} of {name}")
+            totals.append(int(match.group(1)))
+    return {shape: total / n for shape, total in zip(shapes, totals, strict=True)}
 
 
 def import_row(name: str, use_callgrind: bool) -> dict[str, float]:
@@ -162,19 +194,20 @@ def main() -> None:
         results.setdefault(shape, {})
     started = time.time()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures: dict = {}
-        for shape, name in cells:
-            results[shape][name] = {}
-            if use_callgrind:
-                fut = pool.submit(per_request_instructions, name, shape, args.n)
-                futures[fut] = (shape, name, "instructions")
+        futures = {}
+        for name in args.frameworks:
+            shapes = [shape for shape, fw in cells if fw == name]
+            for shape in shapes:
+                results[shape][name] = {}
+            if use_callgrind and shapes:
+                futures[pool.submit(phase_instructions, name, shapes, args.n)] = name
         # NOTE: wall time runs one at a time, beside the callgrind jobs; it is noisy anyway.
         for shape, name in cells:
             results[shape][name]["wall_us"] = wall_us(name, shape, args.wall_n)
         for fut in concurrent.futures.as_completed(futures):
-            shape, name, key = futures[fut]
-            results[shape][name][key] = fut.result()
-            print(f"  {shape:<9} {name:<10} {fut.result():>12,.0f}", file=sys.stderr)
+            for shape, instr in fut.result().items():
+                results[shape][futures[fut]]["instructions"] = instr
+                print(f"  {shape:<9} {futures[fut]:<10} {instr:>12,.0f}", file=sys.stderr)
     imports = previous.get("imports", {})
     if not args.no_import:
         for name in ("erlen", "flask"):
