@@ -80,7 +80,11 @@ def markdown(data: dict[str, t.Any]) -> str:
             )
         if "erlen" in imports and "flask" in imports:
             ratio = imports["erlen"]["importtime_us"] / imports["flask"]["importtime_us"]
-            lines.append(f"\n`import erlen` takes {ratio:.2f}x Flask's import time.")
+            text = f"\n`import erlen` takes {ratio:.2f}x Flask's import time"
+            if imports["erlen"].get("instructions") and imports["flask"].get("instructions"):
+                share = imports["erlen"]["instructions"] / imports["flask"]["instructions"]
+                text += f" ({share:.2f}x its instructions)"
+            lines.append(text + ".")
     return "\n".join(lines) + "\n"
 
 

@@ -141,7 +141,7 @@ def import_row(name: str, use_callgrind: bool) -> dict[str, float]:
     subprocess.run([sys.executable, "-m", "compileall", "-q", SRC], check=True, env=_env())
     subprocess.run([sys.executable, "-c", f"import {name}"], check=True, env=_env())
     if use_callgrind:
-        bare, _ = callgrind([sys.executable, DRIVER, "python", "import"])
+        bare, _ = callgrind([sys.executable, "-c", "pass"])
         total, _ = callgrind([sys.executable, "-c", f"import {name}"])
         row["instructions"] = total - bare
     best = float("inf")

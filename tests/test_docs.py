@@ -30,7 +30,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 PAGES = sorted(p.name for p in DOCS.glob("*.md"))
 
 #: Pages that may, exceptionally, carry no executed example (they still should if they can).
-MAY_HAVE_NO_EXAMPLE = {"differences.md", "limits.md"}
+MAY_HAVE_NO_EXAMPLE = {"benchmarks.md", "differences.md", "limits.md"}
 
 _FENCE_OPEN = re.compile(r"^```(?P<info>[^`\s]*)\s*$")
 SUBPROCESS_MARK = "# run: subprocess"
