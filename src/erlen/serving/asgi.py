@@ -19,6 +19,11 @@ Where code runs
   pipeline's steps around it (:meth:`Erlen.preprocess_request`, error handling,
   :meth:`Erlen.finalize_request`, the context pop with its teardown) are the same methods; each
   runs inline on the loop when it calls no user code, else in the pool.
+- Server-side sessions around an ``async def`` view use the store's async form, never a
+  blocking call on the loop: the session is opened here, loaded with
+  ``interface.load_async`` before the view when the cookie carries an id, and saved with
+  ``interface.save_session_async`` once the response is made (see the docstring of
+  :mod:`erlen.sessions.server`). Sync views keep the sync form, in the pool.
 
 The body
 --------
@@ -45,6 +50,7 @@ from concurrent.futures import ThreadPoolExecutor
 from .._async import asgi_loop
 from ..http.bodies import AsyncBody
 from ..sessions import SecureCookieSessionInterface
+from ..sessions.server import ServerSessionInterface, ServerSideSession
 from ..signals import request_finished, request_started
 
 if t.TYPE_CHECKING:
@@ -410,8 +416,15 @@ async def _native_pipeline(
         except BaseException:
             error = sys.exc_info()[1]
             raise
+        session = ctx._session
+        if isinstance(session, ServerSideSession) and session._deferred:
+            await steps.task(session._interface.save_session_async(app, session, response))
         return steps.inline(response, environ, start)
     finally:
+        session = ctx._session
+        if isinstance(session, ServerSideSession) and session._held is not None:
+            # NOTE: a request cancelled between the load and the save frees the lock.
+            await session._interface._release_async(session)
         if PRESERVE_CONTEXT_KEY in environ:
             steps.inline(_preserve, environ)
         if error is not None and app.should_ignore_error(error):
@@ -452,6 +465,8 @@ async def _full_dispatch(app: Erlen, ctx: RequestContext, view: t.Any, steps: St
     request = ctx.request
     plan = app._hook_plan(request)
     try:
+        if isinstance(app.session_interface, ServerSessionInterface):
+            await steps.task(open_session_async(app, ctx))
         if plan.before or plan.url_value_preprocessors or request_started.receivers:
             rv = await steps.thread(_start_request, app)
         else:
@@ -471,8 +486,22 @@ async def _full_dispatch(app: Erlen, ctx: RequestContext, view: t.Any, steps: St
 
 
 def _nonblocking_session(app: Erlen) -> bool:
-    # NOTE: a server-side session interface may talk to a database when it saves.
-    return type(app.session_interface) is SecureCookieSessionInterface
+    # NOTE: the cookie session saves without I/O; a server-side one is saved by the edge with
+    # the async store (its sync save_session returns at once for a deferred session).
+    kind = type(app.session_interface)
+    return kind is SecureCookieSessionInterface or issubclass(kind, ServerSessionInterface)
+
+
+async def open_session_async(app: Erlen, ctx: RequestContext, lock: bool = True) -> None:
+    """Open the request's server-side session for a coroutine: loaded with the async store
+    (when the cookie names one), and marked so the edge saves it with the async store."""
+    interface = t.cast(ServerSessionInterface, app.session_interface)
+    session = ctx._session
+    if session is None:
+        session = ctx._session = interface.open_session(app, ctx.request)
+    if isinstance(session, ServerSideSession):
+        session._deferred = True
+        await interface.load_async(session, defer_error=True, lock=lock)
 
 
 async def send_response(
