@@ -45,13 +45,13 @@ import functools
 import io
 import sys
 import typing as t
-from concurrent.futures import ThreadPoolExecutor
 
 from .._async import asgi_loop
 from ..http.bodies import AsyncBody
 from ..sessions import SecureCookieSessionInterface
 from ..sessions.server import ServerSessionInterface, ServerSideSession
 from ..signals import request_finished, request_started
+from .workers import WorkerPool
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
@@ -91,13 +91,13 @@ async def asgi_app(app: Erlen, scope: Scope, receive: Receive, send: Send) -> No
         raise ValueError(f"erlen cannot serve an ASGI scope of type {kind!r}.")
 
 
-def worker_pool(app: Erlen) -> ThreadPoolExecutor:
+def worker_pool(app: Erlen) -> WorkerPool:
     """The app's bounded pool for sync views, hooks and body chunks (made on first use)."""
     state = app._asgi
     pool = state.pool
     if pool is None:
         size = app.config.get("ASGI_MAX_THREADS") or DEFAULT_MAX_THREADS
-        pool = state.pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="erlen-asgi")
+        pool = state.pool = WorkerPool(size, "erlen-asgi")
     return pool
 
 
@@ -123,9 +123,7 @@ class Steps:
 
     def thread(self, func: t.Callable[..., t.Any], *args: t.Any) -> asyncio.Future[t.Any]:
         """Run ``func`` in the worker pool."""
-        return self.loop.run_in_executor(
-            self.pool, functools.partial(self.context.run, func, *args)
-        )
+        return self.pool.run(self.loop, functools.partial(self.context.run, func, *args))
 
     async def task(self, coro: t.Coroutine[t.Any, t.Any, t.Any]) -> t.Any:
         """Await ``coro`` on the loop, each of its steps run in the request's context.
@@ -388,7 +386,12 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
     view = _native_view(app, ctx)
     if view is None:
         # The shared pipeline, whole, in one worker thread.
-        app_iter = await steps.thread(app.wsgi_app, environ, start)
+        if "wsgi_app" in app.__dict__ or not _own_pipeline(type(app)):
+            # NOTE: middleware (or an override) may change the environ: it builds its own.
+            app_iter = await steps.thread(app.wsgi_app, environ, start)
+        else:
+            # PERF: the request built and matched above is the one the pipeline uses.
+            app_iter = await steps.thread(app.wsgi_app, environ, start, ctx)
     else:
         app_iter = await _native_pipeline(app, ctx, view, steps, start)
     await send_response(steps, start, app_iter, send, receive, stream)
