@@ -351,7 +351,13 @@ WSGI_APPS: dict[str, t.Callable[[], t.Any]] = {
     "falcon": falcon_app,
     "bare": bare_app,
 }
-ASGI_APPS: dict[str, t.Callable[[str], t.Any]] = {"starlette": starlette_app}
+ASGI_APPS: dict[str, t.Callable[[str], t.Any]] = {
+    "starlette": starlette_app,
+    # NOTE: bench/asgi.py: erlen's app driven through its ASGI entry (sync views), and an
+    # ``async def`` hello.
+    "erlen-asgi": lambda shape: erlen_app(),
+    "erlen-asgi-async": lambda shape: erlen_async_app(),
+}
 SHAPES_OF: dict[str, list[str]] = {
     "erlen": SHAPES,
     "flask": SHAPES,
