@@ -72,7 +72,7 @@ def debug_page(scope: t.Any, error: BaseException) -> bytes:
         f"<h2>Traceback</h2>\n<pre>{esc(tb)}</pre>\n"
         "<p>Shown because debug mode is on and this request came from this machine. "
         "The development server must not be used in production.</p>\n</body></html>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 class DevServerApp:

@@ -70,9 +70,7 @@ class DevH11Protocol(H11Protocol):
 
     def __init__(self, config: t.Any, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(config, *args, **kwargs)
-        self.conn = StrictConnection(
-            config.h11_max_incomplete_event_size or h11.DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
-        )
+        self.conn = StrictConnection(config.h11_max_incomplete_event_size or 16 * 1024)
 
     def connection_made(self, transport: t.Any) -> None:
         super().connection_made(transport)
@@ -86,6 +84,13 @@ class DevH11Protocol(H11Protocol):
                 self._arm_head_timer()
         else:
             self._disarm_head_timer()
+
+    def eof_received(self) -> bool:
+        # NOTE: a client may send its request and then shut down its sending side (a
+        # half-close); the response is still owed. uvicorn returns None here, which makes
+        # asyncio close the transport before the answer is written. The keep-alive and
+        # head timeouts still close a connection that stays idle.
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
