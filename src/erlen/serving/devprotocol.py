@@ -85,13 +85,6 @@ class DevH11Protocol(H11Protocol):
         else:
             self._disarm_head_timer()
 
-    def eof_received(self) -> bool:  # type: ignore[override]
-        # NOTE: a client may send its request and then shut down its sending side (a
-        # half-close); the response is still owed. uvicorn returns None here, which makes
-        # asyncio close the transport before the answer is written. The keep-alive and
-        # head timeouts still close a connection that stays idle.
-        return True
-
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
         super().connection_lost(exc)
