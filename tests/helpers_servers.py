@@ -45,7 +45,7 @@ SERVERS = ("gunicorn", "granian", "devserver", "uvicorn", "hypercorn", "granian-
 ASGI_SERVERS = frozenset({"uvicorn", "hypercorn", "granian-asgi"})
 #: Servers that keep an HTTP/1.1 connection open between requests. gunicorn's sync worker
 #: answers one request per connection and says ``Connection: close``.
-KEEP_ALIVE_SERVERS = frozenset({"granian", "uvicorn", "hypercorn", "granian-asgi"})
+KEEP_ALIVE_SERVERS = frozenset({"granian", "uvicorn", "hypercorn", "granian-asgi", "devserver"})
 
 _DEVSERVER_MAIN = "import sys; from erlen.cli import main; sys.argv[0] = 'erlen'; main()"
 

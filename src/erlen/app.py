@@ -1005,7 +1005,8 @@ class Erlen(ServingHooks, Scaffold):
         load_dotenv: bool = True,
         **options: t.Any,
     ) -> None:
-        """Serve the app on the development server (HTTP/1.1, threaded). Not for production."""
+        """Serve the app on the development server (uvicorn over the ASGI entry: HTTP/1.1
+        keep-alive, WebSockets, a reloader and a loopback-only debug page). Not for production."""
         from .cli.env import get_debug_flag, getenv, run_from_cli_guard
 
         if run_from_cli_guard(load_dotenv):
@@ -1023,4 +1024,5 @@ class Erlen(ServingHooks, Scaffold):
         host = host or sn_host or "127.0.0.1"
         port = int(port or sn_port or 5000)
         options.setdefault("use_reloader", self.debug)
+        options.setdefault("use_debugger", self.debug)
         run_simple(host, port, self, **options)

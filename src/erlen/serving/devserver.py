@@ -1,154 +1,37 @@
-"""The development server behind ``app.run()`` and ``erlen run``: threaded, with a reloader.
+"""The development server behind ``app.run()`` and ``erlen run``: uvicorn over the ASGI entry.
 
-Built on the standard library's WSGI server. It is for local work, not production: use
-gunicorn, granian or uvicorn there.
+The app is served through its ASGI entry by uvicorn with h11 (HTTP/1.1 with keep-alive) and
+wsproto (WebSockets, when installed), on a socket this module binds with a backlog of 2048, so a
+busy port is an ``OSError`` the command turns into one line. The pieces around uvicorn are
+erlen's: the stricter HTTP parser and the request-head timeout (:mod:`.devprotocol`), the debug
+page and the terminal-safe access log (:mod:`.devpage`), the reloader (:mod:`.reloader`) and the
+startup banner. It is for local work, not production: see docs/deployment.md.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import io
+import asyncio
 import os
-import re
+import socket
 import ssl
-import subprocess
 import sys
-import threading
-import time
 import typing as t
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
-_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+from .reloader import RELOADER_ENV, restart_loop, start_watcher
 
-_RELOADER_ENV = "ERLEN_RUN_MAIN"
+# NOTE: kept under its old name: the CLI and the tests ask for it here.
+_RELOADER_ENV = RELOADER_ENV
 
+BACKLOG = 2048
+KEEP_ALIVE_TIMEOUT = 5
+# NOTE: h11's default limit for a request head; a longer request line or head is a 400.
+MAX_HEAD_SIZE = 16 * 1024
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class _ChunkedReader(io.RawIOBase):
-    """Decodes a ``Transfer-Encoding: chunked`` request body (the stdlib server does not).
-
-    A malformed or cut-short body raises ``OSError``, which erlen answers with a 400.
-    """
-
-    def __init__(self, rfile: t.Any) -> None:
-        self._rfile = rfile
-        self._left = 0
-        self._done = False
-
-    def readable(self) -> bool:
-        return True
-
-    def _next_chunk(self) -> None:
-        line = self._rfile.readline(1026)
-        size_text = line.split(b";", 1)[0].strip()
-        # SECURITY: 1*HEXDIG only (RFC 9112 7.1); int() would also take "+a", "1_0" or " a".
-        if not _CHUNK_SIZE.fullmatch(size_text):
-            raise OSError("malformed chunk size")
-        size = int(size_text, 16)
-        if size == 0:
-            while self._rfile.readline(8194) not in (b"\r\n", b"\n", b""):
-                pass  # trailer fields are ignored
-            self._done = True
-        self._left = size
-
-    def readinto(self, buffer: t.Any) -> int:
-        if self._done:
-            return 0
-        if self._left == 0:
-            self._next_chunk()
-            if self._done:
-                return 0
-        view = memoryview(buffer).cast("B")
-        data = self._rfile.read(min(len(view), self._left))
-        if not data:
-            raise OSError("request body ended inside a chunk")
-        view[: len(data)] = data
-        self._left -= len(data)
-        if self._left == 0 and self._rfile.readline(3) not in (b"\r\n", b"\n"):
-            raise OSError("missing CRLF after a chunk")
-        return len(data)
-
-
-class _Handler(WSGIRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def handle(self) -> None:
-        """One request per connection, with chunked request bodies decoded."""
-        self.raw_requestline = self.rfile.readline(65537)
-        if len(self.raw_requestline) > 65536:
-            self.send_error(414)
-            return
-        if not self.parse_request():
-            return
-        environ = self.get_environ()
-        if isinstance(self.connection, ssl.SSLSocket):
-            environ["HTTPS"] = "on"  # wsgiref derives wsgi.url_scheme from it
-        stdin: t.Any = self.rfile
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            stdin = io.BufferedReader(_ChunkedReader(stdin))
-            environ["wsgi.input_terminated"] = True
-        wfile: t.Any = self.wfile
-        handler = ServerHandler(stdin, wfile, self.get_stderr(), environ, multithread=True)
-        handler.request_handler = self  # type: ignore[attr-defined]
-        handler.run(self.server.get_app())  # type: ignore[attr-defined]
-
-    def log_message(self, format: str, *args: t.Any) -> None:
-        sys.stderr.write(f"{self.address_string()} - {format % args}\n")
-
-
-def _watched_files(extra_files: t.Iterable[str] = ()) -> set[str]:
-    files = {os.path.abspath(path) for path in extra_files}
-    for module in list(sys.modules.values()):
-        path = getattr(module, "__file__", None)
-        if path and os.path.isfile(path):
-            files.add(path)
-    return files
-
-
-def _watch_and_exit(
-    extra_files: t.Iterable[str] = (),
-    exclude_patterns: t.Iterable[str] = (),
-    interval: float = 1.0,
-) -> None:
-    """Exit with code 3 when a loaded module's file (or an extra file) changes; the parent
-    restarts us. Files matching an fnmatch pattern in ``exclude_patterns`` are not watched."""
-    mtimes: dict[str, float] = {}
-    patterns = list(exclude_patterns)
-    while True:
-        for path in _watched_files(extra_files):
-            if any(fnmatch.fnmatch(path, pattern) for pattern in patterns):
-                continue
-            try:
-                mtime = os.stat(path).st_mtime
-            except OSError:
-                continue
-            old = mtimes.setdefault(path, mtime)
-            if mtime != old:
-                print(f" * Detected change in {path!r}, reloading", file=sys.stderr)
-                os._exit(3)
-        time.sleep(interval)
-
-
-def _restart_command() -> list[str]:
-    """The command line that starts this program again (``python -m erlen`` stays ``-m``)."""
-    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-    if spec is not None and spec.name:
-        name = spec.name.removesuffix(".__main__")
-        return [sys.executable, "-m", name, *sys.argv[1:]]
-    return [sys.executable, *sys.argv]
-
-
-def _restart_loop() -> int:
-    while True:
-        env = dict(os.environ, **{_RELOADER_ENV: "true"})
-        code = subprocess.call(_restart_command(), env=env)
-        if code != 3:
-            return code
+_DEPLOY_WARNING = (
+    "WARNING: This is a development server. Do not use it in a production deployment."
+    " Use a production server instead (gunicorn, granian, uvicorn, hypercorn):"
+    " see docs/deployment.md."
+)
 
 
 def _make_ssl_context(ssl_context: t.Any) -> ssl.SSLContext:
@@ -167,6 +50,78 @@ def _make_ssl_context(ssl_context: t.Any) -> ssl.SSLContext:
     return context
 
 
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket; raises ``OSError`` (EADDRINUSE...) for the caller to report."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.create_server((host, port), family=family, backlog=BACKLOG)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _asgi_entry(app: t.Any) -> t.Any:
+    """The ASGI 3 callable to serve: an erlen app's ``asgi_app``, or ``app`` itself."""
+    return getattr(app, "asgi_app", app)
+
+
+def make_server(
+    app: t.Any,
+    sock: socket.socket,
+    *,
+    debug: bool = False,
+    ssl_context: t.Any = None,
+    access_log: bool = True,
+) -> t.Any:
+    """A ready ``uvicorn.Server`` for ``app`` on the bound ``sock`` (call ``.run(sockets=[sock])``
+    or ``await .serve(sockets=[sock])``)."""
+    try:
+        import uvicorn
+    except ImportError:  # pragma: no cover - a runtime dependency
+        raise RuntimeError(
+            "The development server needs uvicorn and h11: pip install uvicorn h11"
+        ) from None
+    from .devpage import DevServerApp
+    from .devprotocol import DevH11Protocol
+
+    try:
+        import wsproto  # noqa: F401
+    except ImportError:
+        ws = "none"  # NOTE: WebSockets need the extra: pip install "erlen[websockets]"
+    else:
+        ws = "wsproto"
+    config = uvicorn.Config(
+        DevServerApp(_asgi_entry(app), debug=debug, access_log=access_log),
+        http=DevH11Protocol,
+        ws=ws,
+        lifespan="auto",
+        interface="asgi3",
+        backlog=BACKLOG,
+        timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+        timeout_graceful_shutdown=3,
+        h11_max_incomplete_event_size=MAX_HEAD_SIZE,
+        access_log=False,  # NOTE: uvicorn's line shows the decoded path: ours escapes it
+        log_config=None,
+        log_level="warning",
+        server_header=False,
+        proxy_headers=False,
+    )
+    config.load()
+    if ssl_context is not None:
+        config.ssl = _make_ssl_context(ssl_context)
+    return uvicorn.Server(config)
+
+
+def _banner(app: t.Any, host: str, port: int, scheme: str) -> None:
+    shown_host = f"[{host}]" if ":" in host else host
+    lines = [f" * Serving erlen app '{getattr(app, 'name', app)}'", _DEPLOY_WARNING]
+    if host in ("0.0.0.0", "::"):
+        lines.append(f" * Running on all addresses ({host})")
+        local = "[::1]" if host == "::" else "127.0.0.1"
+        lines.append(f" * Running on {scheme}://{local}:{port}")
+    lines.append(f" * Running on {scheme}://{shown_host}:{port}")
+    lines.append("Press CTRL+C to quit")
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
 def run_simple(
     host: str,
     port: int,
@@ -177,36 +132,28 @@ def run_simple(
     ssl_context: t.Any = None,
     extra_files: t.Iterable[str] | None = None,
     exclude_patterns: t.Iterable[str] | None = None,
+    reloader_interval: float = 1.0,
     **_ignored: t.Any,
 ) -> None:
     """Serve ``app`` on ``host:port`` until interrupted; restart on code changes if asked.
 
     ``ssl_context`` is an ``ssl.SSLContext``, a ``(cert_file, key_file)`` pair or ``"adhoc"``.
-    ``use_debugger`` is accepted for Flask's signature; this server has no interactive debugger.
+    ``use_debugger`` shows the debug page (traceback and request, no console) to loopback
+    clients. ``threaded`` is accepted for Flask's signature: sync views always run in the ASGI
+    entry's bounded thread pool, async views and WebSockets on the event loop.
     """
-    if use_reloader and os.environ.get(_RELOADER_ENV) != "true":
-        print(" * Restarting with reloader", file=sys.stderr)
-        sys.exit(_restart_loop())
-    server_class = _ThreadingWSGIServer if threaded else WSGIServer
-    server = make_server(host, port, app, server_class=server_class, handler_class=_Handler)
-    scheme = "http"
-    if ssl_context is not None:
-        server.socket = _make_ssl_context(ssl_context).wrap_socket(server.socket, server_side=True)
-        scheme = "https"
-    if use_reloader:
-        threading.Thread(
-            target=_watch_and_exit,
-            args=(list(extra_files or ()), list(exclude_patterns or ())),
-            daemon=True,
-        ).start()
-    shown_host = f"[{host}]" if ":" in host else host
-    print(f" * Serving erlen app '{getattr(app, 'name', app)}'", file=sys.stderr)
-    print(
-        f" * Running on {scheme}://{shown_host}:{server.server_port}", file=sys.stderr, flush=True
-    )
+    if use_reloader and os.environ.get(RELOADER_ENV) != "true":
+        print(" * Restarting with reloader", file=sys.stderr, flush=True)
+        sys.exit(restart_loop(extra_files or (), exclude_patterns or (), reloader_interval))
+    sock = _bind(host, port)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        server = make_server(app, sock, debug=use_debugger, ssl_context=ssl_context)
+        if use_reloader:
+            start_watcher(extra_files or (), exclude_patterns or (), reloader_interval)
+        _banner(app, host, sock.getsockname()[1], "https" if ssl_context is not None else "http")
+        try:
+            asyncio.run(server.serve(sockets=[sock]))
+        except KeyboardInterrupt:
+            pass
     finally:
-        server.server_close()
+        sock.close()

@@ -1,0 +1,36 @@
+"""The app the dev-server tests serve with ``python devserver_app.py PORT [options]``."""
+
+import sys
+
+from erlen import Erlen, request, websocket
+
+app = Erlen(__name__)
+
+
+@app.route("/")
+def index() -> str:
+    return "hello"
+
+
+@app.route("/echo", methods=["POST"])
+def echo() -> bytes:
+    return request.get_data()
+
+
+@app.route("/boom")
+def boom() -> str:
+    raise ValueError("kaboom <script>")
+
+
+@app.websocket("/ws")
+async def ws() -> None:
+    while True:
+        data = await websocket.receive()
+        await websocket.send(f"echo {data}")
+
+
+if __name__ == "__main__":
+    options: dict[str, object] = {}
+    if "--tls" in sys.argv:
+        options["ssl_context"] = (sys.argv[sys.argv.index("--tls") + 1], sys.argv[-1])
+    app.run(port=int(sys.argv[1]), debug="--debug" in sys.argv, use_reloader=False, **options)
