@@ -24,7 +24,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from run import per_request_instructions  # noqa: E402
+from run import phase_instructions  # noqa: E402
 
 CONCURRENT = 200
 
@@ -90,7 +90,7 @@ def main() -> None:
     if args.no_callgrind or shutil.which("valgrind") is None:
         return
     names = ["erlen", "erlen-asgi", "erlen-asgi-async", "starlette"]
-    counts = {name: per_request_instructions(name, args.n) for name in names}
+    counts = {name: phase_instructions(name, ["hello"], args.n)["hello"] for name in names}
     base = counts["erlen"]
     print(f"{'app':<18} {'instr/req':>10} {'vs erlen WSGI':>14}")
     for name, count in counts.items():

@@ -1,12 +1,15 @@
-"""Real Chromium, driven by Playwright, against the showcase app under gunicorn.
+"""Real Chromium, driven by Playwright, against the showcase app under uvicorn.
 
 The browser is Debian's ``chromium`` (``/usr/bin/chromium``), launched through Playwright's
 ``executable_path``: Playwright's own browser download is never used (and cannot work on a
 machine without internet). :func:`launch_chromium` passes the flags that keep Chromium off the
 network; Playwright gives each launch a new empty profile directory and removes it on close.
 
-:func:`start_showcase` serves ``examples.showcase.app:app`` with gunicorn on a free port and
-waits until it answers, reusing :mod:`helpers_servers`.
+:func:`start_showcase` serves ``examples.showcase.app:app`` with uvicorn (ASGI: the live page's
+WebSocket works) on a free port, its sessions in a given SQLite file, and waits until it
+answers, reusing :mod:`helpers_servers`. :class:`SessionFile` reads that file the way the app
+does, so a test can see what the server keeps (the login's verification code, and whether a
+session is gone) without any test-only hook in the app.
 
 When Chromium or Playwright is missing, :func:`require_browser` fails the browser tests, so
 that a missing install step cannot turn into a silently green run.
@@ -14,6 +17,7 @@ that a missing install step cannot turn into a silently green run.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import typing as t
@@ -21,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from erlen.sessions.stores.sqlite import SQLiteStore
 from helpers_servers import ERLEN_PATH, Server, start_server
 
 if t.TYPE_CHECKING:
@@ -78,20 +83,43 @@ def launch_chromium(playwright: Playwright, executable: str) -> Browser:
     )
 
 
-def start_showcase() -> Server:
-    """gunicorn serving the showcase app on a free port, answering ``GET /`` already.
+def start_showcase(session_file: Path) -> Server:
+    """uvicorn serving the showcase app on a free port, answering ``GET /`` already.
 
-    The showcase's ``/`` says ``hello world!!!``, which is what :func:`start_server` waits for.
+    The showcase's ``/`` says ``hello world!!!``, which is what :func:`start_server` waits for;
+    its sessions go to ``session_file`` (``SHOWCASE_SESSION_SQLITE_PATH``), not to the
+    repository's instance folder.
     """
-    old = os.environ.get("PYTHONPATH")
+    names = ("PYTHONPATH", "SHOWCASE_SESSION_SQLITE_PATH", "REDIS_URL")
+    saved = {name: os.environ.get(name) for name in names}
     # start_server puts src/ and tests/ on the server's path; the showcase needs the repo root.
     os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(ERLEN_PATH), str(REPO_ROOT), old) if p
+        p for p in (str(ERLEN_PATH), str(REPO_ROOT), saved["PYTHONPATH"]) if p
     )
+    os.environ["SHOWCASE_SESSION_SQLITE_PATH"] = str(session_file)
+    os.environ.pop("REDIS_URL", None)  # the default store: SQLite
     try:
-        return start_server("gunicorn", app=SHOWCASE_APP)
+        return start_server("uvicorn", app=SHOWCASE_APP)
     finally:
-        if old is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = old
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class SessionFile:
+    """The showcase server's SQLite session store, read from the test's side."""
+
+    def __init__(self, path: Path) -> None:
+        self.store = SQLiteStore(str(path))
+
+    def get(self, sid: str) -> dict[str, t.Any] | None:
+        """Session ``sid``'s data (decoded), or None when the store does not hold it."""
+        loaded = self.store.load(sid)
+        if loaded is None:
+            return None
+        return {key: json.loads(value) for key, value in loaded.fields.items()}
+
+    def close(self) -> None:
+        self.store.close()

@@ -16,6 +16,7 @@ import pytest
 from markupsafe import Markup
 
 import erlen
+from erlen.sessions.cookie_signer import CookieSigner
 
 # Every test here runs over WSGI and over ASGI (see conftest.py).
 pytestmark = pytest.mark.usefixtures("both_protocols")
@@ -123,6 +124,7 @@ def test_cookies_are_byte_identical(monkeypatch: pytest.MonkeyPatch) -> None:
     """Same data, same key and same second: the same cookie, to the byte."""
     now = int(time.time())
     monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp", lambda self: now)
+    monkeypatch.setattr(CookieSigner, "get_timestamp", lambda self: now)
     fl, er, _ = make_apps(SAME, SAME)
     assert issue(er) == issue(fl)
 

@@ -30,22 +30,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 PAGES = sorted(p.name for p in DOCS.glob("*.md"))
 
 #: Pages that may, exceptionally, carry no executed example (they still should if they can).
-MAY_HAVE_NO_EXAMPLE = {"differences.md", "limits.md"}
-
-#: Pages other branches are writing while the docs site (mkdocs.yml's nav) already lists them.
-#: Until the real page is merged each is a placeholder that is exactly its title line; a page
-#: named here that has any more text is checked like every other page. Remove a name once its
-#: page has landed.
-PLACEHOLDERS = {
-    "benchmarks.md",
-}
-
-
-def is_placeholder(page: str, text: str) -> bool:
-    """True for a page of PLACEHOLDERS that is still only its ``# Title`` line."""
-    lines = text.strip().splitlines()
-    return page in PLACEHOLDERS and len(lines) == 1 and lines[0].startswith("# ")
-
+MAY_HAVE_NO_EXAMPLE = {"benchmarks.md", "differences.md", "limits.md"}
 
 _FENCE_OPEN = re.compile(r"^```(?P<info>[^`\s]*)\s*$")
 SUBPROCESS_MARK = "# run: subprocess"
@@ -121,12 +106,6 @@ def test_extracts_only_python_blocks() -> None:
     assert python_blocks(text) == [(3, "a = 1\n"), (15, "b = 2\n")]
 
 
-def test_a_placeholder_is_only_its_title() -> None:
-    assert is_placeholder("benchmarks.md", "# Benchmarks\n")
-    assert not is_placeholder("benchmarks.md", "# Benchmarks\n\nSome text.\n")
-    assert not is_placeholder("routing.md", "# Routing\n")
-
-
 def test_every_page_is_in_the_index() -> None:
     index = (DOCS / "index.md").read_text(encoding="utf-8")
     linked = set(re.findall(r"\]\(([\w.-]+\.md)(?:#[\w-]*)?\)", index))
@@ -156,7 +135,7 @@ def test_page_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.Monkey
     text = (DOCS / page).read_text(encoding="utf-8")
     blocks = python_blocks(text)
     if not blocks:
-        if page in MAY_HAVE_NO_EXAMPLE or is_placeholder(page, text):
+        if page in MAY_HAVE_NO_EXAMPLE:
             return
         pytest.fail(f"{page} has no ```python example; every page must carry one")
 

@@ -406,3 +406,17 @@ def test_json_tag_base_is_abstract():
     for meth in (tag.check, tag.to_json, tag.to_python):
         with pytest.raises(NotImplementedError):
             meth(1)
+
+
+def test_provider_settings_changed_between_responses_take_effect() -> None:
+    # The response encoder is cached; a later change of the provider's settings must show.
+    from erlen import Erlen
+
+    app = Erlen(__name__)
+    with app.app_context():
+        assert ejson.jsonify({"b": 1, "a": "é"}).get_data() == b'{"a":"\\u00e9","b":1}\n'
+        app.json.sort_keys = False
+        app.json.ensure_ascii = False
+        assert ejson.jsonify({"b": 1, "a": "é"}).get_data() == '{"b":1,"a":"é"}\n'.encode()
+        app.json.compact = False
+        assert ejson.jsonify({"b": 1}).get_data() == b'{\n  "b": 1\n}\n'

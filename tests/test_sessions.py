@@ -27,6 +27,7 @@ from erlen.sessions import (
     SessionInterface,
     SessionMixin,
 )
+from erlen.sessions.cookie_signer import CookieSigner
 
 # Every test here runs over WSGI and over ASGI (see conftest.py).
 pytestmark = pytest.mark.usefixtures("both_protocols")
@@ -690,11 +691,10 @@ def signed_in_the_past(monkeypatch: pytest.MonkeyPatch):
     """Sign cookies as if it were ``seconds`` ago."""
 
     def go(seconds: int) -> None:
-        monkeypatch.setattr(
-            itsdangerous.TimestampSigner,
-            "get_timestamp",
-            lambda self: int(time.time()) - seconds,
-        )
+        # erlen signs with its own CookieSigner (same format); a custom serializer with
+        # itsdangerous.
+        for cls in (itsdangerous.TimestampSigner, CookieSigner):
+            monkeypatch.setattr(cls, "get_timestamp", lambda self: int(time.time()) - seconds)
 
     return go
 

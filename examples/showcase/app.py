@@ -1,11 +1,23 @@
-"""The showcase app: the seed's examples, running on erlen with only the imports changed.
+"""The showcase app: the seed's system, made real on embedded defaults.
 
-Run it with ``python -m examples.showcase.app`` (or ``erlen --app examples.showcase.app run``).
+- ``/`` says ``hello world!!!``; ``/greet?username=...`` reads a query argument;
+- ``/login`` checks a username, a password and a verification code drawn as an image
+  (``/captcha.png``); the session is server-side (SQLite in the instance folder, Redis when
+  ``REDIS_URL`` is set), given a new id at login and destroyed at logout;
+- "remember my username" is a cookie of its own, read back into the login form;
+- ``/drawing/add_watermark`` and ``/drawing/picture_posite`` draw on uploaded images;
+- ``/live`` shows how many users are online, updated over a WebSocket.
+
+Run it with ``python3 -m examples.showcase`` (or ``erlen --app examples.showcase.app run``).
+Configuration: ``SHOWCASE_*`` environment variables set config keys (``SHOWCASE_SECRET_KEY``,
+``SHOWCASE_SESSION_SQLITE_PATH``...), ``REDIS_URL`` picks the Redis session store.
 """
 
 from __future__ import annotations
 
+import hmac
 import os
+import typing as t
 
 from erlen import (
     Erlen,
@@ -17,19 +29,40 @@ from erlen import (
     session,
     url_for,
 )
+from erlen.sessions import Session
 
+from .captcha import captcha_response, check_code
 from .drawing import bp as drawing_bp
+from .live import bp as live_bp
 
-# The demo's login: a username, a password and a one-time code.
-USERS = {"alice": {"password": "wonderland", "code": "1234"}}
+# The demo's accounts. NOTE: a real app keeps password hashes, never the passwords.
+USERS = {"alice": "wonderland", "bob": "builder"}
+REMEMBER_COOKIE = "remembered_username"
+REMEMBER_SECONDS = 30 * 24 * 3600
 
 
-def create_app(config: dict | None = None) -> Erlen:
+def create_app(config: dict[str, t.Any] | None = None) -> Erlen:
     app = Erlen(__name__)
-    app.config["SECRET_KEY"] = os.environ.get("ERLEN_SECRET_KEY", "dev-only-secret-change-me")
+    app.config.update(
+        # The session lives on the server; the key signs nothing the user could forge, but
+        # a fixed development key must still be replaced in production.
+        SECRET_KEY="dev-only-secret-change-me",
+        SESSION_TYPE="sqlite",
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Each visit to the login page stores a session (its code): sweep expired ones.
+        SESSION_CLEANUP_N_REQUESTS=1000,
+        # SECURITY: uploads are images for the drawing blueprint; 8 MiB is plenty.
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+    )
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        app.config.update(SESSION_TYPE="redis", SESSION_REDIS=redis_url)
+    app.config.from_prefixed_env("SHOWCASE")
     if config:
         app.config.update(config)
+    Session(app)
     app.register_blueprint(drawing_bp)
+    app.register_blueprint(live_bp)
 
     @app.route("/", methods=["get"])
     def hello():
@@ -45,28 +78,47 @@ def create_app(config: dict | None = None) -> Erlen:
     def home():
         return render_template("home.html", user=session.get("user"))
 
+    @app.route("/captcha.png")
+    def captcha():
+        return captcha_response()
+
     @app.route("/login", methods=["GET", "POST"])
     def login():
+        remembered = request.cookies.get(REMEMBER_COOKIE, "")
         if request.method == "GET":
-            return render_template("login.html")
+            return render_template("login.html", username=remembered, remember=bool(remembered))
         # POST parameters: the login form.
         username = request.form.get("username", "")
         password = request.form.get("password", "")
-        code = request.form.get("code", "")
-        account = USERS.get(username)
-        if account is None or account["password"] != password or account["code"] != code:
+        remember = request.form.get("remember") == "on"
+        code_ok = check_code(request.form.get("code", ""))
+        expected = USERS.get(username)
+        password_ok = expected is not None and hmac.compare_digest(
+            expected.encode(), password.encode()
+        )
+        if not (code_ok and password_ok):
             flash("Wrong username, password or code.", "error")
-            return render_template("login.html", username=username), 401
-        session.clear()
+            page = render_template("login.html", username=username, remember=remember)
+            return page, 401
+        # SECURITY: a new session id at login, so an id planted before it is worth nothing.
+        session.regenerate()
         session["user"] = username
         flash(f"Welcome, {username}!")
-        return redirect(url_for("home"))
+        response = make_response(redirect(url_for("home")))
+        if remember:
+            response.set_cookie(
+                REMEMBER_COOKIE, username, max_age=REMEMBER_SECONDS, httponly=True, samesite="Lax"
+            )
+        else:
+            response.delete_cookie(REMEMBER_COOKIE)
+        return response
 
     @app.route("/logout")
     def logout():
-        session.pop("user", None)
-        flash("You are logged out.")
-        return redirect(url_for("home"))
+        # The session is deleted in the store and its cookie expired: nothing is flashed
+        # (that would start a new session), the page says it from the query string.
+        session.destroy()
+        return redirect(url_for("home", bye=1))
 
     @app.route("/cookie/set")
     def set_cookie():
@@ -88,14 +140,25 @@ def create_app(config: dict | None = None) -> Erlen:
     return app
 
 
-app = create_app()
+_app: Erlen | None = None
+
+
+def __getattr__(name: str) -> t.Any:
+    # NOTE: ``examples.showcase.app:app`` (for uvicorn, gunicorn, ``erlen --app``) is built on
+    # first use, so importing create_app (the tests do) opens no session store.
+    global _app
+    if name == "app":
+        if _app is None:
+            _app = create_app()
+        return _app
+    raise AttributeError(name)
 
 
 def main() -> None:
     host = os.environ.get("ERLEN_HOST", "127.0.0.1")
     port = int(os.environ.get("ERLEN_PORT", "5000"))
     print(f"erlen showcase: open http://{host}:{port}/home", flush=True)
-    app.run(host=host, port=port)
+    create_app().run(host=host, port=port)
 
 
 if __name__ == "__main__":

@@ -511,9 +511,12 @@ class Erlen(ServingHooks, Scaffold):
             edge = _load_asgi_edge()
         await edge(self, scope, receive, send)
 
-    def wsgi_app(self, environ: dict[str, t.Any], start_response: t.Any) -> t.Any:
+    def wsgi_app(
+        self, environ: dict[str, t.Any], start_response: t.Any, _ctx: t.Any = None
+    ) -> t.Any:
         """The WSGI application; see the module docstring for the order of events."""
-        ctx = self.request_context(environ)
+        # NOTE: the ASGI edge passes the context it already built and matched (``_ctx``).
+        ctx = self.request_context(environ) if _ctx is None else _ctx
         error: BaseException | None = None
         try:
             try:

@@ -160,7 +160,9 @@ class Scaffold:
         # object with more than 30 attributes loses CPython's shared-key instance dict, which
         # makes every ``self.x`` of the request path slower.
         self._asgi = _AsgiState()
-        self.url_value_preprocessors: dict[str | None, list[t.Callable[..., t.Any]]] = HookRegistry()
+        self.url_value_preprocessors: dict[str | None, list[t.Callable[..., t.Any]]] = (
+            HookRegistry()
+        )
         self.url_default_functions: dict[str | None, list[t.Callable[..., t.Any]]] = defaultdict(
             list
         )

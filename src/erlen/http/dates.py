@@ -7,7 +7,6 @@ reads it and the two obsolete forms (RFC 850 and asctime) and returns an aware U
 
 from __future__ import annotations
 
-import email.utils
 import re
 from datetime import date, datetime, timedelta, timezone
 
@@ -79,6 +78,8 @@ def parse_date(value: str | None) -> datetime | None:
                 int(second),
                 tzinfo=timezone.utc,
             )
+        import email.utils  # PERF: on first use; email.utils loads socket and more
+
         parts = email.utils.parsedate_tz(value)
         if parts is None:
             return None

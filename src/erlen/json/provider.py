@@ -6,11 +6,9 @@ another :class:`JSONProvider` subclass (for example one backed by orjson).
 
 from __future__ import annotations
 
-import dataclasses
-import decimal
 import json
+import sys
 import typing as t
-import uuid
 import weakref
 from datetime import date
 
@@ -27,10 +25,17 @@ def _default(o: t.Any) -> t.Any:
     """Serialize the types Flask's provider knows; raise ``TypeError`` for anything else."""
     if isinstance(o, date):
         return http_date(o)
-    if isinstance(o, (decimal.Decimal, uuid.UUID)):
+    # PERF: decimal, uuid and dataclasses cost ~10% of ``import erlen``; an object of those
+    # types cannot exist before its module is imported, so they are looked up, not imported.
+    modules = sys.modules
+    decimal, uuid = modules.get("decimal"), modules.get("uuid")
+    if (decimal is not None and isinstance(o, decimal.Decimal)) or (
+        uuid is not None and isinstance(o, uuid.UUID)
+    ):
         return str(o)
+    dataclasses = modules.get("dataclasses")
     # NOTE: ``is_dataclass`` is also true for the class itself, which ``asdict`` rejects.
-    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+    if dataclasses is not None and dataclasses.is_dataclass(o) and not isinstance(o, type):
         return dataclasses.asdict(o)
     if hasattr(o, "__html__"):
         return str(o.__html__())
@@ -125,8 +130,30 @@ class DefaultJSONProvider(JSONProvider):
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         """Like :meth:`JSONProvider.response`, formatted per :attr:`compact`, ending in a newline."""
         obj = self._prepare_response_obj(args, kwargs)
-        if (self.compact is None and self._app.debug) or self.compact is False:
-            body = self.dumps(obj, indent=2)
+        indent = (self.compact is None and self._app.debug) or self.compact is False
+        if type(self).dumps is not DefaultJSONProvider.dumps:
+            # A subclass that overrides dumps gets it called, as in Flask.
+            if indent:
+                body = self.dumps(obj, indent=2)
+            else:
+                body = self.dumps(obj, separators=(",", ":"))
         else:
-            body = self.dumps(obj, separators=(",", ":"))
+            body = self._encoder(indent).encode(obj)
         return self._app.response_class(f"{body}\n", mimetype=self.mimetype)
+
+    def _encoder(self, indent: bool) -> json.JSONEncoder:
+        """The encoder ``dumps`` would build for the response, kept while the settings hold."""
+        # PERF: json.dumps with any option builds a JSONEncoder (and its C encoder) per call,
+        # a third of a small jsonify; the encoder is stateless between calls, so it is reused.
+        key = (self.default, self.ensure_ascii, self.sort_keys, indent)
+        cached = self.__dict__.get("_encoder_cache")
+        if cached is None or cached[0] != key:
+            options: dict[str, t.Any] = {"indent": 2} if indent else {"separators": (",", ":")}
+            encoder = json.JSONEncoder(
+                default=self.default,
+                ensure_ascii=self.ensure_ascii,
+                sort_keys=self.sort_keys,
+                **options,
+            )
+            cached = self.__dict__["_encoder_cache"] = (key, encoder)
+        return cached[1]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import typing as t
 
 from markupsafe import escape
@@ -98,6 +97,8 @@ class BuildError(RoutingException, LookupError):
         rules = list(adapter.map.iter_rules()) if adapter is not None else []
         if not rules:
             return None
+        import difflib  # NOTE: only a failed url_for in debug needs it
+
         wanted = set(self.values or ())
 
         def score(rule: Rule) -> float:

@@ -19,6 +19,11 @@ Where code runs
   pipeline's steps around it (:meth:`Erlen.preprocess_request`, error handling,
   :meth:`Erlen.finalize_request`, the context pop with its teardown) are the same methods; each
   runs inline on the loop when it calls no user code, else in the pool.
+- Server-side sessions around an ``async def`` view use the store's async form, never a
+  blocking call on the loop: the session is opened here, loaded with
+  ``interface.load_async`` before the view when the cookie carries an id, and saved with
+  ``interface.save_session_async`` once the response is made (see the docstring of
+  :mod:`erlen.sessions.server`). Sync views keep the sync form, in the pool.
 
 The body
 --------
@@ -40,12 +45,13 @@ import functools
 import io
 import sys
 import typing as t
-from concurrent.futures import ThreadPoolExecutor
 
 from .._async import asgi_loop
 from ..http.bodies import AsyncBody
 from ..sessions import SecureCookieSessionInterface
+from ..sessions.server import ServerSessionInterface, ServerSideSession
 from ..signals import request_finished, request_started
+from .workers import WorkerPool
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
@@ -85,13 +91,13 @@ async def asgi_app(app: Erlen, scope: Scope, receive: Receive, send: Send) -> No
         raise ValueError(f"erlen cannot serve an ASGI scope of type {kind!r}.")
 
 
-def worker_pool(app: Erlen) -> ThreadPoolExecutor:
+def worker_pool(app: Erlen) -> WorkerPool:
     """The app's bounded pool for sync views, hooks and body chunks (made on first use)."""
     state = app._asgi
     pool = state.pool
     if pool is None:
         size = app.config.get("ASGI_MAX_THREADS") or DEFAULT_MAX_THREADS
-        pool = state.pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="erlen-asgi")
+        pool = state.pool = WorkerPool(size, "erlen-asgi")
     return pool
 
 
@@ -117,9 +123,7 @@ class Steps:
 
     def thread(self, func: t.Callable[..., t.Any], *args: t.Any) -> asyncio.Future[t.Any]:
         """Run ``func`` in the worker pool."""
-        return self.loop.run_in_executor(
-            self.pool, functools.partial(self.context.run, func, *args)
-        )
+        return self.pool.run(self.loop, functools.partial(self.context.run, func, *args))
 
     async def task(self, coro: t.Coroutine[t.Any, t.Any, t.Any]) -> t.Any:
         """Await ``coro`` on the loop, each of its steps run in the request's context.
@@ -382,7 +386,12 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
     view = _native_view(app, ctx)
     if view is None:
         # The shared pipeline, whole, in one worker thread.
-        app_iter = await steps.thread(app.wsgi_app, environ, start)
+        if "wsgi_app" in app.__dict__ or not _own_pipeline(type(app)):
+            # NOTE: middleware (or an override) may change the environ: it builds its own.
+            app_iter = await steps.thread(app.wsgi_app, environ, start)
+        else:
+            # PERF: the request built and matched above is the one the pipeline uses.
+            app_iter = await steps.thread(app.wsgi_app, environ, start, ctx)
     else:
         app_iter = await _native_pipeline(app, ctx, view, steps, start)
     await send_response(steps, start, app_iter, send, receive, stream)
@@ -410,8 +419,15 @@ async def _native_pipeline(
         except BaseException:
             error = sys.exc_info()[1]
             raise
+        session = ctx._session
+        if isinstance(session, ServerSideSession) and session._deferred:
+            await steps.task(session._interface.save_session_async(app, session, response))
         return steps.inline(response, environ, start)
     finally:
+        session = ctx._session
+        if isinstance(session, ServerSideSession) and session._held is not None:
+            # NOTE: a request cancelled between the load and the save frees the lock.
+            await session._interface._release_async(session)
         if PRESERVE_CONTEXT_KEY in environ:
             steps.inline(_preserve, environ)
         if error is not None and app.should_ignore_error(error):
@@ -452,6 +468,8 @@ async def _full_dispatch(app: Erlen, ctx: RequestContext, view: t.Any, steps: St
     request = ctx.request
     plan = app._hook_plan(request)
     try:
+        if isinstance(app.session_interface, ServerSessionInterface):
+            await steps.task(open_session_async(app, ctx))
         if plan.before or plan.url_value_preprocessors or request_started.receivers:
             rv = await steps.thread(_start_request, app)
         else:
@@ -471,8 +489,22 @@ async def _full_dispatch(app: Erlen, ctx: RequestContext, view: t.Any, steps: St
 
 
 def _nonblocking_session(app: Erlen) -> bool:
-    # NOTE: a server-side session interface may talk to a database when it saves.
-    return type(app.session_interface) is SecureCookieSessionInterface
+    # NOTE: the cookie session saves without I/O; a server-side one is saved by the edge with
+    # the async store (its sync save_session returns at once for a deferred session).
+    kind = type(app.session_interface)
+    return kind is SecureCookieSessionInterface or issubclass(kind, ServerSessionInterface)
+
+
+async def open_session_async(app: Erlen, ctx: RequestContext, lock: bool = True) -> None:
+    """Open the request's server-side session for a coroutine: loaded with the async store
+    (when the cookie names one), and marked so the edge saves it with the async store."""
+    interface = t.cast(ServerSessionInterface, app.session_interface)
+    session = ctx._session
+    if session is None:
+        session = ctx._session = interface.open_session(app, ctx.request)
+    if isinstance(session, ServerSideSession):
+        session._deferred = True
+        await interface.load_async(session, defer_error=True, lock=lock)
 
 
 async def send_response(

@@ -118,8 +118,8 @@ def start_background(
                     from .asgi import worker_pool
 
                     context = contextvars.copy_context()
-                    await asyncio.get_running_loop().run_in_executor(
-                        worker_pool(app), lambda: context.run(func, *args, **kwargs)
+                    await worker_pool(app).run(
+                        asyncio.get_running_loop(), lambda: context.run(func, *args, **kwargs)
                     )
         except Exception:
             app.logger.exception("Background task %r failed", func)

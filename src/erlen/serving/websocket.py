@@ -31,7 +31,8 @@ from ..exceptions import HTTPException
 from ..globals import _cv_websocket
 from ..globals import websocket as websocket
 from ..http.exceptions import WebSocketDisconnect as WebSocketDisconnect
-from .asgi import Steps, environ_from_scope
+from ..sessions.server import ServerSessionInterface, ServerSideSession
+from .asgi import Steps, environ_from_scope, open_session_async
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
@@ -261,6 +262,9 @@ async def _run_connection(app: Erlen, ctx: RequestContext, ws: Websocket, steps:
     chain = request._blueprint_chain
     app._got_first_request = True
     try:
+        if isinstance(app.session_interface, ServerSessionInterface):
+            # NOTE: loaded with the async store before any handler runs, saved with it below.
+            await steps.task(open_session_async(app, ctx, lock=False))
         if request.routing_exception is not None:
             raise request.routing_exception
         for func in _hooks(app, app.url_value_preprocessors, chain, True):
@@ -301,6 +305,10 @@ async def _run_connection(app: Erlen, ctx: RequestContext, ws: Websocket, steps:
 
 async def _save_session(app: Erlen, ctx: RequestContext, steps: Steps) -> None:
     session = ctx._session
+    if isinstance(session, ServerSideSession) and session._deferred:
+        # NOTE: also when nothing changed: it refreshes the expiry and frees an atomic lock.
+        await steps.task(session._interface.save_session_async(app, session, app.response_class()))
+        return
     if session is None or not getattr(session, "modified", False):
         return
     from ..sessions import SecureCookieSessionInterface

@@ -26,10 +26,23 @@ Invariants (each one has a test in ``tests/test_server_sessions*.py``):
    ``Retry-After`` (or, with ``SESSION_UNAVAILABLE = "empty"``, an empty read-only session with
    ``session.unavailable`` set); no store error text reaches the client; routes that do not
    use the session keep answering, and the next request tries the store again.
+
+Sync and async forms. A sync view (under WSGI, or in the ASGI worker pool) loads the session
+on its first use and saves it in ``process_response`` with the sync store. On the ASGI path an
+``async def`` view or WebSocket handler runs on the event loop, where a sync store call would
+stop every other request; there the edge (:mod:`erlen.serving.asgi`) opens the session itself
+and marks it *deferred*: before the view it awaits :meth:`ServerSessionInterface.load_async`
+when the cookie carries an id (one non-blocking round trip, taking the lock in atomic mode),
+so the view's first touch finds the data already there; ``save_session`` then leaves the
+session alone and the edge awaits :meth:`ServerSessionInterface.save_session_async` with the
+finished response. A store that fails during that early load is remembered, not raised: a
+view that never touches the session still answers (invariant 7), one that touches it gets the
+same 503 as on the sync path. ``async with session.lock():`` is the block form for coroutines.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import secrets
@@ -88,6 +101,9 @@ class ServerSideSession(SessionMixin):
         self._destroyed = False
         self._held: t.Any = None  # the store lock of atomic mode, while held
         self._blind: dict[str, t.Any] | None = None  # written before (without) any read
+        #: Set by the ASGI edge: it loads and saves this session with the async store.
+        self._deferred = False
+        self._load_error: StoreError | None = None  # an early async load that failed
 
     # -- the dict interface -----------------------------------------------------------------
 
@@ -183,11 +199,37 @@ class ServerSideSession(SessionMixin):
         self._destroyed = True
         self._set().clear()
 
-    def lock(self) -> t.ContextManager[None]:
+    def lock(self) -> _LockBlock:
         """Hold this session's lock in the store for the ``with`` block: the data is reloaded
         when the block starts and the block's changes are written when it ends, so a
-        read-modify-write inside it is safe across processes."""
-        return self._interface._lock_block(self)
+        read-modify-write inside it is safe across processes. In a coroutine, write
+        ``async with session.lock():`` (the async store: the event loop never blocks)."""
+        return _LockBlock(self)
+
+
+class _LockBlock:
+    """``session.lock()``: a ``with`` block (sync store) or an ``async with`` block."""
+
+    __slots__ = ("session", "_cm", "_acm")
+
+    def __init__(self, session: ServerSideSession) -> None:
+        self.session = session
+        self._cm: t.Any = None
+        self._acm: t.Any = None
+
+    def __enter__(self) -> None:
+        self._cm = self.session._interface._lock_block(self.session)
+        self._cm.__enter__()
+
+    def __exit__(self, *exc: t.Any) -> t.Any:
+        return self._cm.__exit__(*exc)
+
+    async def __aenter__(self) -> None:
+        self._acm = self.session._interface._lock_block_async(self.session)
+        await self._acm.__aenter__()
+
+    async def __aexit__(self, *exc: t.Any) -> t.Any:
+        return await self._acm.__aexit__(*exc)
 
 
 def _decode(loaded: Loaded) -> dict[str, t.Any]:
@@ -212,13 +254,24 @@ class ServerSessionInterface(SessionInterface):
         self.settings = settings or Settings()
         self.logger = logger
         self._async_store: AsyncStore | None = None
+        self._async_loop: t.Any = None
         self._local_locks = [threading.Lock() for _ in range(64)]
+        self._async_locks: dict[t.Any, list[asyncio.Lock]] = {}
 
     @property
     def async_store(self) -> AsyncStore:
-        """The async form of the store, built on first use (for the ASGI path)."""
-        if self._async_store is None:
+        """The async form of the store, built on first use (for the ASGI path).
+
+        NOTE: async clients (``redis.asyncio``, psycopg's async pool) belong to one event
+        loop; a call from another loop (a second ``asyncio.run``) gets a form of its own.
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if self._async_store is None or (loop is not None and loop is not self._async_loop):
             self._async_store = self.store.async_form()
+            self._async_loop = loop
         return self._async_store
 
     def new_sid(self) -> str:
@@ -267,6 +320,10 @@ class ServerSessionInterface(SessionInterface):
         return session._data
 
     def _load(self, session: ServerSideSession) -> dict[str, t.Any]:
+        if session._load_error is not None:
+            # NOTE: the edge's async load failed; the first touch answers as a sync load would.
+            error, session._load_error = session._load_error, None
+            return self._unavailable(session, error)
         if session.sid is None:
             return self._loaded(session, None)
         try:
@@ -276,17 +333,66 @@ class ServerSessionInterface(SessionInterface):
         except StoreError as e:
             return self._unavailable(session, e)
 
-    async def load_async(self, session: ServerSideSession) -> None:
+    async def load_async(
+        self, session: ServerSideSession, *, defer_error: bool = False, lock: bool = True
+    ) -> None:
         """Load ``session`` with the async store, so its first use costs no blocking call.
 
-        NOTE: for the ASGI path; atomic mode there needs ``async with store.lock(...)``.
+        In atomic mode the session's lock is taken first (and held until the save), unless
+        ``lock`` is false (a WebSocket: a lock held for a whole connection would stop every
+        request of that session). With ``defer_error`` a store failure is kept for the
+        session's first use instead of raised.
         """
         if session._data is not None or session.sid is None:
             return
         try:
+            if lock and self.settings.atomic and session._held is None:
+                await self._acquire_async(session)
             self._loaded(session, await self.async_store.load(session.sid))
         except StoreError as e:
+            await self._release_async(session)
+            if defer_error:
+                session._load_error = e
+                return
             self._unavailable(session, e)
+
+    async def _acquire_async(self, session: ServerSideSession) -> None:
+        """:meth:`_acquire` for coroutines: an :class:`asyncio.Lock` per stripe on this loop
+        (coroutines of one process queue there, never on a thread lock), then the store's."""
+        sid = t.cast(str, session.sid)
+        loop = asyncio.get_running_loop()
+        locks = self._async_locks.get(loop)
+        if locks is None:
+            # NOTE: keyed by loop: an asyncio.Lock belongs to the loop it is first used on.
+            locks = self._async_locks[loop] = [asyncio.Lock() for _ in range(64)]
+        local = locks[zlib.crc32(sid.encode()) % len(locks)]
+        timeout = self.settings.lock_timeout
+        try:
+            await asyncio.wait_for(local.acquire(), timeout)
+        except asyncio.TimeoutError:
+            raise StoreError(f"session lock not acquired within {timeout}s") from None
+        try:
+            held = self.async_store.lock(sid, timeout)
+            await held.__aenter__()
+        except BaseException:
+            local.release()
+            raise
+        session._held = ("async", held, local, loop)
+
+    async def _release_async(self, session: ServerSideSession) -> None:
+        pair, session._held = session._held, None
+        if pair is None:
+            return
+        if pair[0] != "async":
+            session._held = pair
+            await asyncio.to_thread(self._release, session)
+            return
+        _, held, local, _loop = pair
+        try:
+            with contextlib.suppress(StoreError):
+                await held.__aexit__(None, None, None)
+        finally:
+            local.release()
 
     def _acquire(self, session: ServerSideSession) -> None:
         """Take the session's lock: first among this process's threads, then in the store.
@@ -308,6 +414,21 @@ class ServerSessionInterface(SessionInterface):
 
     def _release(self, session: ServerSideSession) -> None:
         pair, session._held = session._held, None
+        if pair is not None and pair[0] == "async":
+            # NOTE: a lock taken on the loop and not released there (never on the normal
+            # path, which saves with save_session_async): release it on its loop.
+            session._held = pair
+            coro = self._release_async(session)
+            loop = pair[3]
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is not None and running is loop:
+                running.create_task(coro)
+            else:
+                asyncio.run_coroutine_threadsafe(coro, loop).result()
+            return
         if pair is not None:
             held, local = pair
             try:
@@ -404,6 +525,8 @@ class ServerSessionInterface(SessionInterface):
 
     def save_session(self, app: Erlen, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, ServerSideSession)
+        if session._deferred:
+            return  # NOTE: the ASGI edge saves it with save_session_async
         try:
             ops, cookie = self._plan(app, session)
             if ops and not self._run(ops):
@@ -423,6 +546,7 @@ class ServerSessionInterface(SessionInterface):
     ) -> None:
         """:meth:`save_session` with the async store (for the ASGI path)."""
         assert isinstance(session, ServerSideSession)
+        session._deferred = False
         try:
             ops, cookie = self._plan(app, session)
             if ops and not await self._run_async(ops):
@@ -433,7 +557,7 @@ class ServerSessionInterface(SessionInterface):
             self._to_503(response)
             return
         finally:
-            self._release(session)
+            await self._release_async(session)
         self._done(session, ops)
         self._cookie(app, session, response, cookie)
 
@@ -490,20 +614,14 @@ class ServerSessionInterface(SessionInterface):
         from ..globals import current_app
 
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        data = session._get()
-        # NOTE: changes made before the block are kept on top of the fresh data.
-        pending = _diff(session._raw, {k: _serializer.dumps(v) for k, v in data.items()})
+        data, pending = self._pending(session)
         try:
             self._acquire(session)
             fresh = self._loaded(session, self.store.load(t.cast(str, session.sid)))
         except StoreError as e:
             self._unavailable(session, e)
             raise ServiceUnavailable(retry_after=self.settings.retry_after) from None
-        for key, text in pending.items():
-            if text is None:
-                fresh.pop(key, None)
-            else:
-                fresh[key] = data[key]
+        _reapply(fresh, data, pending)
         try:
             yield
             ops, _ = self._plan(app, session)
@@ -514,6 +632,42 @@ class ServerSessionInterface(SessionInterface):
             raise ServiceUnavailable(retry_after=self.settings.retry_after) from None
         finally:
             self._release(session)
+
+    @contextlib.asynccontextmanager
+    async def _lock_block_async(self, session: ServerSideSession) -> t.AsyncIterator[None]:
+        """:meth:`_lock_block` with the async store (``async with session.lock():``)."""
+        if session._data is None and session.sid is not None:
+            await self.load_async(session)
+        if session._held is not None or session.sid is None or session.new:
+            yield
+            return
+        from ..globals import current_app
+
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        data, pending = self._pending(session)
+        try:
+            await self._acquire_async(session)
+            fresh = self._loaded(session, await self.async_store.load(t.cast(str, session.sid)))
+        except StoreError as e:
+            await self._release_async(session)
+            self._unavailable(session, e)
+            raise ServiceUnavailable(retry_after=self.settings.retry_after) from None
+        _reapply(fresh, data, pending)
+        try:
+            yield
+            ops, _ = self._plan(app, session)
+            await self._run_async(ops)
+            self._done(session, ops)
+        except StoreError as e:
+            self._fault(e)
+            raise ServiceUnavailable(retry_after=self.settings.retry_after) from None
+        finally:
+            await self._release_async(session)
+
+    def _pending(self, session: ServerSideSession) -> tuple[dict[str, t.Any], dict[str, t.Any]]:
+        # NOTE: changes made before a lock block are kept on top of the fresh data.
+        data = session._get()
+        return data, _diff(session._raw, {k: _serializer.dumps(v) for k, v in data.items()})
 
     def revoke_user(self, user_id: t.Any) -> int:
         return self.store.revoke_user(str(user_id))
@@ -528,6 +682,14 @@ def _user_of(text: str | None) -> str | None:
         return None
     value = _serializer.loads(text)
     return None if value is None else str(value)
+
+
+def _reapply(fresh: dict[str, t.Any], data: dict[str, t.Any], pending: dict[str, t.Any]) -> None:
+    for key, text in pending.items():
+        if text is None:
+            fresh.pop(key, None)
+        else:
+            fresh[key] = data[key]
 
 
 def _diff(raw: dict[str, str], current: dict[str, str]) -> dict[str, str | None]:
