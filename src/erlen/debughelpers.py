@@ -46,8 +46,7 @@ class FormDataRoutingRedirect(AssertionError):
     """The router redirected a request with a body using a code that makes browsers drop it."""
 
     def __init__(self, request: Request) -> None:
-        exc = request.routing_exception
-        new_url = getattr(exc, "new_url", "")
+        new_url = getattr(getattr(request, "routing_exception", None), "new_url", "")
         message = (
             f"A request was sent to {request.url!r}, but routing issued a redirect to the"
             f" canonical URL {new_url!r}."
