@@ -275,10 +275,11 @@ class Erlen(ServingHooks, Scaffold):
     def make_config(self, instance_relative: bool = False) -> Config:
         root_path = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
-        if "ERLEN_DEBUG" in os.environ or "FLASK_DEBUG" in os.environ:
-            from .helpers import get_debug_flag
+        # NOTE: as Flask does, DEBUG is always a bool here (False unless the environment asks),
+        # so ``{{ config.DEBUG }}`` renders "False", not "None".
+        from .helpers import get_debug_flag
 
-            defaults["DEBUG"] = get_debug_flag()
+        defaults["DEBUG"] = get_debug_flag()
         return self.config_class(root_path, defaults)
 
     def make_aborter(self) -> Aborter:
@@ -630,7 +631,18 @@ class Erlen(ServingHooks, Scaffold):
         return (self._sync_cache.get(view) or self.ensure_sync(view))(**req.view_args)  # type: ignore[arg-type]
 
     def raise_routing_exception(self, request: Request) -> t.NoReturn:
-        raise request.routing_exception  # type: ignore[misc]
+        exc = request.routing_exception
+        if (
+            self.debug
+            and isinstance(exc, RequestRedirect)
+            and exc.code not in (307, 308)
+            and request.method not in ("GET", "HEAD", "OPTIONS")
+        ):
+            # NOTE: a 301/302 makes the browser drop the posted body; say so in debug mode.
+            from .debughelpers import FormDataRoutingRedirect
+
+            raise FormDataRoutingRedirect(request)
+        raise exc  # type: ignore[misc]
 
     def make_default_options_response(self) -> Response:
         """The automatic ``OPTIONS`` answer: an empty 200 with ``Allow``."""
@@ -944,6 +956,7 @@ class Erlen(ServingHooks, Scaffold):
 
     def url_for(
         self,
+        /,
         endpoint: str,
         *,
         _anchor: str | None = None,

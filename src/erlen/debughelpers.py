@@ -3,6 +3,8 @@
 - :class:`DebugFilesKeyError`: ``request.files["photo"]`` on a form posted without
   ``enctype="multipart/form-data"``. The browser then sent the file's *name* as a plain field
   and no file at all; a bare ``KeyError`` (a 400) would hide why.
+- :class:`FormDataRoutingRedirect`: a form posted to a URL the router redirects with 301/302
+  (``/user`` for the rule ``/user/``). The browser would follow with a GET and drop the form.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ if t.TYPE_CHECKING:
     from .http.datastructures import MultiDict
     from .http.request import Request
 
-__all__ = ["DebugFilesKeyError", "explain_missing_files"]
+__all__ = ["DebugFilesKeyError", "FormDataRoutingRedirect", "explain_missing_files"]
 
 
 class DebugFilesKeyError(KeyError, AssertionError):
@@ -38,6 +40,28 @@ class DebugFilesKeyError(KeyError, AssertionError):
 
     def __str__(self) -> str:
         return self.msg
+
+
+class FormDataRoutingRedirect(AssertionError):
+    """The router redirected a request with a body using a code that makes browsers drop it."""
+
+    def __init__(self, request: Request) -> None:
+        new_url = getattr(getattr(request, "routing_exception", None), "new_url", "")
+        message = (
+            f"A request was sent to {request.url!r}, but routing issued a redirect to the"
+            f" canonical URL {new_url!r}."
+        )
+        if f"{request.base_url}/" == new_url.partition("?")[0]:
+            message += (
+                " The URL was defined with a trailing slash. erlen redirects to the URL with a"
+                " trailing slash if it was accessed without one."
+            )
+        message += (
+            " Send requests to the canonical URL, or use 307 or 308 for routing redirects:"
+            " with 301 or 302 the browser drops the form data."
+            "\n\nThis exception is only raised in debug mode."
+        )
+        super().__init__(message)
 
 
 @functools.cache

@@ -174,11 +174,15 @@ def stream_with_context(generator_or_function: t.Any) -> t.Any:
             " a view function."
         )
 
+    app_ctx = _cv_app.get()
+
     def generator() -> t.Iterator[t.Any]:
-        # NOTE: pushing again here means the pipeline's pop leaves the context alive; the
-        # teardown runs when this generator ends or is closed by the server.
-        with ctx:
-            yield None
+        # NOTE: the contexts are pushed when the body is first read, not here: an async view
+        # runs in another contextvars.Context, and a token set there cannot be reset by the
+        # server thread that reads and closes the body. The app context goes first so the
+        # request context does not push a fresh one (the view's ``g`` stays).
+        yield None
+        with app_ctx, ctx:
             try:
                 yield from gen
             finally:
