@@ -33,7 +33,7 @@ from .http.exceptions import (
     InternalServerError,
 )
 from .http.interop import foreign_mro, is_http_exception, is_instance
-from .http.request_url import check_host
+from .http.request_url import _GOOD_HOSTS, check_host
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing.map import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func, hooks_version
@@ -545,7 +545,10 @@ class Erlen(ServingHooks, Scaffold):
             trusted = self.config["TRUSTED_HOSTS"]
             if trusted is not None:
                 request.trusted_hosts = trusted
-            check_host(request.environ, trusted)
+                check_host(request.environ, trusted)
+            elif request.environ.get("HTTP_HOST") not in _GOOD_HOSTS:
+                # PERF: a Host already seen valid is a set hit here, without the call.
+                check_host(request.environ, None)
             if self.subdomain_matching or self.url_map.host_matching:
                 adapter = self.create_url_adapter(request)
                 rule, view_args = adapter.match(return_rule=True)  # type: ignore[union-attr]

@@ -115,6 +115,7 @@ class Response(ResponseHeaderFields):
         headers = response_pairs.HeadersField()
     direct_passthrough: bool
     #: Callbacks for close(); a shared empty tuple until call_on_close makes a list.
+    _headers: Headers
     _on_close: t.Any = ()
     #: PERF: True while the class keeps Response's set_data and WSGI emission methods, so the
     #: hot paths may skip calling them; recomputed for each subclass.
@@ -146,9 +147,9 @@ class Response(ResponseHeaderFields):
         else:
             self._status, self._status_code = line, status  # type: ignore[assignment]
         self.direct_passthrough = direct_passthrough
-        # NOTE: Headers.__init__ only makes ``_list``, which is assigned below. The instance
-        # dict is written directly: ``headers`` is a set-only descriptor (HeadersField).
-        self.__dict__["headers"] = hdrs = _new_object(Headers)
+        # NOTE: Headers.__init__ only makes ``_list``, which is assigned below. ``headers`` is a
+        # descriptor over ``_headers`` (HeadersField); PERF: the constructor stores it directly.
+        self._headers = hdrs = _new_object(Headers)
 
         kind = type(response)
         if (
@@ -444,7 +445,7 @@ class Response(ResponseHeaderFields):
             headers = self.get_wsgi_headers(environ)
             return self.get_app_iter(environ), self.status, headers.to_wsgi_list()
         body = self.response
-        pairs = self.headers._list
+        pairs = self._headers._list  # PERF: past the HeadersField descriptor
         # PERF: the usual view result (one encoded chunk with exactly Content-Type and
         # Content-Length) needs no header fix-up and no body wrapper.
         if (
