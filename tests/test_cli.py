@@ -174,10 +174,23 @@ def test_discovery_stops_at_a_wsgi_py_without_an_app() -> None:
 
 
 def test_no_app_found_is_one_line() -> None:
-    result = run_cli("where")
-    assert_one_line_error(result, "Could not locate an erlen application")
     result = run_cli("routes")
     assert_one_line_error(result, "Could not locate an erlen application")
+
+
+def test_unknown_command_without_an_app_is_a_usage_error_saying_both() -> None:
+    # As Flask: with no app to look the command up in, it may be a typo; the usage comes first.
+    result = run_cli("where")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Usage: erlen [OPTIONS] COMMAND [ARGS]...")
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: No such command 'where'. Could not locate an erlen application")
+    assert "FLASK_APP" in last
+
+
+def test_an_app_that_fails_to_load_is_still_one_line_for_an_unknown_command() -> None:
+    write("broken.py", "raise RuntimeError('boom')\n")
+    assert_one_line_error(run_cli("--app", "broken", "where"), "While importing 'broken'")
 
 
 def test_bad_app_values_are_one_line_errors() -> None:
@@ -237,6 +250,29 @@ def test_locate_and_find_best_app_are_public() -> None:
     assert locate_app("not_there_at_all", None, raise_if_not_found=False) is None
     with pytest.raises(NoAppException):
         locate_app("not_there_at_all", None)
+
+
+def test_python_api_lets_the_apps_own_errors_through_as_flask() -> None:
+    # The command line turns them into one line (above); from Python, the caller gets the error.
+    write("raising.py", "def create_app():\n    raise TypeError('bad factory')\n")
+    write("boom.py", "raise RuntimeError('boom')\n")
+    write("nested.py", "import missing_dependency_xyz\n")
+    write("args.py", "from erlen import Erlen\ndef create_app(foo, bar):\n    return Erlen('a')\n")
+    assert prepare_import("raising.py") == "raising"  # puts the cwd on sys.path
+    with pytest.raises(TypeError, match="bad factory"):
+        locate_app("raising", None)
+    with pytest.raises(TypeError, match="bad factory"):
+        locate_app("raising", "create_app()")
+    with pytest.raises(TypeError, match="bad factory"):
+        find_best_app(sys.modules["raising"])
+    with pytest.raises(RuntimeError, match="boom"):
+        locate_app("boom", None)
+    # A failing import inside the module, and a factory called with the wrong arguments, are
+    # NoAppException (Flask's too), even when a missing module is otherwise tolerated.
+    with pytest.raises(NoAppException, match="While importing 'nested'"):
+        locate_app("nested", None, raise_if_not_found=False)
+    with pytest.raises(NoAppException, match="could not be called with the specified arguments"):
+        locate_app("args", None)
 
 
 # -- environment variables ------------------------------------------------------------------------
@@ -330,7 +366,7 @@ def test_skip_dotenv_variable_turns_the_default_files_off() -> None:
     app_module("hello.py")
     write(".env", "ERLEN_APP=hello\n")
     os.environ["ERLEN_SKIP_DOTENV"] = "1"
-    assert_one_line_error(run_cli("where"), "Could not locate an erlen application")
+    assert_one_line_error(run_cli("routes"), "Could not locate an erlen application")
     write("explicit.env", "ERLEN_APP=hello\n")
     assert run_cli("-e", "explicit.env", "where").output == "app=demo debug=False\n"
 

@@ -329,10 +329,41 @@ def test_custom_group_without_default_commands_or_version() -> None:
 
 
 def test_version_option() -> None:
+    import platform
+
     result = run_cli("--version")
     assert result.exit_code == 0
-    assert result.output.splitlines()[1] == f"erlen {erlen.__version__}"
-    assert result.output.startswith("Python ")
+    # Flask's format, with erlen in Flask's place; no Flask or Werkzeug line outside compat.
+    assert result.output == f"Python {platform.python_version()}\nerlen {erlen.__version__}\n"
+
+
+def test_get_version_is_the_version_callback(capsys: pytest.CaptureFixture[str]) -> None:
+    from erlen.cli import get_version
+
+    command = click.Command("x")
+    with click.Context(command, resilient_parsing=True) as ctx:
+        get_version(ctx, None, True)  # resilient parsing (completion): prints nothing
+    with click.Context(command) as ctx:
+        get_version(ctx, None, False)  # the flag not given
+        assert capsys.readouterr().out == ""
+        with pytest.raises(click.exceptions.Exit):
+            get_version(ctx, None, True)
+    assert capsys.readouterr().out.splitlines()[1] == f"erlen {erlen.__version__}"
+
+
+def test_version_under_compat_names_the_flask_api_and_werkzeug(tmp_path: Path) -> None:
+    from importlib import metadata
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "erlen.compat", "flask", "--version"],
+        capture_output=True, text=True, timeout=STARTUP_TIMEOUT, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[1] == f"erlen {erlen.__version__}"
+    assert lines[2] == "Flask 3.1.3 (the API erlen.compat serves)"
+    werkzeug = metadata.version("werkzeug")
+    assert lines[3] == f"Werkzeug {werkzeug} (installed; erlen.compat maps its public classes)"
 
 
 def test_test_cli_runner_runs_added_commands_in_an_app_context() -> None:

@@ -170,9 +170,22 @@ def test_run_cert_and_key(served: list[dict[str, t.Any]], tmp_path: Path) -> Non
     assert isinstance(context, ssl.SSLContext)
 
 
+def test_run_cert_bare_import_name_of_a_context(served: list[dict[str, t.Any]]) -> None:
+    # Flask's import path may name a module that replaced itself with the context.
+    write(
+        "tls_self.py",
+        "import ssl, sys\nsys.modules[__name__] = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n",
+    )
+    context = run_options(served, "run", "--cert", "tls_self")["ssl_context"]
+    assert isinstance(context, ssl.SSLContext)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (["--cert", "hello"], "is not an existing file, 'adhoc', or the import path"),
+        (["--cert", "not_a_module_xyz"], "is not an existing file, 'adhoc', or the import path"),
+        (["--cert", "tls_self", "--key", "key.pem"], '"--key" is not used'),
         (["--cert", "cert.pem"], 'Required when using "--cert"'),
         (["--key", "key.pem"], '"--cert" must also be specified'),
         (["--cert", "adhoc", "--key", "key.pem"], '"--key" is not used'),
@@ -186,6 +199,10 @@ def test_run_cert_errors(
 ) -> None:
     _self_signed(tmp_path)
     write("tls.py", "import ssl\ncontext = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n")
+    write(
+        "tls_self.py",
+        "import ssl, sys\nsys.modules[__name__] = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n",
+    )
     result = run_cli("--app", "hello", "run", *args)
     assert result.exit_code == 2, result.output
     assert message in result.output

@@ -25,6 +25,7 @@ from .commands import routes_command as routes_command
 from .commands import run_command as run_command
 from .commands import shell_command as shell_command
 from .discovery import AppGroup as AppGroup
+from .discovery import AppNotLocated as AppNotLocated
 from .discovery import NoAppException as NoAppException
 from .discovery import ScriptInfo as ScriptInfo
 from .discovery import find_app_by_string as find_app_by_string
@@ -53,17 +54,35 @@ def _set_app_import_path(ctx: click.Context, param: click.Parameter, value: str 
     return value
 
 
-def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+def get_version(ctx: click.Context, param: click.Parameter | None, value: t.Any) -> None:
+    """The ``--version`` callback: print the versions a bug report needs, then exit.
+
+    Flask's format, one ``Name version`` a line: Python and erlen. Under :mod:`erlen.compat`
+    the Flask API it serves and the installed Werkzeug (extensions still run its helpers)
+    follow, each marked as such, so a report says which layer answered.
+    """
     if not value or ctx.resilient_parsing:
         return
-    click.echo(f"Python {platform.python_version()}\nerlen {_erlen_version()}", color=ctx.color)
+    click.echo(version_text(), color=ctx.color)
     ctx.exit()
 
 
-def _erlen_version() -> str:
+def version_text() -> str:
+    """What ``--version`` prints (see :func:`get_version`)."""
     from .. import __version__
 
-    return __version__
+    lines = [f"Python {platform.python_version()}", f"erlen {__version__}"]
+    # NOTE: looked up, not imported: importing erlen.compat would install the aliases.
+    compat = sys.modules.get("erlen.compat")
+    if compat is not None and compat.installed():
+        lines.append(f"Flask {compat.FLASK_VERSION} (the API erlen.compat serves)")
+        try:
+            werkzeug = metadata.version("werkzeug")
+        except metadata.PackageNotFoundError:
+            pass
+        else:
+            lines.append(f"Werkzeug {werkzeug} (installed; erlen.compat maps its public classes)")
+    return "\n".join(lines)
 
 
 app_option = click.Option(
@@ -81,7 +100,7 @@ version_option = click.Option(
     ["--version"],
     help="Show the erlen version.",
     expose_value=False,
-    callback=_show_version,
+    callback=get_version,
     is_flag=True,
     is_eager=True,
 )
@@ -173,8 +192,12 @@ class ErlenGroup(AppGroup):
         if command is not None:
             return command
         # NOTE: an app that cannot be loaded is the error the user needs to see (one line),
-        # not click's "No such command" that would follow it.
-        app = ctx.ensure_object(ScriptInfo).load_app()
+        # not click's "No such command" that would follow it. With no app at all, the command
+        # may as well be a typo: then the error is a usage error that says both (as Flask's).
+        try:
+            app = ctx.ensure_object(ScriptInfo).load_app()
+        except AppNotLocated as e:
+            raise click.UsageError(f"No such command {name!r}. {e.format_message()}", ctx) from None
         command = app.cli.get_command(ctx, name)
         if command is not None:
             # Every app command runs in the app context, also those added with add_command.
@@ -241,6 +264,7 @@ def main() -> None:
 
 __all__ = [
     "AppGroup",
+    "AppNotLocated",
     "CertParamType",
     "ErlenGroup",
     "FlaskGroup",
@@ -250,6 +274,7 @@ __all__ = [
     "cli",
     "find_app_by_string",
     "find_best_app",
+    "get_version",
     "get_debug_flag",
     "get_load_dotenv",
     "load_dotenv",

@@ -48,14 +48,18 @@ class CertParamType(click.ParamType):
                 return text
             from .discovery import _import, prepare_import
 
+            # ``module.attr``, or a bare name whose import is itself the context (as Flask's
+            # import path allows: a module that replaced itself in sys.modules).
             module_name, _, attr = value.rpartition(".")
             obj = None
-            if module_name and attr:
-                try:
+            try:
+                if module_name and attr:
                     module = _import(prepare_import(module_name), raise_if_not_found=False)
                     obj = getattr(module, attr, None)
-                except click.ClickException:
-                    obj = None
+                elif attr.isidentifier():
+                    obj = _import(prepare_import(attr), raise_if_not_found=False)
+            except click.ClickException:
+                obj = None
             if isinstance(obj, ssl.SSLContext):
                 return obj
             raise click.BadParameter(

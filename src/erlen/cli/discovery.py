@@ -6,8 +6,12 @@ arguments are Python literals, read with :func:`ast.literal_eval`, never execute
 then ``app.py`` in the working directory. In a module it takes the ``app`` or ``application``
 attribute, else the only app instance, else calls ``create_app()`` or ``make_app()``.
 
-Every failure is a :class:`NoAppException`: one line, exit code 2, no traceback (the traceback is
-printed too in debug mode).
+On the command line every failure is a :class:`NoAppException`: one line, exit code 2, no
+traceback (the traceback is printed too in debug mode). Called from Python, :func:`locate_app`,
+:func:`find_best_app` and :func:`find_app_by_string` behave as Flask's do: an app that cannot be
+found, or a module whose own imports fail, is a :class:`NoAppException`, but any other exception
+the app's code raises (a factory's ``TypeError``, a ``RuntimeError`` at import) reaches the
+caller unchanged. ``wrap`` (internal) selects the command line's behaviour.
 """
 
 from __future__ import annotations
@@ -39,6 +43,10 @@ class NoAppException(click.UsageError):
         # NOTE: a UsageError normally prints the usage and a hint first; an app that cannot be
         # found is explained by its one line alone.
         click.echo(f"Error: {self.format_message()}", err=True, file=file)
+
+
+class AppNotLocated(NoAppException):
+    """No app was named and none was found in the working directory (nothing was imported)."""
 
 
 def _is_app(value: object) -> bool:
@@ -120,9 +128,15 @@ def _parse_attribute(text: str) -> tuple[str, list[t.Any] | None, dict[str, t.An
 
 
 def _call_factory(
-    module: t.Any, name: str, factory: t.Any, args: list[t.Any], kwargs: dict[str, t.Any]
+    module: t.Any,
+    name: str,
+    factory: t.Any,
+    args: list[t.Any],
+    kwargs: dict[str, t.Any],
+    wrap: bool,
 ) -> t.Any:
-    """Call an app factory; a wrong signature and an error inside it are both one-line errors."""
+    """Call an app factory; a wrong signature is a NoAppException, an error inside it too if
+    ``wrap`` (else it propagates, as from Flask's)."""
     try:
         inspect.signature(factory).bind(*args, **kwargs)
     except TypeError:
@@ -133,13 +147,15 @@ def _call_factory(
         ) from None
     except ValueError:
         pass  # no signature to check (a builtin): just call it
+    if not wrap:
+        return factory(*args, **kwargs)
     try:
         return factory(*args, **kwargs)
     except Exception as e:
         raise _user_code_failed(f"While calling {name!r} in {module.__name__!r}", e) from None
 
 
-def find_app_by_string(module: t.Any, app_name: str) -> Erlen:
+def find_app_by_string(module: t.Any, app_name: str, *, wrap: bool = False) -> Erlen:
     """The app named by ``name`` or built by ``factory(args)`` in ``module``."""
     name, args, kwargs = _parse_attribute(app_name)
     try:
@@ -147,7 +163,7 @@ def find_app_by_string(module: t.Any, app_name: str) -> Erlen:
     except AttributeError:
         raise NoAppException(f"Failed to find attribute {name!r} in {module.__name__!r}.") from None
     if inspect.isfunction(attr):
-        app = _call_factory(module, name, attr, args or [], kwargs)
+        app = _call_factory(module, name, attr, args or [], kwargs, wrap)
     elif args is not None:
         raise NoAppException(f"{name!r} in {module.__name__!r} is not a function; cannot call it.")
     else:
@@ -159,7 +175,7 @@ def find_app_by_string(module: t.Any, app_name: str) -> Erlen:
     )
 
 
-def find_best_app(module: t.Any) -> Erlen:
+def find_best_app(module: t.Any, *, wrap: bool = False) -> Erlen:
     """``app``/``application``, else the single app instance, else ``create_app``/``make_app``."""
     for name in ("app", "application"):
         if _is_app(getattr(module, name, None)):
@@ -175,7 +191,7 @@ def find_best_app(module: t.Any) -> Erlen:
     for name in ("create_app", "make_app"):
         factory = getattr(module, name, None)
         if inspect.isfunction(factory):
-            app = _call_factory(module, name, factory, [], {})
+            app = _call_factory(module, name, factory, [], {}, wrap)
             if _is_app(app):
                 return t.cast("Erlen", app)
             raise NoAppException(
@@ -187,7 +203,7 @@ def find_best_app(module: t.Any) -> Erlen:
     )
 
 
-def _import(module_name: str, raise_if_not_found: bool) -> t.Any:
+def _import(module_name: str, raise_if_not_found: bool, wrap: bool = True) -> t.Any:
     try:
         return importlib.import_module(module_name)
     except ModuleNotFoundError as e:
@@ -202,18 +218,24 @@ def _import(module_name: str, raise_if_not_found: bool) -> t.Any:
                 " sys.path."
             ) from None
         raise _user_code_failed(f"While importing {module_name!r}", e) from None
+    except ImportError as e:
+        raise _user_code_failed(f"While importing {module_name!r}", e) from None
     except Exception as e:
+        if not wrap:
+            raise
         raise _user_code_failed(f"While importing {module_name!r}", e) from None
 
 
-def locate_app(module_name: str, app_name: str | None, raise_if_not_found: bool = True) -> t.Any:
+def locate_app(
+    module_name: str, app_name: str | None, raise_if_not_found: bool = True, *, wrap: bool = False
+) -> t.Any:
     """Import ``module_name`` and find the app in it (``app_name`` as in ``module:app_name``)."""
-    module = _import(module_name, raise_if_not_found)
+    module = _import(module_name, raise_if_not_found, wrap)
     if module is None:
         return None
     if app_name is None:
-        return find_best_app(module)
-    return find_app_by_string(module, app_name)
+        return find_best_app(module, wrap=wrap)
+    return find_app_by_string(module, app_name, wrap=wrap)
 
 
 # A colon that is not part of a Windows drive (``C:\...``) separates the module from the name.
@@ -257,15 +279,17 @@ class ScriptInfo:
             path, name = parts[0], (parts[1] if len(parts) > 1 else None)
             if not path:
                 raise NoAppException(f"Invalid --app value {self.app_import_path!r}: no module.")
-            app = locate_app(prepare_import(path), name)
+            app = locate_app(prepare_import(path), name, wrap=True)
         else:
             for candidate in ("wsgi.py", "app.py"):
                 if os.path.isfile(candidate):
-                    app = locate_app(prepare_import(candidate), None, raise_if_not_found=False)
+                    app = locate_app(
+                        prepare_import(candidate), None, raise_if_not_found=False, wrap=True
+                    )
                     if app is not None:
                         break
         if app is None:
-            raise NoAppException(
+            raise AppNotLocated(
                 "Could not locate an erlen application. Use the 'erlen --app' option, the"
                 " 'ERLEN_APP' (or 'FLASK_APP') environment variable, or a 'wsgi.py' or 'app.py'"
                 " file in the current directory."
