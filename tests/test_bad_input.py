@@ -35,8 +35,11 @@ from helpers_servers import (
     server_log_guard,  # noqa: F401  (fixture)
 )
 
-# Every test here runs over WSGI and over ASGI (see conftest.py).
+# Every test here runs over WSGI and over ASGI (see conftest.py), except those marked ONCE: they
+# never go through the test client (gunicorn over a raw socket, or no request at all), so the
+# protocol cannot change what they check.
 pytestmark = pytest.mark.usefixtures("both_protocols")
+ONCE = pytest.mark.parametrize("protocol", [pytest.param("wsgi", id="once")])
 
 KB = 1000
 
@@ -726,6 +729,7 @@ def test_header_value_with_cr_lf_raises_for_the_developer(client, value: str) ->
     assert "X-Note" not in response.headers
 
 
+@ONCE
 @pytest.mark.parametrize("name", ["X-A\r\nX-B", "X-A\nB", "X-A\rB", "X-A:B", "X-A\x00"])
 def test_header_name_that_could_split_a_header_raises(name: str) -> None:
     response = Response("x")
@@ -746,6 +750,7 @@ def test_header_injection_in_production_is_a_500_without_the_header(app, client)
         assert "\r" not in value and "\n" not in value, (name, value)
 
 
+@ONCE
 def test_redirect_to_a_location_with_cr_lf_is_never_split(app) -> None:
     with app.test_request_context():
         try:
@@ -922,6 +927,7 @@ def _request(head: str, body: bytes = b"") -> bytes:
     return head.replace("\n", "\r\n").encode("latin-1") + b"\r\n" + body
 
 
+@ONCE
 @pytest.mark.usefixtures("server_log_guard")
 class TestOverGunicorn:
     """What the test client cannot send: real framing, raw request lines, early closes."""
