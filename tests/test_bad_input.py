@@ -469,6 +469,29 @@ def test_well_formed_multipart_with_preamble_and_epilogue(client) -> None:
     assert response.json["form"] == {"a": ["value"]}
 
 
+@pytest.mark.parametrize(
+    "part",
+    [
+        "Content-Disposition: form-data\r\n\r\nnameless value",
+        'Content-Disposition: form-data; filename="a.txt"\r\n\r\nnameless file',
+        "Content-Disposition: attachment\r\n\r\nnot even form-data",
+    ],
+    ids=["field", "file", "attachment"],
+)
+def test_multipart_part_without_a_name_is_dropped(client, part: str) -> None:
+    # RFC 7578 4.2: every part has a name. One without has no key to be read by: it is left
+    # out, so form and files keys stay strings (a None key breaks sorting and str methods).
+    body = f"--{B}\r\n{part}\r\n{GOOD_PART}--{B}--\r\n"
+    response = fetch(
+        client,
+        "POST",
+        "/form",
+        data=body.encode(),
+        content_type=f"multipart/form-data; boundary={B}",
+    )
+    assert response.json == {"form": {"a": ["value"]}, "files": {}}
+
+
 def test_large_file_is_spooled_and_saved_intact(client) -> None:
     data = os.urandom(750 * KB)
     response = fetch(

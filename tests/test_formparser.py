@@ -492,7 +492,10 @@ MP_CASES: dict[str, bytes] = {
 @pytest.mark.parametrize("case", sorted(MP_CASES))
 def test_multipart_matches_werkzeug(case: str) -> None:
     body = MP_CASES[case]
-    assert erlen_form(body) == oracle_form(body, "multipart/form-data; boundary=XyZ")
+    form, files = oracle_form(body, "multipart/form-data; boundary=XyZ")
+    # NOTE: a part without a name is dropped (differences.md); Werkzeug keys it None.
+    expected = [p for p in form if p[0] is not None], [p for p in files if p[0] is not None]
+    assert erlen_form(body) == expected
 
 
 @pytest.mark.parametrize("case", sorted(MP_CASES))

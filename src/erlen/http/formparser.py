@@ -522,6 +522,15 @@ class _MultipartReader:
             self.chunks.append(data[start:end])
 
     def on_part_end(self) -> None:
+        if self.name is None:
+            # NOTE: a part without a name (RFC 7578 4.2 requires one) has no key to be read by:
+            # it is dropped, so request.form and request.files keep str keys (Werkzeug 3.1
+            # stores it under None, where an app's `key.lower()` would fail).
+            if self.file is not None:
+                self.file.close()
+                self.file = None
+            self.chunks = []
+            return
         if self.file is not None:
             self.file.seek(0)
             storage = FileStorage(
