@@ -1,6 +1,7 @@
 """The app the dev-server tests serve with ``python devserver_app.py PORT [options]``."""
 
 import sys
+import time
 
 from erlen import Erlen, request, websocket
 
@@ -15,6 +16,12 @@ def index() -> str:
 @app.route("/echo", methods=["POST"])
 def echo() -> bytes:
     return request.get_data()
+
+
+@app.route("/slow")
+def slow() -> str:
+    time.sleep(0.3)  # NOTE: the client's half-close arrives well before this answer
+    return "slow"
 
 
 @app.route("/boom")

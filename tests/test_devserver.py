@@ -226,6 +226,93 @@ def test_smuggling_and_oversize_requests_get_a_4xx_and_a_closed_connection(
     assert "\x1b" not in server.log()
 
 
+def _half_close(server: Server, data: bytes) -> bytes:
+    """Send ``data``, shut down the write side (``nc -N``), return all bytes until the close."""
+    with server.connect() as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):  # NOTE: the socket timeout is the hang guard
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _responses(raw: bytes) -> list[tuple[int, bytes]]:
+    """(status, body) of each response in ``raw`` (Content-Length, chunked or up to the close)."""
+    found = []
+    while raw:
+        head, _, rest = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {k.strip().lower(): v.strip() for k, v in (x.split(":", 1) for x in lines[1:])}
+        if "content-length" in headers:
+            length = int(headers["content-length"])
+            body, raw = rest[:length], rest[length:]
+        elif headers.get("transfer-encoding") != "chunked":
+            body, raw = rest, b""  # NOTE: delimited by the close (an answer to no request line)
+        else:
+            body = b""
+            while True:
+                size_line, _, rest = rest.partition(b"\r\n")
+                size = int(size_line, 16)
+                body, rest = body + rest[:size], rest[size + 2 :]
+                if size == 0:
+                    break
+            raw = rest
+        found.append((int(lines[0].split()[1]), body))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "expected"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", [(200, b"hello")]),
+        (b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n", [(200, b"slow")]),
+        (b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc", [(200, b"abc")]),
+        (
+            b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"3\r\nabc\r\n0\r\n\r\n",
+            [(200, b"abc")],
+        ),
+        (b"GET / HTTP/1.0\r\n\r\n", [(200, b"hello")]),
+        (
+            b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+            [(200, b"slow"), (200, b"hello")],
+        ),
+    ],
+    ids=["get", "slow-view", "content-length-body", "chunked-body", "http-1.0", "pipelined"],
+)
+def test_a_client_that_half_closes_after_its_request_gets_the_answer(
+    start: t.Callable[..., Server], request_bytes: bytes, expected: list[tuple[int, bytes]]
+) -> None:
+    """``printf 'GET / ...' | nc -N``: the end of input is not the client leaving."""
+    server = start()
+    assert _responses(_half_close(server, request_bytes)) == expected
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "answered"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: loc", []),
+        (b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc", []),
+        (b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n", []),
+        (b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\nGET / HT", [(200, b"slow")]),
+    ],
+    ids=["partial-head", "short-content-length-body", "unfinished-chunked-body", "pipelined-cut"],
+)
+def test_a_request_cut_short_by_a_half_close_gets_a_400_and_a_close(
+    start: t.Callable[..., Server], request_bytes: bytes, answered: list[tuple[int, bytes]]
+) -> None:
+    """Never a hang waiting for bytes that cannot come: the 400 tells it from the head timeout
+    (which closes without an answer) and from a view answering a truncated body."""
+    server = start()
+    responses = _responses(_half_close(server, request_bytes))
+    assert responses[:-1] == answered
+    assert responses[-1][0] == 400
+    with server.connect() as sock:  # the server is still fine
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert _read_response(sock)[0::2] == (200, b"hello")
+
+
 def test_the_access_log_escapes_control_characters(start: t.Callable[..., Server]) -> None:
     server = start()
     with server.connect() as sock:
