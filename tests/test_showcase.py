@@ -375,7 +375,7 @@ def test_readme_command_1_prints_the_url_and_serves(tmp_path):
     port = free_port()
     env = dict(os.environ)
     env.update(
-        ERLEN_PORT=str(port),
+        ERLEN_RUN_PORT=str(port),  # what `erlen run` reads too; or `--port`
         SHOWCASE_SESSION_SQLITE_PATH=str(tmp_path / "sessions.db"),
         PYTHONUNBUFFERED="1",
         PYTHONPATH=os.pathsep.join([str(ERLEN_PATH), str(TESTS_DIR.parent)]),

@@ -8,13 +8,15 @@
 - ``/drawing/add_watermark`` and ``/drawing/picture_posite`` draw on uploaded images;
 - ``/live`` shows how many users are online, updated over a WebSocket.
 
-Run it with ``python3 -m examples.showcase`` (or ``erlen --app examples.showcase.app run``).
+Run it with ``python3 -m examples.showcase [--port 5000] [--debug]`` (or
+``erlen --app examples.showcase.app run``).
 Configuration: ``SHOWCASE_*`` environment variables set config keys (``SHOWCASE_SECRET_KEY``,
 ``SHOWCASE_SESSION_SQLITE_PATH``...), ``REDIS_URL`` picks the Redis session store.
 """
 
 from __future__ import annotations
 
+import argparse
 import hmac
 import os
 import typing as t
@@ -154,11 +156,29 @@ def __getattr__(name: str) -> t.Any:
     raise AttributeError(name)
 
 
-def main() -> None:
-    host = os.environ.get("ERLEN_HOST", "127.0.0.1")
-    port = int(os.environ.get("ERLEN_PORT", "5000"))
-    print(f"erlen showcase: open http://{host}:{port}/home", flush=True)
-    create_app().run(host=host, port=port)
+def main(argv: list[str] | None = None) -> None:
+    """``python3 -m examples.showcase [--host HOST] [--port PORT] [--debug]``: ``app.run()``.
+
+    Host and port default to ``ERLEN_RUN_HOST`` / ``ERLEN_RUN_PORT`` (the variables ``erlen
+    run`` reads), else 127.0.0.1 and 5000.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python3 -m examples.showcase",
+        description="Run the erlen showcase on the development server (app.run()).",
+    )
+    parser.add_argument("--host", default=os.environ.get("ERLEN_RUN_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("ERLEN_RUN_PORT", 5000)))
+    parser.add_argument(
+        "--debug",
+        action=argparse.BooleanOptionalAction,
+        help="debug page for errors and a reloader (default: app.run() reads ERLEN_DEBUG)",
+    )
+    args = parser.parse_args(argv)
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    if args.host in ("0.0.0.0", "::"):
+        shown = "127.0.0.1" if args.host == "0.0.0.0" else "[::1]"
+    print(f"erlen showcase: open http://{shown}:{args.port}/home", flush=True)
+    create_app().run(host=args.host, port=args.port, debug=args.debug)
 
 
 if __name__ == "__main__":
