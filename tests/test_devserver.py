@@ -404,6 +404,45 @@ def test_a_websocket_echoes_through_app_run(start: t.Callable[..., Server]) -> N
         assert ws.recv(timeout=TIMEOUT) == "echo two"
 
 
+def test_without_wsproto_the_banner_and_the_refusal_name_the_extra(
+    start: t.Callable[..., Server], tmp_path: Path
+) -> None:
+    """An app with WebSocket routes on an install without wsproto (``pip install erlen``)."""
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    wrapper = tmp_path / "no_wsproto.py"
+    wrapper.write_text(
+        "import runpy, sys\n"
+        "sys.modules['wsproto'] = None  # NOTE: importing it now raises ImportError\n"
+        f"runpy.run_path({str(TESTS_DIR / 'devserver_app.py')!r}, run_name='__main__')\n"
+    )
+    server = start(script=wrapper)
+    _wait_for_log(server, "Press CTRL+C to quit")  # the banner's last line
+    assert ' * WebSockets are off: pip install "erlen[websockets]" (wsproto)' in server.log()
+    with pytest.raises(InvalidStatus):
+        connect(f"ws://127.0.0.1:{server.port}/ws", open_timeout=TIMEOUT)
+    _wait_for_log(server, "WebSocket request refused")
+    assert 'the dev server needs wsproto (pip install "erlen[websockets]")' in server.log()
+    assert "uvicorn[standard]" not in server.log()
+
+
+def test_with_wsproto_the_banner_says_nothing_about_websockets(
+    start: t.Callable[..., Server],
+) -> None:
+    server = start()
+    _wait_for_log(server, "Press CTRL+C to quit")
+    assert "WebSockets are off" not in server.log()
+
+
+def _wait_for_log(server: Server, text: str) -> None:
+    """Until ``text`` is in the server's output (the socket listens before the banner)."""
+    deadline = time.monotonic() + TIMEOUT  # NOTE: a hang guard only
+    while text not in server.log():
+        assert time.monotonic() < deadline, server.log()
+        time.sleep(0.05)
+
+
 def test_https_with_a_self_signed_certificate(
     start: t.Callable[..., Server], tmp_path: Path
 ) -> None:

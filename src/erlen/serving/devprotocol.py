@@ -142,6 +142,16 @@ class DevH11Protocol(H11Protocol):
             return not self.transport.is_closing()
         return False
 
+    def _unsupported_upgrade_warning(self) -> None:
+        # NOTE: uvicorn's own message points to "uvicorn[standard]"; erlen's extra is the fix.
+        if self.ws_protocol_class is None and self._get_upgrade() == b"websocket":
+            self.logger.warning(
+                "WebSocket request refused: the dev server needs wsproto"
+                ' (pip install "erlen[websockets]").'
+            )
+        else:
+            super()._unsupported_upgrade_warning()
+
     def _arm_head_timer(self) -> None:
         self._disarm_head_timer()
         self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)

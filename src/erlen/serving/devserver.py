@@ -58,6 +58,19 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _has_wsproto() -> bool:
+    try:
+        import wsproto  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _has_websocket_routes(app: t.Any) -> bool:
+    url_map = getattr(app, "url_map", None)
+    return url_map is not None and any(rule.websocket for rule in url_map.iter_rules())
+
+
 def _asgi_entry(app: t.Any) -> t.Any:
     """The ASGI 3 callable to serve: an erlen app's ``asgi_app``, or ``app`` itself."""
     return getattr(app, "asgi_app", app)
@@ -82,12 +95,8 @@ def make_server(
     from .devpage import DevServerApp
     from .devprotocol import DevH11Protocol
 
-    try:
-        import wsproto  # noqa: F401
-    except ImportError:
-        ws = "none"  # NOTE: WebSockets need the extra: pip install "erlen[websockets]"
-    else:
-        ws = "wsproto"
+    # NOTE: WebSockets need the extra: pip install "erlen[websockets]"
+    ws = "wsproto" if _has_wsproto() else "none"
     config = uvicorn.Config(
         DevServerApp(_asgi_entry(app), debug=debug, access_log=access_log),
         http=DevH11Protocol,
@@ -118,6 +127,8 @@ def _banner(app: t.Any, host: str, port: int, scheme: str) -> None:
         local = "[::1]" if host == "::" else "127.0.0.1"
         lines.append(f" * Running on {scheme}://{local}:{port}")
     lines.append(f" * Running on {scheme}://{shown_host}:{port}")
+    if _has_websocket_routes(app) and not _has_wsproto():
+        lines.append(' * WebSockets are off: pip install "erlen[websockets]" (wsproto)')
     lines.append("Press CTRL+C to quit")
     print("\n".join(lines), file=sys.stderr, flush=True)
 
