@@ -443,6 +443,29 @@ def _wait_for_log(server: Server, text: str) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug-with-reloader"])
+def test_app_run_on_a_busy_port_is_one_line(tmp_path: Path, debug: bool) -> None:
+    """``python app.py`` with ``app.run()``: as with ``erlen run``, a line and status 1."""
+    script = tmp_path / "busy_app.py"
+    script.write_text(
+        "import sys\nfrom erlen import Erlen\napp = Erlen(__name__)\n"
+        f"app.run(port=int(sys.argv[1]), debug={debug})\n"
+    )
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, str(script), str(port)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT,
+        )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (
+        f"Address already in use: port {port} on 127.0.0.1 is taken by another program;"
+        " stop it or pick another port.\n"
+    )
+
+
 def test_https_with_a_self_signed_certificate(
     start: t.Callable[..., Server], tmp_path: Path
 ) -> None:

@@ -31,6 +31,7 @@ from erlen import (
     session,
     url_for,
 )
+from erlen.cli.env import is_running_from_reloader
 from erlen.sessions import Session
 
 from .captcha import captcha_response, check_code
@@ -177,7 +178,8 @@ def main(argv: list[str] | None = None) -> None:
     shown = f"[{args.host}]" if ":" in args.host else args.host
     if args.host in ("0.0.0.0", "::"):
         shown = "127.0.0.1" if args.host == "0.0.0.0" else "[::1]"
-    print(f"erlen showcase: open http://{shown}:{args.port}/home", flush=True)
+    if not is_running_from_reloader():  # with --debug: once, not again in each restart
+        print(f"erlen showcase: open http://{shown}:{args.port}/home", flush=True)
     create_app().run(host=args.host, port=args.port, debug=args.debug)
 
 

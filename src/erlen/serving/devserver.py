@@ -11,6 +11,7 @@ startup banner. It is for local work, not production: see docs/deployment.md.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import socket
 import ssl
@@ -50,10 +51,37 @@ def _make_ssl_context(ssl_context: t.Any) -> ssl.SSLContext:
     return context
 
 
+class BindError(SystemExit):
+    """The server cannot listen on ``host:port`` (busy port, address not here, no permission).
+
+    A ``SystemExit`` with a one-line message: uncaught (``python app.py``), Python prints it
+    and exits with status 1, no traceback; ``erlen run`` shows :meth:`message` as its error.
+    """
+
+    def __init__(self, host: str, port: int, error: OSError) -> None:
+        self.host, self.port, self.error = host, port, error
+        super().__init__(self.message())
+
+    def message(self, port_option: str = "") -> str:
+        """The line to show; ``port_option`` names how to pick another port (``'--port'``)."""
+        if self.error.errno == errno.EADDRINUSE:
+            how = f" with {port_option}" if port_option else ""
+            return (
+                f"Address already in use: port {self.port} on {self.host} is taken by another"
+                f" program; stop it or pick another port{how}."
+            )
+        return f"Cannot listen on {self.host}:{self.port}: {self.error.strerror}."
+
+
 def _bind(host: str, port: int) -> socket.socket:
-    """The listening socket; raises ``OSError`` (EADDRINUSE...) for the caller to report."""
+    """The listening socket; :class:`BindError` when it cannot be had."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.create_server((host, port), family=family, backlog=BACKLOG)
+    try:
+        sock = socket.create_server((host, port), family=family, backlog=BACKLOG)
+    except OSError as e:
+        if e.errno in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise BindError(host, port, e) from None
+        raise
     sock.set_inheritable(True)
     return sock
 
@@ -154,6 +182,8 @@ def run_simple(
     entry's bounded thread pool, async views and WebSockets on the event loop.
     """
     if use_reloader and os.environ.get(RELOADER_ENV) != "true":
+        # NOTE: a busy port is reported once, here, rather than by every restarted child.
+        _bind(host, port).close()
         print(" * Restarting with reloader", file=sys.stderr, flush=True)
         sys.exit(restart_loop(extra_files or (), exclude_patterns or (), reloader_interval))
     sock = _bind(host, port)
