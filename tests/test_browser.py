@@ -303,6 +303,10 @@ def test_the_live_page_needs_a_login(page: Page) -> None:
     with page.expect_response("**/live") as reply:
         page.goto("/live")
     assert reply.value.status == 401
+    expect(page).to_have_title("401 Unauthorized")
+    expect(page.locator("main p")).to_have_text("Log in to see who is online.")
+    page.click("main .actions a")
+    expect(page).to_have_url(re.compile(r"/login$"))
 
 
 def test_cookie_set_and_delete(page: Page) -> None:

@@ -32,6 +32,7 @@ from erlen import (
     url_for,
 )
 from erlen.cli.env import is_running_from_reloader
+from erlen.exceptions import HTTPException
 from erlen.sessions import Session
 
 from .captcha import captcha_response, check_code
@@ -66,6 +67,14 @@ def create_app(config: dict[str, t.Any] | None = None) -> Erlen:
     Session(app)
     app.register_blueprint(drawing_bp)
     app.register_blueprint(live_bp)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        # The showcase's own error pages (its layout, the message, a way on); the error's
+        # response keeps its status and headers (Allow on a 405...).
+        response = error.get_response()
+        response.set_data(render_template("error.html", error=error))
+        return response
 
     @app.route("/", methods=["get"])
     def hello():
