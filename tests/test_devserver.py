@@ -466,6 +466,23 @@ def test_app_run_on_a_busy_port_is_one_line(tmp_path: Path, debug: bool) -> None
     )
 
 
+@pytest.mark.parametrize(("option", "most"), [((), "2"), (("--no-threads",), "1")])
+def test_threaded_false_runs_sync_views_one_at_a_time(
+    start: t.Callable[..., Server], option: tuple[str, ...], most: str
+) -> None:
+    server = start(*option)
+    socks = [server.connect() for _ in range(2)]
+    for sock in socks:  # both sent before either is answered
+        sock.sendall(b"GET /overlap HTTP/1.1\r\nHost: a\r\n\r\n")
+    answers = []
+    for sock in socks:
+        with sock:
+            answers.append(_read_response(sock)[0::2])
+    assert [status for status, _ in answers] == [200, 200]
+    # NOTE: the later answer has seen both requests: with threads they ran side by side.
+    assert max(body for _, body in answers) == most.encode()
+
+
 def test_https_with_a_self_signed_certificate(
     start: t.Callable[..., Server], tmp_path: Path
 ) -> None:

@@ -178,14 +178,18 @@ def run_simple(
 
     ``ssl_context`` is an ``ssl.SSLContext``, a ``(cert_file, key_file)`` pair or ``"adhoc"``.
     ``use_debugger`` shows the debug page (traceback and request, no console) to loopback
-    clients. ``threaded`` is accepted for Flask's signature: sync views always run in the ASGI
-    entry's bounded thread pool, async views and WebSockets on the event loop.
+    clients. Sync views run in the ASGI entry's bounded thread pool, async views and WebSockets
+    on the event loop; ``threaded=False`` (``--without-threads``) makes that pool one thread, so
+    sync views run one at a time as on Werkzeug's unthreaded server.
     """
     if use_reloader and os.environ.get(RELOADER_ENV) != "true":
         # NOTE: a busy port is reported once, here, rather than by every restarted child.
         _bind(host, port).close()
         print(" * Restarting with reloader", file=sys.stderr, flush=True)
         sys.exit(restart_loop(extra_files or (), exclude_patterns or (), reloader_interval))
+    if not threaded and hasattr(app, "config"):
+        # NOTE: sets the pool size before the first request makes the pool.
+        app.config["ASGI_MAX_THREADS"] = 1
     sock = _bind(host, port)
     try:
         server = make_server(app, sock, debug=use_debugger, ssl_context=ssl_context)
