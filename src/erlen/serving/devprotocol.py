@@ -123,9 +123,9 @@ class DevH11Protocol(H11Protocol):
         cycle = self.cycle
         in_progress = cycle is not None and not cycle.response_complete
         if state in (h11.DONE, h11.MUST_CLOSE) and in_progress:
-            return True  # a whole request was received: answer it, then on_response_complete
-        if state is h11.DONE and self.conn.trailing_data[0]:
-            return True  # pipelined requests wait (PAUSED) behind the one being answered
+            # A whole request was received: answer it, then on_response_complete decides
+            # again (pipelined requests buffered behind it are answered in turn).
+            return True
         cut_head = state is h11.IDLE and bool(self.conn.trailing_data[0])
         cut_body = state is h11.SEND_BODY and in_progress and not cycle.response_started  # type: ignore[union-attr]
         if cut_head or cut_body:
