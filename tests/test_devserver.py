@@ -402,6 +402,8 @@ def test_a_websocket_echoes_through_app_run(start: t.Callable[..., Server]) -> N
         assert ws.recv(timeout=TIMEOUT) == "echo one"
         ws.send("two")
         assert ws.recv(timeout=TIMEOUT) == "echo two"
+    # The handshake has its access-log line (the socket's life does not hold it back).
+    _wait_for_log(server, '"GET /ws HTTP/1.1" 101 -')
 
 
 def test_without_wsproto_the_banner_and_the_refusal_name_the_extra(
