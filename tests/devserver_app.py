@@ -1,6 +1,8 @@
 """The app the dev-server tests serve with ``python devserver_app.py PORT [options]``."""
 
 import sys
+import threading
+import time
 
 from erlen import Erlen, request, websocket
 
@@ -15,6 +17,28 @@ def index() -> str:
 @app.route("/echo", methods=["POST"])
 def echo() -> bytes:
     return request.get_data()
+
+
+@app.route("/slow")
+def slow() -> str:
+    time.sleep(0.3)  # NOTE: the client's half-close arrives well before this answer
+    return "slow"
+
+
+_running = {"now": 0, "most": 0}
+_lock = threading.Lock()
+
+
+@app.route("/overlap")
+def overlap() -> str:
+    """How many requests to this sync view ran at the same time, at most, so far."""
+    with _lock:
+        _running["now"] += 1
+        _running["most"] = max(_running["most"], _running["now"])
+    time.sleep(0.3)  # NOTE: long enough for a second request sent at once to arrive
+    with _lock:
+        _running["now"] -= 1
+        return str(_running["most"])
 
 
 @app.route("/boom")
@@ -33,4 +57,6 @@ if __name__ == "__main__":
     options: dict[str, object] = {}
     if "--tls" in sys.argv:
         options["ssl_context"] = (sys.argv[sys.argv.index("--tls") + 1], sys.argv[-1])
+    if "--no-threads" in sys.argv:
+        options["threaded"] = False
     app.run(port=int(sys.argv[1]), debug="--debug" in sys.argv, use_reloader=False, **options)

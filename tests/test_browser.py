@@ -1,6 +1,7 @@
-"""End-to-end: the showcase in a real Chromium, served by uvicorn.
+"""End-to-end: the showcase in a real Chromium, served as README command 1 serves it
+(``python3 -m examples.showcase``: ``app.run()``, erlen's dev server).
 
-One uvicorn and one Chromium for the module; each test gets a new browser context (its own
+One showcase server and one Chromium for the module; each test gets a new browser context (its own
 cookie jar), so tests do not depend on each other's order. The login's verification code is
 read from the server's session store (the SQLite file the server writes), as a person would
 read it from the image. Assertions use Playwright's ``expect``, which waits for the page to
@@ -85,7 +86,7 @@ def new_page(server: Server, browser: Browser) -> t.Iterator[t.Callable[[], Page
         for context in contexts:
             context.close()
     # pytest shows a test's output only when it fails: this is the server log on failure.
-    print(f"--- uvicorn log during this test ---\n{server.log()[offset:][-20000:]}")
+    print(f"--- showcase server log during this test ---\n{server.log()[offset:][-20000:]}")
     assert_no_new_traceback(server, offset)
 
 
@@ -302,6 +303,10 @@ def test_the_live_page_needs_a_login(page: Page) -> None:
     with page.expect_response("**/live") as reply:
         page.goto("/live")
     assert reply.value.status == 401
+    expect(page).to_have_title("401 Unauthorized")
+    expect(page.locator("main p")).to_have_text("Log in to see who is online.")
+    page.click("main .actions a")
+    expect(page).to_have_url(re.compile(r"/login$"))
 
 
 def test_cookie_set_and_delete(page: Page) -> None:

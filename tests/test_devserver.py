@@ -226,6 +226,98 @@ def test_smuggling_and_oversize_requests_get_a_4xx_and_a_closed_connection(
     assert "\x1b" not in server.log()
 
 
+def _half_close(server: Server, data: bytes) -> bytes:
+    """Send ``data``, shut down the write side (``nc -N``), return all bytes until the close."""
+    with server.connect() as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):  # NOTE: the socket timeout is the hang guard
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _responses(raw: bytes) -> list[tuple[int, bytes]]:
+    """(status, body) of each response in ``raw`` (Content-Length, chunked or up to the close)."""
+    found = []
+    while raw:
+        head, _, rest = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {k.strip().lower(): v.strip() for k, v in (x.split(":", 1) for x in lines[1:])}
+        if "content-length" in headers:
+            length = int(headers["content-length"])
+            body, raw = rest[:length], rest[length:]
+        elif headers.get("transfer-encoding") != "chunked":
+            body, raw = rest, b""  # NOTE: delimited by the close (an answer to no request line)
+        else:
+            body = b""
+            while True:
+                size_line, _, rest = rest.partition(b"\r\n")
+                size = int(size_line, 16)
+                body, rest = body + rest[:size], rest[size + 2 :]
+                if size == 0:
+                    break
+            raw = rest
+        found.append((int(lines[0].split()[1]), body))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "expected"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", [(200, b"hello")]),
+        (b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n", [(200, b"slow")]),
+        (b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc", [(200, b"abc")]),
+        (
+            b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"3\r\nabc\r\n0\r\n\r\n",
+            [(200, b"abc")],
+        ),
+        (b"GET / HTTP/1.0\r\n\r\n", [(200, b"hello")]),
+        (
+            b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+            [(200, b"slow"), (200, b"hello")],
+        ),
+    ],
+    ids=["get", "slow-view", "content-length-body", "chunked-body", "http-1.0", "pipelined"],
+)
+def test_a_client_that_half_closes_after_its_request_gets_the_answer(
+    start: t.Callable[..., Server], request_bytes: bytes, expected: list[tuple[int, bytes]]
+) -> None:
+    """``printf 'GET / ...' | nc -N``: the end of input is not the client leaving."""
+    server = start()
+    assert _responses(_half_close(server, request_bytes)) == expected
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "answered"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: loc", []),
+        (b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc", []),
+        (b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n", []),
+        (b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\nGET / HT", [(200, b"slow")]),
+    ],
+    ids=["partial-head", "short-content-length-body", "unfinished-chunked-body", "pipelined-cut"],
+)
+def test_a_request_cut_short_by_a_half_close_gets_a_400_and_a_close(
+    start: t.Callable[..., Server], request_bytes: bytes, answered: list[tuple[int, bytes]]
+) -> None:
+    """Never a hang waiting for bytes that cannot come: the 400 tells it from the head timeout
+    (which closes without an answer) and from a view answering a truncated body."""
+    server = start()
+    responses = _responses(_half_close(server, request_bytes))
+    assert responses[:-1] == answered
+    assert responses[-1][0] == 400
+    if request_bytes.startswith(b"POST"):
+        # The view did run, and its read of the body failed (a 400 in the access log): it
+        # never took the bytes that came for the whole body.
+        _wait_for_log(server, '"POST /echo HTTP/1.1" 400 -')
+        assert '"POST /echo HTTP/1.1" 200' not in server.log()
+    with server.connect() as sock:  # the server is still fine
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert _read_response(sock)[0::2] == (200, b"hello")
+
+
 def test_the_access_log_escapes_control_characters(start: t.Callable[..., Server]) -> None:
     server = start()
     with server.connect() as sock:
@@ -315,6 +407,87 @@ def test_a_websocket_echoes_through_app_run(start: t.Callable[..., Server]) -> N
         assert ws.recv(timeout=TIMEOUT) == "echo one"
         ws.send("two")
         assert ws.recv(timeout=TIMEOUT) == "echo two"
+    # The handshake has its access-log line (the socket's life does not hold it back).
+    _wait_for_log(server, '"GET /ws HTTP/1.1" 101 -')
+
+
+def test_without_wsproto_the_banner_and_the_refusal_name_the_extra(
+    start: t.Callable[..., Server], tmp_path: Path
+) -> None:
+    """An app with WebSocket routes on an install without wsproto (``pip install erlen``)."""
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    wrapper = tmp_path / "no_wsproto.py"
+    wrapper.write_text(
+        "import runpy, sys\n"
+        "sys.modules['wsproto'] = None  # NOTE: importing it now raises ImportError\n"
+        f"runpy.run_path({str(TESTS_DIR / 'devserver_app.py')!r}, run_name='__main__')\n"
+    )
+    server = start(script=wrapper)
+    _wait_for_log(server, "Press CTRL+C to quit")  # the banner's last line
+    assert ' * WebSockets are off: pip install "erlen[websockets]" (wsproto)' in server.log()
+    with pytest.raises(InvalidStatus):
+        connect(f"ws://127.0.0.1:{server.port}/ws", open_timeout=TIMEOUT)
+    _wait_for_log(server, "WebSocket request refused")
+    assert 'the dev server needs wsproto (pip install "erlen[websockets]")' in server.log()
+    assert "uvicorn[standard]" not in server.log()
+
+
+def test_with_wsproto_the_banner_says_nothing_about_websockets(
+    start: t.Callable[..., Server],
+) -> None:
+    server = start()
+    _wait_for_log(server, "Press CTRL+C to quit")
+    assert "WebSockets are off" not in server.log()
+
+
+def _wait_for_log(server: Server, text: str) -> None:
+    """Until ``text`` is in the server's output (the socket listens before the banner)."""
+    deadline = time.monotonic() + TIMEOUT  # NOTE: a hang guard only
+    while text not in server.log():
+        assert time.monotonic() < deadline, server.log()
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug-with-reloader"])
+def test_app_run_on_a_busy_port_is_one_line(tmp_path: Path, debug: bool) -> None:
+    """``python app.py`` with ``app.run()``: as with ``erlen run``, a line and status 1."""
+    script = tmp_path / "busy_app.py"
+    script.write_text(
+        "import sys\nfrom erlen import Erlen\napp = Erlen(__name__)\n"
+        f"app.run(port=int(sys.argv[1]), debug={debug})\n"
+    )
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, str(script), str(port)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT,
+        )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (
+        f"Address already in use: port {port} on 127.0.0.1 is taken by another program;"
+        " stop it or pick another port.\n"
+    )
+
+
+@pytest.mark.parametrize(("option", "most"), [((), "2"), (("--no-threads",), "1")])
+def test_threaded_false_runs_sync_views_one_at_a_time(
+    start: t.Callable[..., Server], option: tuple[str, ...], most: str
+) -> None:
+    server = start(*option)
+    socks = [server.connect() for _ in range(2)]
+    for sock in socks:  # both sent before either is answered
+        sock.sendall(b"GET /overlap HTTP/1.1\r\nHost: a\r\n\r\n")
+    answers = []
+    for sock in socks:
+        with sock:
+            answers.append(_read_response(sock)[0::2])
+    assert [status for status, _ in answers] == [200, 200]
+    # NOTE: the later answer has seen both requests: with threads they ran side by side.
+    assert max(body for _, body in answers) == most.encode()
 
 
 def test_https_with_a_self_signed_certificate(

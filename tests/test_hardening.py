@@ -434,10 +434,7 @@ def test_devserver_takes_only_hex_digits_as_a_chunk_size() -> None:
             head = "POST /body HTTP/1.1\nHost: e2e\nTransfer-Encoding: chunked\n"
             raw = _send(server, head, body)
             assert raw_status(raw) == 400, (size, raw[:300])
-        # NOTE: the well-formed control request keeps its write side open: the uvicorn dev
-        # server drops a connection the client half-closes (see docs/differences.md).
-        data = head.replace("\n", "\r\n").encode("latin-1") + b"Connection: close\r\n\r\n"
-        raw = server.raw(data + b"3\r\nabc\r\n0\r\n\r\n", shutdown_write=False)
+        raw = _send(server, head, b"3\r\nabc\r\n0\r\n\r\n")  # half-closes, as above
         assert (raw_status(raw), raw_body(raw)) == (200, b'{"size":3}\n')
 
 

@@ -307,6 +307,23 @@ def test_live_page_needs_a_login(client):
     assert "/live/online" in page
 
 
+def test_error_pages_use_the_layout_and_keep_the_status_and_headers(client):
+    rv = client.get("/live")
+    assert rv.status_code == 401
+    assert rv.mimetype == "text/html"
+    assert "<title>401 Unauthorized</title>" in rv.text
+    assert "Log in to see who is online." in rv.text
+    assert 'href="/static/style.css"' in rv.text
+    assert '<div class="actions"><a href="/login">Log in</a></div>' in rv.text
+    rv = client.post("/greet")
+    assert rv.status_code == 405
+    assert rv.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert "<h1 id=\"error\">Method Not Allowed</h1>" in rv.text
+    rv = client.get("/nowhere")
+    assert rv.status_code == 404
+    assert '<a href="/home">Back home</a>' in rv.text
+
+
 def test_live_socket_counts_users_online(app):
     alice, bob = app.test_client(), app.test_client()
     assert log_in(alice).status_code == 302
@@ -375,7 +392,7 @@ def test_readme_command_1_prints_the_url_and_serves(tmp_path):
     port = free_port()
     env = dict(os.environ)
     env.update(
-        ERLEN_PORT=str(port),
+        ERLEN_RUN_PORT=str(port),  # what `erlen run` reads too; or `--port`
         SHOWCASE_SESSION_SQLITE_PATH=str(tmp_path / "sessions.db"),
         PYTHONUNBUFFERED="1",
         PYTHONPATH=os.pathsep.join([str(ERLEN_PATH), str(TESTS_DIR.parent)]),

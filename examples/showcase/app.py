@@ -8,13 +8,15 @@
 - ``/drawing/add_watermark`` and ``/drawing/picture_posite`` draw on uploaded images;
 - ``/live`` shows how many users are online, updated over a WebSocket.
 
-Run it with ``python3 -m examples.showcase`` (or ``erlen --app examples.showcase.app run``).
+Run it with ``python3 -m examples.showcase [--port 5000] [--debug]`` (or
+``erlen --app examples.showcase.app run``).
 Configuration: ``SHOWCASE_*`` environment variables set config keys (``SHOWCASE_SECRET_KEY``,
 ``SHOWCASE_SESSION_SQLITE_PATH``...), ``REDIS_URL`` picks the Redis session store.
 """
 
 from __future__ import annotations
 
+import argparse
 import hmac
 import os
 import typing as t
@@ -29,6 +31,8 @@ from erlen import (
     session,
     url_for,
 )
+from erlen.cli.env import is_running_from_reloader
+from erlen.exceptions import HTTPException
 from erlen.sessions import Session
 
 from .captcha import captcha_response, check_code
@@ -63,6 +67,14 @@ def create_app(config: dict[str, t.Any] | None = None) -> Erlen:
     Session(app)
     app.register_blueprint(drawing_bp)
     app.register_blueprint(live_bp)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        # The showcase's own error pages (its layout, the message, a way on); the error's
+        # response keeps its status and headers (Allow on a 405...).
+        response = error.get_response()
+        response.set_data(render_template("error.html", error=error))
+        return response
 
     @app.route("/", methods=["get"])
     def hello():
@@ -154,11 +166,30 @@ def __getattr__(name: str) -> t.Any:
     raise AttributeError(name)
 
 
-def main() -> None:
-    host = os.environ.get("ERLEN_HOST", "127.0.0.1")
-    port = int(os.environ.get("ERLEN_PORT", "5000"))
-    print(f"erlen showcase: open http://{host}:{port}/home", flush=True)
-    create_app().run(host=host, port=port)
+def main(argv: list[str] | None = None) -> None:
+    """``python3 -m examples.showcase [--host HOST] [--port PORT] [--debug]``: ``app.run()``.
+
+    Host and port default to ``ERLEN_RUN_HOST`` / ``ERLEN_RUN_PORT`` (the variables ``erlen
+    run`` reads), else 127.0.0.1 and 5000.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python3 -m examples.showcase",
+        description="Run the erlen showcase on the development server (app.run()).",
+    )
+    parser.add_argument("--host", default=os.environ.get("ERLEN_RUN_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("ERLEN_RUN_PORT", 5000)))
+    parser.add_argument(
+        "--debug",
+        action=argparse.BooleanOptionalAction,
+        help="debug page for errors and a reloader (default: app.run() reads ERLEN_DEBUG)",
+    )
+    args = parser.parse_args(argv)
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    if args.host in ("0.0.0.0", "::"):
+        shown = "127.0.0.1" if args.host == "0.0.0.0" else "[::1]"
+    if not is_running_from_reloader():  # with --debug: once, not again in each restart
+        print(f"erlen showcase: open http://{shown}:{args.port}/home", flush=True)
+    create_app().run(host=args.host, port=args.port, debug=args.debug)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ server behind it can change without touching the command.
 
 from __future__ import annotations
 
-import errno
 import os
 import ssl
 import sys
@@ -206,6 +205,8 @@ def run_command(
         debugger = debug
     if not is_running_from_reloader():  # once, not again in the reloader's child
         click.echo(f" * Debug mode: {'on' if debug else 'off'}", err=True)
+    from ..serving.devserver import BindError
+
     try:
         serve(
             app,
@@ -218,15 +219,8 @@ def run_command(
             extra_files=extra_files,
             exclude_patterns=exclude_patterns,
         )
-    except OSError as e:
-        if e.errno == errno.EADDRINUSE:
-            raise click.ClickException(
-                f"Address already in use: port {port} on {host} is taken by another program;"
-                " stop it or pick another port with '--port'."
-            ) from None
-        if e.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
-            raise click.ClickException(f"Cannot listen on {host}:{port}: {e.strerror}.") from None
-        raise
+    except BindError as e:
+        raise click.ClickException(e.message(port_option="'--port'")) from None
 
 
 # ``erlen run --debug`` works as ``erlen --debug run`` (Flask's documentation uses both).

@@ -48,6 +48,7 @@ import typing as t
 
 from .._async import asgi_loop
 from ..http.bodies import AsyncBody
+from ..http.exceptions import ClientDisconnected
 from ..sessions import SecureCookieSessionInterface
 from ..sessions.server import ServerSessionInterface, ServerSideSession
 from ..signals import request_finished, request_started
@@ -275,6 +276,10 @@ class ReceiveStream(io.RawIOBase):
                 )
             asyncio.run_coroutine_threadsafe(self.pull(), loop).result()
         if not chunks:
+            if self.disconnected:
+                # NOTE: the client left before the body's last message (a chunked upload cut
+                # short has no length to check): the view must not take it for the whole body.
+                raise ClientDisconnected()
             return 0
         chunk = chunks.popleft()
         n = min(len(buffer), len(chunk))

@@ -84,6 +84,9 @@ class DevServerApp:
         self.access_log = access_log
 
     async def __call__(self, scope: t.Any, receive: t.Any, send: t.Any) -> None:
+        if scope["type"] == "websocket" and self.access_log:
+            await self.app(scope, receive, self._logging_handshake(scope, send))
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -117,6 +120,25 @@ class DevServerApp:
         finally:
             if self.access_log:
                 self._log(scope, status[0] if status else None)
+
+    def _logging_handshake(self, scope: t.Any, send: t.Any) -> t.Any:
+        """``send`` that logs a WebSocket handshake's outcome once: 101 when the app accepts,
+        403 when it closes first, or the status of the HTTP response it denies with."""
+        logged = False
+
+        async def send_logging(message: t.Any) -> None:
+            nonlocal logged
+            if not logged:
+                kind = message["type"]
+                status = {"websocket.accept": 101, "websocket.close": 403}.get(kind)
+                if kind == "websocket.http.response.start":
+                    status = message["status"]
+                if status is not None:
+                    logged = True
+                    self._log(dict(scope, method="GET"), status)
+            await send(message)
+
+        return send_logging
 
     @staticmethod
     def _log(scope: t.Any, status: int | None) -> None:

@@ -2,7 +2,10 @@
 
 uvicorn closes an idle keep-alive connection after ``timeout_keep_alive`` seconds, but a client
 that sends half a request head and stalls is never timed out; this subclass closes such a
-connection after ``HEADER_TIMEOUT`` seconds. Framing is h11's (it rejects codings other than
+connection after ``HEADER_TIMEOUT`` seconds. uvicorn also treats the end of a client's input as
+the client leaving and drops the answer; this subclass answers a request that arrived complete
+before a half-close (``shutdown(SHUT_WR)``, ``nc -N``) and then closes, and answers a request cut
+short by the half-close with a 400. Framing is h11's (it rejects codings other than
 ``chunked``, conflicting ``Content-Length`` values, control characters and oversized heads), made
 stricter by :class:`StrictConnection` where h11 is lenient: a request with both ``Content-Length``
 and ``Transfer-Encoding`` and one with folded (obs-fold) header lines are rejected too. Each
@@ -63,10 +66,12 @@ def _has_obs_fold(head: bytes) -> bool:
 
 
 class DevH11Protocol(H11Protocol):
-    """h11 protocol with :class:`StrictConnection` that also times out a stalled request head."""
+    """h11 protocol with :class:`StrictConnection` that also times out a stalled request head
+    and answers a client that half-closes after its request."""
 
     header_timeout: float = HEADER_TIMEOUT
     _head_timer: asyncio.TimerHandle | None = None
+    _peer_eof: bool = False
 
     def __init__(self, config: t.Any, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(config, *args, **kwargs)
@@ -88,6 +93,64 @@ class DevH11Protocol(H11Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
         super().connection_lost(exc)
+
+    def eof_received(self) -> bool | None:  # type: ignore[override]
+        """The client shut down its sending side: finish what it asked for, then close.
+
+        Returning true keeps the transport open for writing (a half-closed TCP connection);
+        returning ``None`` lets asyncio close it, which drops a response still being made.
+        """
+        if self.scheme == "https":
+            # NOTE: asyncio's TLS transport closes on EOF whatever this returns (and logs a
+            # warning for a true value); TLS clients end with close_notify, not a half-close.
+            return None
+        self._peer_eof = True
+        self._disarm_head_timer()
+        return self._settle_after_eof()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # NOTE: super() has started the next pipelined request if one was buffered; once the
+        # client has half-closed, no more bytes come, so decide for what is left.
+        if self._peer_eof and not self.transport.is_closing():
+            if not self._settle_after_eof():
+                self.transport.close()
+
+    def _settle_after_eof(self) -> bool:
+        """After the client's EOF: whether to keep the connection open for a response in the
+        making. A request cut short gets h11's 400 here; anything else left means close."""
+        state = self.conn.their_state
+        cycle = self.cycle
+        in_progress = cycle is not None and not cycle.response_complete
+        if state in (h11.DONE, h11.MUST_CLOSE) and in_progress:
+            # A whole request was received: answer it, then on_response_complete decides
+            # again (pipelined requests buffered behind it are answered in turn).
+            return True
+        cut_head = state is h11.IDLE and bool(self.conn.trailing_data[0])
+        cut_body = state is h11.SEND_BODY and in_progress and not cycle.response_started  # type: ignore[union-attr]
+        if cut_head or cut_body:
+            if cut_body:
+                # NOTE: the view never gets its response out: its receive() sees a disconnect
+                # and its sends are dropped, so only the 400 reaches the wire.
+                cycle.disconnected = True  # type: ignore[union-attr]
+                cycle.message_event.set()  # type: ignore[union-attr]
+            # NOTE: told of the EOF, h11 raises RemoteProtocolError for the unfinished event
+            # and uvicorn's handle_events answers 400 and closes. Only called with something
+            # unfinished: on an empty closed buffer uvicorn would loop on ConnectionClosed.
+            self.conn.receive_data(b"")
+            self.handle_events()
+            return not self.transport.is_closing()
+        return False
+
+    def _unsupported_upgrade_warning(self) -> None:
+        # NOTE: uvicorn's own message points to "uvicorn[standard]"; erlen's extra is the fix.
+        if self.ws_protocol_class is None and self._get_upgrade() == b"websocket":
+            self.logger.warning(
+                "WebSocket request refused: the dev server needs wsproto"
+                ' (pip install "erlen[websockets]").'
+            )
+        else:
+            super()._unsupported_upgrade_warning()
 
     def _arm_head_timer(self) -> None:
         self._disarm_head_timer()

@@ -11,6 +11,7 @@ startup banner. It is for local work, not production: see docs/deployment.md.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import socket
 import ssl
@@ -50,12 +51,52 @@ def _make_ssl_context(ssl_context: t.Any) -> ssl.SSLContext:
     return context
 
 
+class BindError(SystemExit):
+    """The server cannot listen on ``host:port`` (busy port, address not here, no permission).
+
+    A ``SystemExit`` with a one-line message: uncaught (``python app.py``), Python prints it
+    and exits with status 1, no traceback; ``erlen run`` shows :meth:`message` as its error.
+    """
+
+    def __init__(self, host: str, port: int, error: OSError) -> None:
+        self.host, self.port, self.error = host, port, error
+        super().__init__(self.message())
+
+    def message(self, port_option: str = "") -> str:
+        """The line to show; ``port_option`` names how to pick another port (``'--port'``)."""
+        if self.error.errno == errno.EADDRINUSE:
+            how = f" with {port_option}" if port_option else ""
+            return (
+                f"Address already in use: port {self.port} on {self.host} is taken by another"
+                f" program; stop it or pick another port{how}."
+            )
+        return f"Cannot listen on {self.host}:{self.port}: {self.error.strerror}."
+
+
 def _bind(host: str, port: int) -> socket.socket:
-    """The listening socket; raises ``OSError`` (EADDRINUSE...) for the caller to report."""
+    """The listening socket; :class:`BindError` when it cannot be had."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.create_server((host, port), family=family, backlog=BACKLOG)
+    try:
+        sock = socket.create_server((host, port), family=family, backlog=BACKLOG)
+    except OSError as e:
+        if e.errno in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise BindError(host, port, e) from None
+        raise
     sock.set_inheritable(True)
     return sock
+
+
+def _has_wsproto() -> bool:
+    try:
+        import wsproto  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _has_websocket_routes(app: t.Any) -> bool:
+    url_map = getattr(app, "url_map", None)
+    return url_map is not None and any(rule.websocket for rule in url_map.iter_rules())
 
 
 def _asgi_entry(app: t.Any) -> t.Any:
@@ -82,12 +123,8 @@ def make_server(
     from .devpage import DevServerApp
     from .devprotocol import DevH11Protocol
 
-    try:
-        import wsproto  # noqa: F401
-    except ImportError:
-        ws = "none"  # NOTE: WebSockets need the extra: pip install "erlen[websockets]"
-    else:
-        ws = "wsproto"
+    # NOTE: WebSockets need the extra: pip install "erlen[websockets]"
+    ws = "wsproto" if _has_wsproto() else "none"
     config = uvicorn.Config(
         DevServerApp(_asgi_entry(app), debug=debug, access_log=access_log),
         http=DevH11Protocol,
@@ -118,6 +155,8 @@ def _banner(app: t.Any, host: str, port: int, scheme: str) -> None:
         local = "[::1]" if host == "::" else "127.0.0.1"
         lines.append(f" * Running on {scheme}://{local}:{port}")
     lines.append(f" * Running on {scheme}://{shown_host}:{port}")
+    if _has_websocket_routes(app) and not _has_wsproto():
+        lines.append(' * WebSockets are off: pip install "erlen[websockets]" (wsproto)')
     lines.append("Press CTRL+C to quit")
     print("\n".join(lines), file=sys.stderr, flush=True)
 
@@ -139,12 +178,18 @@ def run_simple(
 
     ``ssl_context`` is an ``ssl.SSLContext``, a ``(cert_file, key_file)`` pair or ``"adhoc"``.
     ``use_debugger`` shows the debug page (traceback and request, no console) to loopback
-    clients. ``threaded`` is accepted for Flask's signature: sync views always run in the ASGI
-    entry's bounded thread pool, async views and WebSockets on the event loop.
+    clients. Sync views run in the ASGI entry's bounded thread pool, async views and WebSockets
+    on the event loop; ``threaded=False`` (``--without-threads``) makes that pool one thread, so
+    sync views run one at a time as on Werkzeug's unthreaded server.
     """
     if use_reloader and os.environ.get(RELOADER_ENV) != "true":
+        # NOTE: a busy port is reported once, here, rather than by every restarted child.
+        _bind(host, port).close()
         print(" * Restarting with reloader", file=sys.stderr, flush=True)
         sys.exit(restart_loop(extra_files or (), exclude_patterns or (), reloader_interval))
+    if not threaded and hasattr(app, "config"):
+        # NOTE: sets the pool size before the first request makes the pool.
+        app.config["ASGI_MAX_THREADS"] = 1
     sock = _bind(host, port)
     try:
         server = make_server(app, sock, debug=use_debugger, ssl_context=ssl_context)
