@@ -496,22 +496,12 @@ class ServerSessionInterface(SessionInterface):
         session._old_sid, session._legacy = None, False
 
     def _run(self, ops: list[tuple[t.Any, ...]]) -> bool:
-        """Run the store calls; False if a write without a read met an unknown session."""
-        for name, sid, *args in ops:
-            if name == "apply":
-                self.store.apply(sid, args[0], args[1], user=args[2], replace=args[3])
-            elif getattr(self.store, name)(sid, *args) is False:
-                return False
-        return True
+        """Run the store calls (one round trip where the store pipelines); False if a write
+        without a read met an unknown session."""
+        return self.store.run(ops)
 
     async def _run_async(self, ops: list[tuple[t.Any, ...]]) -> bool:
-        store = self.async_store
-        for name, sid, *args in ops:
-            if name == "apply":
-                await store.apply(sid, args[0], args[1], user=args[2], replace=args[3])
-            elif await getattr(store, name)(sid, *args) is False:
-                return False
-        return True
+        return await self.async_store.run(ops)
 
     def _blind_to_new(
         self, app: Erlen, session: ServerSideSession
