@@ -16,7 +16,7 @@ import re
 import time
 import typing as t
 
-from .base import KEEP, AsyncStore, Changes, Loaded, Store, StoreError
+from .base import KEEP, AsyncStore, Changes, Loaded, Op, Store, StoreError
 
 try:
     import psycopg
@@ -91,6 +91,28 @@ class _SQL:
         )  # fmt: skip
         return sql, params if replace else (*params, dels)
 
+    def combined(self, ops: t.Sequence[Op]) -> tuple[str, tuple[t.Any, ...]] | None:
+        """A request's writes as ONE statement (one round trip, atomic): all but the last as
+        data-modifying ``WITH`` clauses. None when they cannot be (an ``apply_if_exists``,
+        whose row count must be read alone)."""
+        if any(op[0] == "apply_if_exists" for op in ops):
+            return None
+        parts: list[str] = []
+        params: list[t.Any] = []
+        for name, sid, *args in ops:
+            if name == "apply":
+                sql, more = self.apply(sid, args[0], args[1], args[2], args[3])
+            elif name == "delete":
+                sql, more = self.delete, (sid,)
+            elif name == "touch":
+                sql, more = self.touch, (time.time() + args[0], sid)
+            else:
+                raise ValueError(f"unknown store operation {name!r}")
+            parts.append(sql)
+            params += more
+        clauses = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(parts[:-1]))
+        return (f"WITH {clauses} " if clauses else "") + parts[-1], tuple(params)
+
 
 def _timeouts(timeout: float) -> dict[str, t.Any]:
     ms = max(1, int(timeout * 1000))
@@ -163,6 +185,14 @@ class PostgreSQLStore(Store):
     def touch(self, sid: str, ttl: int) -> None:
         with self._cursor() as cur:
             cur.execute(self.sql.touch, (time.time() + ttl, sid))
+
+    def run(self, ops: t.Sequence[Op]) -> bool:
+        statement = self.sql.combined(ops) if len(ops) > 1 else None
+        if statement is None:
+            return super().run(ops)
+        with self._cursor() as cur:
+            cur.execute(*statement)
+        return True
 
     def revoke_user(self, user: str) -> int:
         with self._cursor() as cur:
@@ -256,6 +286,11 @@ class AsyncPostgreSQLStore(AsyncStore):
         async with self._cursor() as cur:
             await cur.execute(*self.sql.apply(sid, changes, ttl, user, replace))
 
+    async def apply_if_exists(self, sid: str, changes: Changes, ttl: int) -> bool:
+        async with self._cursor() as cur:
+            await cur.execute(*self.sql.apply_if_exists(sid, changes, ttl))
+            return bool(cur.rowcount)
+
     async def delete(self, sid: str, user: str | None = None) -> None:
         async with self._cursor() as cur:
             await cur.execute(self.sql.delete, (sid,))
@@ -263,6 +298,14 @@ class AsyncPostgreSQLStore(AsyncStore):
     async def touch(self, sid: str, ttl: int) -> None:
         async with self._cursor() as cur:
             await cur.execute(self.sql.touch, (time.time() + ttl, sid))
+
+    async def run(self, ops: t.Sequence[Op]) -> bool:
+        statement = self.sql.combined(ops) if len(ops) > 1 else None
+        if statement is None:
+            return await super().run(ops)
+        async with self._cursor() as cur:
+            await cur.execute(*statement)
+        return True
 
     async def revoke_user(self, user: str) -> int:
         async with self._cursor() as cur:
