@@ -17,7 +17,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import typing as t
 
@@ -107,6 +111,34 @@ def login_check(app: t.Any) -> t.Callable[[int], float]:
     return run
 
 
+def instructions(framework: str, url: str, n: int) -> float:
+    """Instructions per login check in this process (callgrind: the app's side, without the
+    kernel or redis-server), from one run of ``n`` requests after a warm-up."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "cg.out")
+        subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+             "--dump-before=os_getppid*", sys.executable, __file__, "--child", framework, url,
+             "-n", str(n)],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        # NOTE: dump 1 is everything before the first marker; dump 2 is the n requests.
+        with open(f"{out}.2") as f:
+            match = re.search(r"^totals:\s*(\d+)", f.read(), re.M)
+    if match is None:
+        raise RuntimeError(f"no callgrind totals for {framework}")
+    return int(match.group(1)) / n
+
+
+def child(framework: str, url: str, n: int) -> None:
+    """The process callgrind watches: ``n`` login checks between two markers."""
+    app = erlen_app("redis", url) if framework == "erlen" else flask_app(url)
+    run = login_check(app)
+    os.getppid()  # marker: dump before the requests
+    run(n)
+    os.getppid()  # marker: dump after them
+
+
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[len(ordered) // 2]
@@ -135,7 +167,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=3000, help="requests per throughput run")
     parser.add_argument("--stores", default="redis,postgresql,memcached")
+    parser.add_argument("--callgrind", type=int, default=200, metavar="N",
+                        help="login checks per callgrind run (0: none)")  # fmt: skip
+    parser.add_argument("--child", nargs=2, metavar=("FRAMEWORK", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        return child(*args.child, args.n)
     kinds = [k for k in args.stores.split(",") if k]
     print(f"{time.strftime('%Y-%m-%d %H:%M')} UTC, {load()}")
     with servers(kinds) as where:
@@ -174,6 +211,14 @@ def main() -> None:
                 print(f"  {name:26} {rate:10,.0f} req/s (median of {len(batches[name])} batches)")
             ratio = rates["erlen"] / rates["Flask + Flask-Session 0.8"]
             print(f"  erlen / Flask-Session: {ratio:.2f}x")
+            if args.callgrind and shutil.which("valgrind"):
+                counts = {name: instructions(name, where["redis"], args.callgrind)
+                          for name in ("erlen", "flask")}  # fmt: skip
+                print(f"Login check, instructions per request (callgrind, {args.callgrind} "
+                      "requests; the app's process only, no kernel or redis-server time):")  # fmt: skip
+                for name, count in counts.items():
+                    print(f"  {name:26} {count:10,.0f}")
+                print(f"  Flask-Session / erlen: {counts['flask'] / counts['erlen']:.2f}x")
     print(load())
 
 
