@@ -7,7 +7,9 @@ Invariants (each one has a test in ``tests/test_server_sessions*.py``):
    new id.
 2. The store is touched only when the session is used: a request that does not read or write
    the session costs no store round trip, and an empty new session is never stored. A write
-   to a session that was not read costs one round trip and no read (``apply_if_exists``).
+   to a session that was not read costs one round trip and no read (``apply_if_exists``);
+   every write of one request (fields, expiry, user index, a login's old id) goes to the store
+   in one call (:meth:`~.stores.base.Store.run`), one round trip where the store pipelines.
 3. A request that changed nothing writes nothing. Changes are found by comparing each
    top-level key's serialized value with what was loaded, so a change inside a value (a list
    appended to) is saved too. The expiry is refreshed with a cheap touch at most once per

@@ -1,8 +1,10 @@
 """Redis store (redis-py): a hash per session, a set of session ids per user.
 
 ``<prefix><sid>`` is a hash with one field per top-level session key, so a change is ``HSET`` /
-``HDEL`` of the changed fields plus ``PEXPIRE`` in one pipelined round trip, and concurrent
+``HDEL`` of the changed fields plus ``EXPIRE`` in one pipelined round trip, and concurrent
 requests changing different keys all land. A load is ``HGETALL`` + ``PTTL`` in one round trip.
+Each operation is written once as a plan (:class:`RedisPlans`, see :mod:`.plans`) for the sync
+and the async form.
 ``<prefix>user:<user id>`` is the set of that user's session ids. Works with ``Redis``,
 ``RedisCluster`` (no command spans two keys of different slots) and a Sentinel-managed master
 (``Sentinel.master_for(...)``). Flask-Session 0.8 wrote ``<prefix><sid>`` as a string (msgpack
