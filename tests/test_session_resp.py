@@ -103,3 +103,34 @@ def test_a_stopped_server_gives_a_store_error_within_the_timeout() -> None:
         store.close()
     finally:
         stop_redis(server)
+
+
+def test_the_async_form_takes_the_fast_path_and_survives_faults() -> None:
+    import asyncio
+
+    server = start_redis()
+    try:
+        store = RedisStore(client_from_url(server.url, 0.3))
+        aform = store.async_form()
+        assert aform._fast is not None  # type: ignore[attr-defined]
+
+        async def scenario() -> None:
+            await aform.run([("apply", SID, {"a": "1"}, 600, "u", True)])
+            assert (await aform.load(SID)).fields == {"a": "1"}
+            assert server.proc is not None
+            os.kill(server.proc.pid, signal.SIGSTOP)
+            try:
+                with pytest.raises(StoreError):
+                    await aform.load(SID)  # bounded by the timeout
+            finally:
+                os.kill(server.proc.pid, signal.SIGCONT)
+            assert (await aform.load(SID)).fields == {"a": "1"}
+            server.kill()
+            server.start()
+            assert await aform.load(SID) is None  # a stale pooled connection is replaced
+            await aform.aclose()
+
+        asyncio.run(scenario())
+        store.close()
+    finally:
+        stop_redis(server)

@@ -19,7 +19,7 @@ import typing as t
 
 from .base import KEEP, AsyncStore, Changes, Loaded, StoreError, backoff_delays
 from .plans import Batch, Plan, PlannedAsyncStore, PlannedStore, Plans, Sleep
-from .resp import RespProtocolError, pool_for
+from .resp import AsyncRespPool, RespProtocolError, pool_for
 
 try:
     import redis
@@ -240,7 +240,8 @@ class RedisStore(PlannedStore):
         self.client.close()
 
     def async_form(self) -> AsyncStore:
-        return AsyncRedisStore(async_client_like(self.client), self.keys.prefix)
+        fast = AsyncRespPool(self._fast) if self._fast is not None else None
+        return AsyncRedisStore(async_client_like(self.client), self.keys.prefix, fast)
 
 
 _ASYNC_KWARGS = (
@@ -291,16 +292,22 @@ def async_client_like(client: t.Any) -> t.Any:
 
 
 class AsyncRedisStore(PlannedAsyncStore):
-    """The same plans as :class:`RedisStore`, run as ``redis.asyncio`` pipelines."""
+    """The same plans as :class:`RedisStore`, run through :class:`.resp.AsyncRespPool` where
+    the sync store has the fast path, else as ``redis.asyncio`` pipelines."""
 
-    def __init__(self, client: t.Any, prefix: str = "session:") -> None:
+    def __init__(
+        self, client: t.Any, prefix: str = "session:", fast: AsyncRespPool | None = None
+    ) -> None:
         self.client = client
         self.keys = _Keys(prefix)
         self.cluster = isinstance(client, aredis.RedisCluster)
         self.plans = RedisPlans(prefix, self.cluster)
+        self._fast = fast
 
     async def execute(self, batch: Batch) -> list[t.Any]:
         try:
+            if self._fast is not None:
+                return await self._fast.execute(batch.commands, batch.transaction)
             pipe = self.client.pipeline(transaction=batch.transaction)
             for command in batch.commands:
                 pipe.execute_command(*command)
@@ -309,6 +316,8 @@ class AsyncRedisStore(PlannedAsyncStore):
             raise StoreError(f"redis: {e}") from e
 
     async def aclose(self) -> None:
+        if self._fast is not None:
+            await self._fast.aclose()
         await self.client.aclose()
         for other in getattr(self.client, "erlen_also_close", ()):
             await other.aclose()

@@ -15,6 +15,8 @@ Error replies are returned as :class:`RespError` values in the reply list (as re
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import socket
 import typing as t
@@ -47,52 +49,86 @@ def pack(commands: t.Iterable[Command]) -> bytes:
     return b"".join(out)
 
 
+class _Incomplete(Exception):
+    """More bytes are needed to parse the replies."""
+
+
+def _parse(buf: bytes, pos: int) -> tuple[t.Any, int]:
+    """One reply from ``buf`` at ``pos``, and the position after it."""
+    end = buf.find(b"\r\n", pos)
+    if end < 0:
+        raise _Incomplete
+    kind, rest, pos = buf[pos], buf[pos + 1 : end], end + 2
+    if kind == 36:  # $ bulk string
+        n = int(rest)
+        if n < 0:
+            return None, pos
+        if len(buf) < pos + n + 2:
+            raise _Incomplete
+        return buf[pos : pos + n], pos + n + 2
+    if kind == 42:  # * array
+        n = int(rest)
+        if n < 0:
+            return None, pos
+        items = []
+        for _ in range(n):
+            item, pos = _parse(buf, pos)
+            items.append(item)
+        return items, pos
+    if kind == 58:  # : integer
+        return int(rest), pos
+    if kind == 43:  # + simple string
+        return rest, pos
+    if kind == 45:  # - error
+        return RespError(rest.decode("utf-8", "replace")), pos
+    raise RespProtocolError(f"unexpected reply type {chr(kind)!r}")
+
+
+def parse_replies(buf: bytes, n: int) -> list[t.Any] | None:
+    """The ``n`` replies in ``buf``, or None if it does not hold all of them yet.
+
+    NOTE: a round trip reads until its replies are complete; a partial buffer is parsed again
+    from the start when more arrives (replies of a session store are small).
+    """
+    pos, replies = 0, []
+    try:
+        for _ in range(n):
+            reply, pos = _parse(buf, pos)
+            replies.append(reply)
+    except _Incomplete:
+        return None
+    if pos != len(buf):
+        raise RespProtocolError("more bytes than replies")
+    return replies
+
+
+def _unwrap(replies: list[t.Any], transaction: bool) -> list[t.Any]:
+    """The replies of the commands themselves (inside ``MULTI``/``EXEC``: ``EXEC``'s)."""
+    if not transaction:
+        return replies
+    result = replies[-1]
+    if isinstance(result, RespError) or result is None:
+        return [result or RespError("transaction aborted")] * (len(replies) - 2)
+    return t.cast("list[t.Any]", result)
+
+
 class _Connection:
-    __slots__ = ("sock", "buf", "pos")
+    __slots__ = ("sock",)
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.buf = b""
-        self.pos = 0
 
-    def _fill(self) -> None:
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise RespProtocolError("connection closed by the server")
-        self.buf = self.buf[self.pos :] + chunk if self.pos else self.buf + chunk
-        self.pos = 0
-
-    def _line(self) -> bytes:
+    def roundtrip(self, payload: bytes, n: int) -> list[t.Any]:
+        self.sock.sendall(payload)
+        buf = b""
         while True:
-            end = self.buf.find(b"\r\n", self.pos)
-            if end >= 0:
-                line = self.buf[self.pos : end]
-                self.pos = end + 2
-                return line
-            self._fill()
-
-    def reply(self) -> t.Any:
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            while len(self.buf) - self.pos < n + 2:
-                self._fill()
-            value = self.buf[self.pos : self.pos + n]
-            self.pos += n + 2
-            return value
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self.reply() for _ in range(n)]
-        if kind == b":":
-            return int(rest)
-        if kind == b"+":
-            return rest
-        if kind == b"-":
-            return RespError(rest.decode("utf-8", "replace"))
-        raise RespProtocolError(f"unexpected reply type {kind!r}")
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RespProtocolError("connection closed by the server")
+            buf += chunk
+            replies = parse_replies(buf, n)
+            if replies is not None:
+                return replies
 
     def close(self) -> None:
         try:
@@ -144,10 +180,7 @@ class RespPool:
         conn = _Connection(sock)
         if self.setup:
             try:
-                sock.sendall(pack(self.setup))
-                for reply in [conn.reply() for _ in self.setup]:
-                    if isinstance(reply, RespError):
-                        raise RespProtocolError(f"connection setup refused: {reply}")
+                _check_setup(conn.roundtrip(pack(self.setup), len(self.setup)))
             except BaseException:
                 conn.close()
                 raise
@@ -158,7 +191,7 @@ class RespPool:
         ``transaction``) and return one reply per command."""
         if transaction:
             commands = [("MULTI",), *commands, ("EXEC",)]
-        payload = pack(commands)
+        payload, n = pack(commands), len(commands)
         if self._pid != os.getpid():
             # NOTE: after a fork the parent's sockets stay the parent's.
             self._idle, self._pid = [], os.getpid()
@@ -167,7 +200,7 @@ class RespPool:
         except IndexError:
             conn, reused = self._connect(), False
         try:
-            replies = self._roundtrip(conn, payload, len(commands))
+            replies = conn.roundtrip(payload, n)
         except (OSError, RespProtocolError) as e:
             conn.close()
             if not reused or isinstance(e, TimeoutError):
@@ -177,7 +210,7 @@ class RespPool:
             # pipeline the session store sends is idempotent, so a retry is safe anyway.
             conn = self._connect()
             try:
-                replies = self._roundtrip(conn, payload, len(commands))
+                replies = conn.roundtrip(payload, n)
             except BaseException:
                 conn.close()
                 raise
@@ -185,23 +218,118 @@ class RespPool:
             conn.close()
             raise
         self._idle.append(conn)
-        if transaction:
-            result = replies[-1]
-            if isinstance(result, RespError) or result is None:
-                error = result or RespError("transaction aborted")
-                return [error] * (len(commands) - 2)
-            return t.cast("list[t.Any]", result)
-        return replies
-
-    @staticmethod
-    def _roundtrip(conn: _Connection, payload: bytes, n: int) -> list[t.Any]:
-        conn.sock.sendall(payload)
-        return [conn.reply() for _ in range(n)]
+        return _unwrap(replies, transaction)
 
     def close(self) -> None:
         idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
+
+
+class _AsyncConnection:
+    __slots__ = ("reader", "writer")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def roundtrip(self, payload: bytes, n: int) -> list[t.Any]:
+        self.writer.write(payload)
+        buf = b""
+        while True:
+            chunk = await self.reader.read(65536)
+            if not chunk:
+                raise RespProtocolError("connection closed by the server")
+            buf += chunk
+            replies = parse_replies(buf, n)
+            if replies is not None:
+                return replies
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.writer.close()
+
+
+class AsyncRespPool:
+    """:class:`RespPool` for coroutines (asyncio streams), with the same settings; belongs
+    to the event loop it is first used on, as ``redis.asyncio`` clients do."""
+
+    def __init__(self, like: RespPool) -> None:
+        self.address = like.address
+        self.setup = like.setup
+        self.timeout = like.timeout
+        self.connect_timeout = like.connect_timeout
+        self._idle: list[_AsyncConnection] = []
+
+    async def _connect(self) -> _AsyncConnection:
+        if isinstance(self.address, str):
+            opening = asyncio.open_unix_connection(self.address)
+        else:
+            opening = asyncio.open_connection(*self.address)
+        reader, writer = await _bounded(opening, self.connect_timeout)
+        conn = _AsyncConnection(reader, writer)
+        if self.setup:
+            try:
+                coro = conn.roundtrip(pack(self.setup), len(self.setup))
+                _check_setup(await _bounded(coro, self.timeout))
+            except BaseException:
+                conn.close()
+                raise
+        return conn
+
+    async def execute(
+        self, commands: t.Sequence[Command], transaction: bool = False
+    ) -> list[t.Any]:
+        """:meth:`RespPool.execute`, awaited."""
+        if transaction:
+            commands = [("MULTI",), *commands, ("EXEC",)]
+        payload, n = pack(commands), len(commands)
+        try:
+            conn, reused = self._idle.pop(), True
+        except IndexError:
+            conn, reused = await self._connect(), False
+        try:
+            replies = await _bounded(conn.roundtrip(payload, n), self.timeout)
+        except (OSError, RespProtocolError) as e:
+            conn.close()
+            if not reused or isinstance(e, TimeoutError):
+                raise
+            conn = await self._connect()  # NOTE: as in RespPool.execute
+            try:
+                replies = await _bounded(conn.roundtrip(payload, n), self.timeout)
+            except BaseException:
+                conn.close()
+                raise
+        except BaseException:
+            conn.close()  # NOTE: a cancelled request leaves a reply unread: never reuse it
+            raise
+        self._idle.append(conn)
+        return _unwrap(replies, transaction)
+
+    async def aclose(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+            with contextlib.suppress(Exception):
+                await conn.writer.wait_closed()
+
+
+_Result = t.TypeVar("_Result")
+
+
+async def _bounded(coro: t.Awaitable[_Result], timeout: float | None) -> _Result:
+    """``await coro``, bounded by ``timeout``: a ``TimeoutError`` (an ``OSError``) when over."""
+    if timeout is None:
+        return await coro
+    try:
+        return await asyncio.wait_for(coro, timeout)
+    except asyncio.TimeoutError as e:  # NOTE: not TimeoutError itself before Python 3.11
+        raise TimeoutError(f"no answer within {timeout}s") from e
+
+
+def _check_setup(replies: list[t.Any]) -> None:
+    for reply in replies:
+        if isinstance(reply, RespError):
+            raise RespProtocolError(f"connection setup refused: {reply}")
 
 
 def _setup_commands(db: int, username: str | None, password: str | None) -> list[Command]:
