@@ -18,11 +18,13 @@ from erlen._async import _get_loop
 from erlen.sessions import Session
 from erlen.sessions.stores.base import Store
 from session_servers import redis_url, start_redis, stop_redis
+from wire_counter import RoundTripCounter
 
 __all__ = ["redis_url"]
 
 _STORE_CALLS = (
     "load", "apply", "apply_if_exists", "delete", "touch", "revoke_user", "cleanup", "lock",
+    "run",
 )  # fmt: skip
 
 
@@ -280,3 +282,48 @@ def test_store_down_gives_503_only_to_views_that_touch_it(tmp_path: t.Any) -> No
         assert client.get("/get/c").json == {"value": "3"}
     finally:
         stop_redis(server)
+
+
+def test_async_view_round_trips(tmp_path: t.Any, redis_url: str) -> None:
+    """On the ASGI path an async view pays the early load only when the cookie carries a
+    well-formed id (the load must happen before the view: a sync ``session[...]`` inside a
+    coroutine cannot wait for the store without blocking the loop); the save is one
+    pipelined round trip, a login's too."""
+    counter = RoundTripCounter(int(redis_url.rsplit(":", 1)[1].split("/", 1)[0]))
+    app = make_app(
+        tmp_path, SESSION_TYPE="redis", SESSION_REDIS=f"redis://127.0.0.1:{counter.port}/0"
+    )
+
+    @app.post("/login")
+    async def login() -> str:
+        session["_user_id"] = "ada"
+        return "ok"
+
+    client = app.test_client(asgi=True)
+    bare = app.test_client(asgi=True, use_cookies=False)
+    try:
+        client.post("/set/a/1")  # NOTE: warm: the async client's connection is open
+        sid = sid_of(client)
+        trips = {}
+        for label, cookie, method, path in [
+            ("no cookie", None, "GET", "/"),
+            ("malformed cookie", "not an id!", "GET", "/"),
+            ("cookie, view never reads", sid, "GET", "/"),
+            ("read", sid, "GET", "/get/a"),
+            ("read + write", sid, "POST", "/incr"),
+            ("login (new id)", sid, "POST", "/login"),
+        ]:
+            headers = {"Cookie": f"session={cookie}"} if cookie else {}
+            counter.reset()
+            assert bare.open(path, method=method, headers=headers).status_code == 200
+            trips[label] = counter.reset()
+        assert trips == {
+            "no cookie": 0,
+            "malformed cookie": 0,
+            "cookie, view never reads": 1,
+            "read": 1,
+            "read + write": 2,
+            "login (new id)": 2,
+        }
+    finally:
+        counter.close()

@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from erlen.sessions.stores.base import AsyncStore, Store
+from erlen.sessions.stores.base import KEEP, AsyncStore, Store
 from session_servers import (
     memcached_server,
     postgresql_dsn,
@@ -245,3 +245,20 @@ def test_apply_if_exists_writes_only_to_known_sessions(store: t.Any) -> None:
     assert store.apply_if_exists(SID, {"a": None, "c": "3"}, 600) is True
     loaded = store.load(SID)
     assert loaded.fields == {"b": "2", "c": "3"} and loaded.expires_at > time.time() + 500
+
+
+def test_run_applies_one_requests_writes_together(store: t.Any) -> None:
+    """A login's writes: the session under its new id (with its user) and the old id gone."""
+    old, new = "G" * 43, "H" * 43
+    store.apply(old, {"a": "1"}, 600)
+    assert store.run(
+        [("apply", new, {"a": "1", "_user_id": '"9"'}, 600, "9", True), ("delete", old, None)]
+    )
+    assert store.load(old) is None
+    assert store.load(new).fields == {"a": "1", "_user_id": '"9"'}
+    assert store.run([("touch", new, 5000), ("apply", new, {"b": "2"}, 5000, KEEP, False)])
+    loaded = store.load(new)
+    assert loaded.fields["b"] == "2" and loaded.expires_at > time.time() + 4000
+    assert store.revoke_user("9") == 1  # the user index was written in the same run
+    assert store.run([("apply_if_exists", old, {"c": "3"}, 600)]) is False
+    assert store.load(old) is None

@@ -138,7 +138,9 @@ class Session:
                 except StoreError as e:
                     interface._fault(e)
 
-        app.teardown_request(end_of_request)
+        # PERF: only where it has work: a lock to free (atomic mode), or a sweep to run.
+        if interface.settings.atomic or (every and not interface.store.native_expiry):
+            app.teardown_request(end_of_request)
         return interface
 
 

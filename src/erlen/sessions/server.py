@@ -7,7 +7,9 @@ Invariants (each one has a test in ``tests/test_server_sessions*.py``):
    new id.
 2. The store is touched only when the session is used: a request that does not read or write
    the session costs no store round trip, and an empty new session is never stored. A write
-   to a session that was not read costs one round trip and no read (``apply_if_exists``).
+   to a session that was not read costs one round trip and no read (``apply_if_exists``);
+   every write of one request (fields, expiry, user index, a login's old id) goes to the store
+   in one call (:meth:`~.stores.base.Store.run`), one round trip where the store pipelines.
 3. A request that changed nothing writes nothing. Changes are found by comparing each
    top-level key's serialized value with what was loaded, so a change inside a value (a list
    appended to) is saved too. The expiry is refreshed with a cheap touch at most once per
@@ -64,6 +66,9 @@ if t.TYPE_CHECKING:
 # else in the cookie is not looked up at all (ids become file names in the filesystem store).
 _VALID_SID = re.compile(r"[A-Za-z0-9_-]{32,256}")
 _serializer = session_json_serializer
+#: Types whose values cannot change in place: a session holding only these, with no key
+#: assigned, has nothing to save.
+_SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
 @dataclass
@@ -101,6 +106,7 @@ class ServerSideSession(SessionMixin):
         self._destroyed = False
         self._held: t.Any = None  # the store lock of atomic mode, while held
         self._blind: dict[str, t.Any] | None = None  # written before (without) any read
+        self._dirty = False  # a key was assigned or deleted (unlike `modified`, not for users)
         #: Set by the ASGI edge: it loads and saves this session with the async store.
         self._deferred = False
         self._load_error: StoreError | None = None  # an early async load that failed
@@ -121,7 +127,7 @@ class ServerSideSession(SessionMixin):
         data = self._get()
         if self.unavailable:
             raise ServiceUnavailable(retry_after=self._interface.settings.retry_after)
-        self.modified = True
+        self.modified = self._dirty = True
         if self.sid is None:
             self.sid = self._interface.new_sid()  # NOTE: stored only if the data is kept
         return data
@@ -191,7 +197,7 @@ class ServerSideSession(SessionMixin):
             self._old_sid = self.sid
         if not self.new:
             self.sid = self._interface.new_sid()
-        self.modified = True
+        self.modified = self._dirty = True
 
     def destroy(self) -> None:
         """Delete this session in the store and expire its cookie, at the end of the request."""
@@ -457,15 +463,25 @@ class ServerSessionInterface(SessionInterface):
         ttl = self._ttl(app)
         user_key = self.settings.user_key
         raw = session._raw
-        old_user = _user_of(raw.get(user_key))
         known = not session.new and session.sid is not None
         if session._destroyed or not data:
             if known or session._old_sid:
                 sid = session._old_sid or session.sid
-                return [("delete", sid, old_user)], "delete"
+                return [("delete", sid, _user_of(raw.get(user_key)))], "delete"
             return [], ""
+        if (
+            known
+            and not (session._dirty or session.modified or session._legacy)
+            and session._old_sid is None
+            and all(type(v) in _SCALARS for v in data.values())
+        ):
+            # PERF: nothing was assigned and no value can change in place (a login check):
+            # nothing to serialize or compare, only the expiry may want a touch.
+            return self._touch_plan(session, ttl)
         current = {k: _serializer.dumps(v) for k, v in data.items()}
-        new_user = _user_of(current.get(user_key))
+        old_text, new_text = raw.get(user_key), current.get(user_key)
+        old_user = _user_of(old_text)
+        new_user = old_user if new_text == old_text else _user_of(new_text)
         if not known:
             session.sid = session.sid or self.new_sid()
             return [("apply", session.sid, current, ttl, new_user, True)], "set"
@@ -479,6 +495,11 @@ class ServerSessionInterface(SessionInterface):
             return [("apply", session.sid, current, ttl, new_user, True)], "refresh"
         if changes:
             return [("apply", session.sid, changes, ttl, KEEP, False)], "refresh"
+        return self._touch_plan(session, ttl)
+
+    def _touch_plan(
+        self, session: ServerSideSession, ttl: int
+    ) -> tuple[list[tuple[t.Any, ...]], str]:
         s = self.settings
         if s.refresh_each_request and session._expires_at - time.time() < ttl * (
             1 - s.refresh_fraction
@@ -496,22 +517,12 @@ class ServerSessionInterface(SessionInterface):
         session._old_sid, session._legacy = None, False
 
     def _run(self, ops: list[tuple[t.Any, ...]]) -> bool:
-        """Run the store calls; False if a write without a read met an unknown session."""
-        for name, sid, *args in ops:
-            if name == "apply":
-                self.store.apply(sid, args[0], args[1], user=args[2], replace=args[3])
-            elif getattr(self.store, name)(sid, *args) is False:
-                return False
-        return True
+        """Run the store calls (one round trip where the store pipelines); False if a write
+        without a read met an unknown session."""
+        return self.store.run(ops)
 
     async def _run_async(self, ops: list[tuple[t.Any, ...]]) -> bool:
-        store = self.async_store
-        for name, sid, *args in ops:
-            if name == "apply":
-                await store.apply(sid, args[0], args[1], user=args[2], replace=args[3])
-            elif await getattr(store, name)(sid, *args) is False:
-                return False
-        return True
+        return await self.async_store.run(ops)
 
     def _blind_to_new(
         self, app: Erlen, session: ServerSideSession
@@ -574,7 +585,10 @@ class ServerSessionInterface(SessionInterface):
         self, app: Erlen, session: ServerSideSession, response: Response, action: str
     ) -> None:
         if session.accessed:
-            response.vary.add("Cookie")
+            if "Vary" in response.headers:
+                response.vary.add("Cookie")
+            else:
+                response.headers["Vary"] = "Cookie"  # PERF: the usual case, without a parse
         name, domain, path = (
             self.get_cookie_name(app), self.get_cookie_domain(app), self.get_cookie_path(app),
         )  # fmt: skip

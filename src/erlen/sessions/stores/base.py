@@ -15,6 +15,16 @@ objects), an expiry time, and the id of the user the session belongs to (for
 Every call is bounded by a timeout; a store that cannot answer raises :class:`StoreError`,
 which the session interface turns into a 503. :class:`AsyncStore` is the same interface with
 ``async`` methods; :class:`ThreadedAsyncStore` offloads a sync store with ``asyncio.to_thread``.
+
+:meth:`Store.run` takes every write of one request (``("apply", ...)``, ``("delete", ...)``
+tuples, see :data:`Op`) at once, so a store with pipelines sends them in one round trip.
+
+Plans. A store whose client has a sync and an async form (Redis, PostgreSQL) describes each
+operation once, as a *plan*: a generator that yields a :class:`Batch` of commands, receives
+their replies, and returns the result (or yields :class:`Sleep` to wait between attempts).
+:class:`PlannedStore` runs plans with a sync ``execute``, :class:`PlannedAsyncStore` with an
+async one, so the two forms cannot drift apart; :func:`together` merges several plans' first
+batches into one pipeline.
 """
 
 from __future__ import annotations
@@ -44,6 +54,10 @@ class _Keep:
 KEEP: t.Any = _Keep()
 
 Changes = t.Mapping[str, "str | None"]
+
+#: One write of :meth:`Store.run`: ``("apply", sid, changes, ttl, user, replace)``,
+#: ``("apply_if_exists", sid, changes, ttl)``, ``("delete", sid, user)``, ``("touch", sid, ttl)``.
+Op = tuple[t.Any, ...]
 
 
 @dataclass
@@ -95,6 +109,17 @@ class Store:
     def touch(self, sid: str, ttl: int) -> None:
         raise NotImplementedError
 
+    def run(self, ops: t.Sequence[Op]) -> bool:
+        """Run one request's writes (see :data:`Op`), in one round trip where the store has
+        pipelines; False (and the rest not run) if an ``apply_if_exists`` met an unknown
+        session."""
+        for name, sid, *args in ops:
+            if name == "apply":
+                self.apply(sid, args[0], args[1], user=args[2], replace=args[3])
+            elif getattr(self, name)(sid, *args) is False:
+                return False
+        return True
+
     def revoke_user(self, user: str) -> int:
         """Delete every session recorded for ``user``; return how many there were."""
         raise NotImplementedError
@@ -143,6 +168,14 @@ class AsyncStore:
     async def touch(self, sid: str, ttl: int) -> None:
         raise NotImplementedError
 
+    async def run(self, ops: t.Sequence[Op]) -> bool:
+        for name, sid, *args in ops:
+            if name == "apply":
+                await self.apply(sid, args[0], args[1], user=args[2], replace=args[3])
+            elif await getattr(self, name)(sid, *args) is False:
+                return False
+        return True
+
     async def revoke_user(self, user: str) -> int:
         raise NotImplementedError
 
@@ -184,6 +217,9 @@ class ThreadedAsyncStore(AsyncStore):
 
     async def touch(self, sid: str, ttl: int) -> None:
         await asyncio.to_thread(self.store.touch, sid, ttl)
+
+    async def run(self, ops: t.Sequence[Op]) -> bool:
+        return await asyncio.to_thread(self.store.run, ops)
 
     async def revoke_user(self, user: str) -> int:
         return await asyncio.to_thread(self.store.revoke_user, user)

@@ -6,6 +6,9 @@ database, so concurrent requests changing different keys all land. Every stateme
 ``statement_timeout``; taking a connection from the pool is bounded by the pool's timeout.
 Atomic mode holds a transaction with ``pg_advisory_xact_lock`` for the session: the loads and
 writes inside :meth:`lock` run on that transaction's connection.
+
+Every operation is written once, as a plan of statements (:class:`PostgreSQLPlans`), run by
+the sync pool (:class:`PostgreSQLStore`) or the async one (:class:`AsyncPostgreSQLStore`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import re
 import time
 import typing as t
 
-from .base import KEEP, AsyncStore, Changes, Loaded, Store, StoreError
+from .base import KEEP, AsyncStore, Changes, Loaded, Op, StoreError
+from .plans import Batch, Plan, PlannedAsyncStore, PlannedStore, Plans
 
 try:
     import psycopg
@@ -91,6 +95,28 @@ class _SQL:
         )  # fmt: skip
         return sql, params if replace else (*params, dels)
 
+    def combined(self, ops: t.Sequence[Op]) -> tuple[str, tuple[t.Any, ...]] | None:
+        """A request's writes as ONE statement (one round trip, atomic): all but the last as
+        data-modifying ``WITH`` clauses. None when they cannot be (an ``apply_if_exists``,
+        whose row count must be read alone)."""
+        if any(op[0] == "apply_if_exists" for op in ops):
+            return None
+        parts: list[str] = []
+        params: list[t.Any] = []
+        for name, sid, *args in ops:
+            if name == "apply":
+                sql, more = self.apply(sid, args[0], args[1], args[2], args[3])
+            elif name == "delete":
+                sql, more = self.delete, (sid,)
+            elif name == "touch":
+                sql, more = self.touch, (time.time() + args[0], sid)
+            else:
+                raise ValueError(f"unknown store operation {name!r}")
+            parts.append(sql)
+            params += more
+        clauses = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(parts[:-1]))
+        return (f"WITH {clauses} " if clauses else "") + parts[-1], tuple(params)
+
 
 def _timeouts(timeout: float) -> dict[str, t.Any]:
     ms = max(1, int(timeout * 1000))
@@ -105,7 +131,52 @@ def _timeouts(timeout: float) -> dict[str, t.Any]:
 _held: contextvars.ContextVar[t.Any] = contextvars.ContextVar("erlen_pg_held", default=None)
 
 
-class PostgreSQLStore(Store):
+class PostgreSQLPlans(Plans):
+    """The store's operations as statements; each reply is ``(rows or None, rowcount)``.
+
+    PERF: every operation is one statement, one round trip; :meth:`run` joins a request's
+    writes (a login's new session and old id's delete) into one statement.
+    """
+
+    def __init__(self, sql: _SQL) -> None:
+        self.sql = sql
+
+    def load(self, sid: str) -> Plan[Loaded | None]:
+        ((rows, _),) = yield Batch([(self.sql.load, (sid, time.time()))])
+        return Loaded(rows[0][0], rows[0][1]) if rows else None
+
+    def apply(
+        self, sid: str, changes: Changes, ttl: int, user: str | None, replace: bool
+    ) -> Plan[None]:
+        yield Batch([self.sql.apply(sid, changes, ttl, user, replace)])
+
+    def apply_if_exists(self, sid: str, changes: Changes, ttl: int) -> Plan[bool]:
+        ((_, count),) = yield Batch([self.sql.apply_if_exists(sid, changes, ttl)])
+        return bool(count)
+
+    def delete(self, sid: str, user: str | None) -> Plan[None]:
+        yield Batch([(self.sql.delete, (sid,))])
+
+    def touch(self, sid: str, ttl: int) -> Plan[None]:
+        yield Batch([(self.sql.touch, (time.time() + ttl, sid))])
+
+    def revoke_user(self, user: str) -> Plan[int]:
+        ((_, count),) = yield Batch([(self.sql.revoke, (user,))])
+        return int(count)
+
+    def cleanup(self) -> Plan[int]:
+        ((_, count),) = yield Batch([(self.sql.cleanup, (time.time(),))])
+        return int(count)
+
+    def run(self, ops: t.Sequence[Op]) -> Plan[bool]:
+        statement = self.sql.combined(ops) if len(ops) > 1 else None
+        if statement is None:
+            return (yield from super().run(ops))
+        yield Batch([statement])
+        return True
+
+
+class PostgreSQLStore(PlannedStore):
     def __init__(self, pool: t.Any, table: str = "sessions", timeout: float = 0.5) -> None:
         self.timeout = timeout
         if isinstance(pool, str):
@@ -118,6 +189,7 @@ class PostgreSQLStore(Store):
             self.conninfo = pool.conninfo
         self.pool = pool
         self.sql = _SQL(table)
+        self.plans = PostgreSQLPlans(self.sql)
         self._ready = False
 
     @contextlib.contextmanager
@@ -135,42 +207,13 @@ class PostgreSQLStore(Store):
         except _ERRORS as e:
             raise StoreError(f"postgresql: {e}") from e
 
-    def load(self, sid: str) -> Loaded | None:
+    def execute(self, batch: Batch) -> list[t.Any]:
+        replies = []
         with self._cursor() as cur:
-            row = cur.execute(self.sql.load, (sid, time.time())).fetchone()
-        return None if row is None else Loaded(row[0], row[1])
-
-    def apply(
-        self,
-        sid: str,
-        changes: Changes,
-        ttl: int,
-        *,
-        user: str | None = KEEP,
-        replace: bool = False,
-    ) -> None:
-        with self._cursor() as cur:
-            cur.execute(*self.sql.apply(sid, changes, ttl, user, replace))
-
-    def apply_if_exists(self, sid: str, changes: Changes, ttl: int) -> bool:
-        with self._cursor() as cur:
-            return bool(cur.execute(*self.sql.apply_if_exists(sid, changes, ttl)).rowcount)
-
-    def delete(self, sid: str, user: str | None = None) -> None:
-        with self._cursor() as cur:
-            cur.execute(self.sql.delete, (sid,))
-
-    def touch(self, sid: str, ttl: int) -> None:
-        with self._cursor() as cur:
-            cur.execute(self.sql.touch, (time.time() + ttl, sid))
-
-    def revoke_user(self, user: str) -> int:
-        with self._cursor() as cur:
-            return int(cur.execute(self.sql.revoke, (user,)).rowcount)
-
-    def cleanup(self) -> int:
-        with self._cursor() as cur:
-            return int(cur.execute(self.sql.cleanup, (time.time(),)).rowcount)
+            for sql, params in batch.commands:
+                cur.execute(sql, params)
+                replies.append((cur.fetchall() if cur.description else None, cur.rowcount))
+        return replies
 
     @contextlib.contextmanager
     def lock(self, sid: str, timeout: float) -> t.Iterator[None]:
@@ -207,8 +250,8 @@ class PostgreSQLStore(Store):
         return AsyncPostgreSQLStore(self.conninfo, self.sql, self.timeout)
 
 
-class AsyncPostgreSQLStore(AsyncStore):
-    """The same table and statements as :class:`PostgreSQLStore`, on psycopg's async pool."""
+class AsyncPostgreSQLStore(PlannedAsyncStore):
+    """The same table and plans as :class:`PostgreSQLStore`, on psycopg's async pool."""
 
     def __init__(self, conninfo: str, sql: _SQL, timeout: float) -> None:
         self.pool = AsyncConnectionPool(
@@ -216,6 +259,7 @@ class AsyncPostgreSQLStore(AsyncStore):
             open=False,
         )  # fmt: skip
         self.sql = sql
+        self.plans = PostgreSQLPlans(sql)
         self.timeout = timeout
         self._opened = False
         self._ready = False
@@ -238,41 +282,14 @@ class AsyncPostgreSQLStore(AsyncStore):
         except _ERRORS as e:
             raise StoreError(f"postgresql: {e}") from e
 
-    async def load(self, sid: str) -> Loaded | None:
+    async def execute(self, batch: Batch) -> list[t.Any]:
+        replies = []
         async with self._cursor() as cur:
-            await cur.execute(self.sql.load, (sid, time.time()))
-            row = await cur.fetchone()
-        return None if row is None else Loaded(row[0], row[1])
-
-    async def apply(
-        self,
-        sid: str,
-        changes: Changes,
-        ttl: int,
-        *,
-        user: str | None = KEEP,
-        replace: bool = False,
-    ) -> None:
-        async with self._cursor() as cur:
-            await cur.execute(*self.sql.apply(sid, changes, ttl, user, replace))
-
-    async def delete(self, sid: str, user: str | None = None) -> None:
-        async with self._cursor() as cur:
-            await cur.execute(self.sql.delete, (sid,))
-
-    async def touch(self, sid: str, ttl: int) -> None:
-        async with self._cursor() as cur:
-            await cur.execute(self.sql.touch, (time.time() + ttl, sid))
-
-    async def revoke_user(self, user: str) -> int:
-        async with self._cursor() as cur:
-            await cur.execute(self.sql.revoke, (user,))
-            return int(cur.rowcount)
-
-    async def cleanup(self) -> int:
-        async with self._cursor() as cur:
-            await cur.execute(self.sql.cleanup, (time.time(),))
-            return int(cur.rowcount)
+            for sql, params in batch.commands:
+                await cur.execute(sql, params)
+                rows = await cur.fetchall() if cur.description else None
+                replies.append((rows, cur.rowcount))
+        return replies
 
     @contextlib.asynccontextmanager
     async def lock(self, sid: str, timeout: float) -> t.AsyncIterator[None]:

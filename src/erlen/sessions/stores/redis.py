@@ -1,8 +1,10 @@
 """Redis store (redis-py): a hash per session, a set of session ids per user.
 
 ``<prefix><sid>`` is a hash with one field per top-level session key, so a change is ``HSET`` /
-``HDEL`` of the changed fields plus ``PEXPIRE`` in one pipelined round trip, and concurrent
+``HDEL`` of the changed fields plus ``EXPIRE`` in one pipelined round trip, and concurrent
 requests changing different keys all land. A load is ``HGETALL`` + ``PTTL`` in one round trip.
+Each operation is written once as a plan (:class:`RedisPlans`, see :mod:`.plans`) for the sync
+and the async form.
 ``<prefix>user:<user id>`` is the set of that user's session ids. Works with ``Redis``,
 ``RedisCluster`` (no command spans two keys of different slots) and a Sentinel-managed master
 (``Sentinel.master_for(...)``). Flask-Session 0.8 wrote ``<prefix><sid>`` as a string (msgpack
@@ -11,19 +13,20 @@ or JSON): a load that meets one returns it as a legacy record.
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import time
 import typing as t
 
-from .base import KEEP, AsyncStore, Changes, Loaded, Store, StoreError, backoff_delays
+from .base import KEEP, AsyncStore, Changes, Loaded, StoreError, backoff_delays
+from .plans import Batch, Plan, PlannedAsyncStore, PlannedStore, Plans, Sleep
+from .resp import AsyncRespPool, RespProtocolError, pool_for
 
 try:
     import redis
     import redis.asyncio as aredis
     from redis.backoff import NoBackoff
     from redis.cluster import RedisCluster
-    from redis.exceptions import RedisError, ResponseError
+    from redis.exceptions import RedisError
     from redis.retry import Retry
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError('The redis session store needs redis-py: pip install "erlen[redis]"') from e
@@ -81,26 +84,17 @@ def _text(value: t.Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _queue_apply(
-    store: t.Any, sid: str, changes: Changes, ttl: int, user: str | None, replace: bool
-) -> t.Any:
-    """A pipeline (sync or async client alike) holding one change of :meth:`Store.apply`."""
-    key = store.keys.session(sid)
-    sets = {k: v for k, v in changes.items() if v is not None}
-    dels = [k for k, v in changes.items() if v is None]
-    # NOTE: a transaction only where a reader must never see the record half-replaced; a
-    # cluster pipeline cannot hold one, and single-field writes are atomic anyway.
-    pipe = store.client.pipeline(transaction=replace and not store.cluster)
-    if replace:
-        pipe.delete(key)
-    if sets:
-        pipe.hset(key, mapping=sets)
-    if dels and not replace:
-        pipe.hdel(key, *dels)
-    pipe.expire(key, ttl)
-    if user is not KEEP and user is not None:
-        pipe.sadd(store.keys.user(user), sid).expire(store.keys.user(user), ttl)
-    return pipe
+def _fields(reply: t.Any) -> dict[str, str]:
+    """``HGETALL``'s reply: a dict (redis-py) or a flat list of names and values (RESP)."""
+    pairs = reply.items() if isinstance(reply, dict) else zip(reply[::2], reply[1::2], strict=True)
+    return {_text(k): _text(v) for k, v in pairs}
+
+
+def _checked(replies: list[t.Any]) -> list[t.Any]:
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise StoreError(f"redis: {reply}")
+    return replies
 
 
 # NOTE: a write to a session only if it exists, in one atomic step: a session revoked or
@@ -123,115 +117,131 @@ def _patch_args(changes: Changes, ttl: int) -> list[t.Any]:
     return args + [k for k, v in changes.items() if v is None]
 
 
-def _loaded(results: list[t.Any]) -> Loaded | None | bytes:
-    fields, pttl = results
-    if isinstance(fields, ResponseError):  # WRONGTYPE: a Flask-Session string
-        return b""
-    if not fields:
-        return None
-    expires = time.time() + (pttl / 1000 if pttl and pttl > 0 else 0)
-    return Loaded({_text(k): _text(v) for k, v in fields.items()}, expires)
+class RedisPlans(Plans):
+    """Every operation of the Redis store, once, for its sync and async forms.
+
+    PERF: each operation is one pipeline, one round trip (a load: ``HGETALL`` + ``PTTL``; a
+    change: ``HSET``/``HDEL``/``EXPIRE`` and the user index), and :meth:`Plans.run` merges a
+    request's writes (a login's new session and old id's delete) into one.
+    """
+
+    def __init__(self, prefix: str, cluster: bool) -> None:
+        self.keys = _Keys(prefix)
+        self.cluster = cluster
+
+    def load(self, sid: str) -> Plan[Loaded | None]:
+        key = self.keys.session(sid)
+        fields, pttl = yield Batch([("HGETALL", key), ("PTTL", key)])
+        if isinstance(fields, Exception):  # WRONGTYPE: a string Flask-Session wrote
+            raw, pttl = _checked((yield Batch([("GET", key), ("PTTL", key)])))
+            data = decode_legacy(raw) if raw else None
+            if data is None:
+                return None
+            return Loaded(data, time.time() + max(pttl, 0) / 1000, legacy=True)
+        _checked([pttl])
+        if not fields:
+            return None
+        return Loaded(_fields(fields), time.time() + (pttl / 1000 if pttl > 0 else 0))
+
+    def apply(
+        self, sid: str, changes: Changes, ttl: int, user: str | None, replace: bool
+    ) -> Plan[None]:
+        key = self.keys.session(sid)
+        commands: list[t.Any] = [("DEL", key)] if replace else []
+        sets = [x for k, v in changes.items() if v is not None for x in (k, v)]
+        if sets:
+            commands.append(("HSET", key, *sets))
+        dels = [k for k, v in changes.items() if v is None]
+        if dels and not replace:
+            commands.append(("HDEL", key, *dels))
+        commands.append(("EXPIRE", key, ttl))
+        if user is not KEEP and user is not None:
+            ukey = self.keys.user(user)
+            commands += [("SADD", ukey, sid), ("EXPIRE", ukey, ttl)]
+        # NOTE: a transaction only where a reader must never see the record half-replaced; a
+        # cluster pipeline cannot hold one, and single-field writes are atomic anyway.
+        _checked((yield Batch(commands, replace and not self.cluster)))
+
+    def apply_if_exists(self, sid: str, changes: Changes, ttl: int) -> Plan[bool]:
+        key = self.keys.session(sid)
+        command = ("EVAL", _PATCH_IF_EXISTS, 1, key, *_patch_args(changes, ttl))
+        (done,) = _checked((yield Batch([command])))
+        return bool(done)
+
+    def delete(self, sid: str, user: str | None) -> Plan[None]:
+        commands: list[t.Any] = [("DEL", self.keys.session(sid))]
+        if user is not None:
+            commands.append(("SREM", self.keys.user(user), sid))
+        _checked((yield Batch(commands)))
+
+    def touch(self, sid: str, ttl: int) -> Plan[None]:
+        _checked((yield Batch([("EXPIRE", self.keys.session(sid), ttl)])))
+
+    def revoke_user(self, user: str) -> Plan[int]:
+        ukey = self.keys.user(user)
+        (members,) = _checked((yield Batch([("SMEMBERS", ukey)])))
+        # NOTE: one key per DEL: in a cluster they live on other slots.
+        commands = [("DEL", self.keys.session(_text(s))) for s in members]
+        replies = _checked((yield Batch([*commands, ("DEL", ukey)])))
+        return sum(int(n) for n in replies[:-1])
+
+    def acquire(self, sid: str, timeout: float) -> Plan[str]:
+        key, token = self.keys.lock(sid), secrets.token_hex(16)
+        # NOTE: the lock expires by itself, so a crashed holder frees it.
+        px = int(max(timeout, 1) * 10_000)
+        delays = backoff_delays(timeout)
+        while True:
+            (taken,) = _checked((yield Batch([("SET", key, token, "NX", "PX", px)])))
+            if taken:
+                return token
+            delay = next(delays, None)
+            if delay is None:
+                raise StoreError(f"session lock not acquired within {timeout}s")
+            yield Sleep(delay)
+
+    def release(self, sid: str, token: t.Any) -> Plan[None]:
+        yield Batch([("EVAL", _RELEASE, 1, self.keys.lock(sid), token)])
 
 
-class RedisStore(Store):
+_ERRORS = (RedisError, OSError, RespProtocolError)
+
+
+class RedisStore(PlannedStore):
+    """Sessions in Redis with a sync redis-py client (``Redis``, ``RedisCluster``, Sentinel).
+
+    PERF: for a plain ``redis.Redis`` over TCP or a Unix socket the pipelines go through
+    :mod:`.resp` (the same server and settings, a fraction of redis-py's per-call cost);
+    every other client runs them as redis-py pipelines.
+    """
+
     native_expiry = True
 
     def __init__(self, client: t.Any, prefix: str = "session:") -> None:
         self.client = client
         self.keys = _Keys(prefix)
         self.cluster = isinstance(client, RedisCluster)
-        self._patch = client.register_script(_PATCH_IF_EXISTS)
+        self.plans = RedisPlans(prefix, self.cluster)
+        self._fast = pool_for(client)
 
-    def load(self, sid: str) -> Loaded | None:
-        key = self.keys.session(sid)
+    def execute(self, batch: Batch) -> list[t.Any]:
         try:
-            pipe = self.client.pipeline(transaction=False)
-            pipe.hgetall(key).pttl(key)
-            rv = _loaded(pipe.execute(raise_on_error=False))
-            if rv == b"":
-                raw = self.client.get(key)
-                data = decode_legacy(raw) if raw else None
-                if data is None:
-                    return None
-                pttl = self.client.pttl(key)
-                return Loaded(data, time.time() + max(pttl, 0) / 1000, legacy=True)
-        except RedisError as e:
+            if self._fast is not None:
+                return self._fast.execute(batch.commands, batch.transaction)
+            pipe = self.client.pipeline(transaction=batch.transaction)
+            for command in batch.commands:
+                pipe.execute_command(*command)
+            return t.cast("list[t.Any]", pipe.execute(raise_on_error=False))
+        except _ERRORS as e:
             raise StoreError(f"redis: {e}") from e
-        return t.cast("Loaded | None", rv)
-
-    def apply(
-        self,
-        sid: str,
-        changes: Changes,
-        ttl: int,
-        *,
-        user: str | None = KEEP,
-        replace: bool = False,
-    ) -> None:
-        try:
-            pipe = _queue_apply(self, sid, changes, ttl, user, replace)
-            pipe.execute()
-        except RedisError as e:
-            raise StoreError(f"redis: {e}") from e
-
-    def apply_if_exists(self, sid: str, changes: Changes, ttl: int) -> bool:
-        try:
-            key = self.keys.session(sid)
-            return bool(self._patch(keys=[key], args=_patch_args(changes, ttl)))
-        except RedisError as e:
-            raise StoreError(f"redis: {e}") from e
-
-    def delete(self, sid: str, user: str | None = None) -> None:
-        try:
-            self.client.delete(self.keys.session(sid))
-            if user is not None:
-                self.client.srem(self.keys.user(user), sid)
-        except RedisError as e:
-            raise StoreError(f"redis: {e}") from e
-
-    def touch(self, sid: str, ttl: int) -> None:
-        try:
-            self.client.expire(self.keys.session(sid), ttl)
-        except RedisError as e:
-            raise StoreError(f"redis: {e}") from e
-
-    def revoke_user(self, user: str) -> int:
-        try:
-            ukey = self.keys.user(user)
-            sids = [_text(s) for s in self.client.smembers(ukey)]
-            n = 0
-            for sid in sids:  # NOTE: one key per DEL: in a cluster they live on other slots
-                n += self.client.delete(self.keys.session(sid))
-            self.client.delete(ukey)
-            return n
-        except RedisError as e:
-            raise StoreError(f"redis: {e}") from e
-
-    @contextlib.contextmanager
-    def lock(self, sid: str, timeout: float) -> t.Iterator[None]:
-        key, token = self.keys.lock(sid), secrets.token_hex(16)
-        # NOTE: the lock expires by itself, so a crashed holder frees it.
-        px = int(max(timeout, 1) * 10_000)
-        try:
-            delays = backoff_delays(timeout)
-            while not self.client.set(key, token, nx=True, px=px):
-                delay = next(delays, None)
-                if delay is None:
-                    raise StoreError(f"session lock not acquired within {timeout}s")
-                time.sleep(delay)
-        except RedisError as e:
-            raise StoreError(f"redis: {e}") from e
-        try:
-            yield
-        finally:
-            with contextlib.suppress(RedisError):
-                self.client.eval(_RELEASE, 1, key, token)
 
     def close(self) -> None:
+        if self._fast is not None:
+            self._fast.close()
         self.client.close()
 
     def async_form(self) -> AsyncStore:
-        return AsyncRedisStore(async_client_like(self.client), self.keys.prefix)
+        fast = AsyncRespPool(self._fast) if self._fast is not None else None
+        return AsyncRedisStore(async_client_like(self.client), self.keys.prefix, fast)
 
 
 _ASYNC_KWARGS = (
@@ -281,101 +291,33 @@ def async_client_like(client: t.Any) -> t.Any:
     return aredis.Redis(retry=AsyncRetry(NoBackoff(), 0), **kwargs)
 
 
-class AsyncRedisStore(AsyncStore):
-    """The same layout as :class:`RedisStore`, with ``redis.asyncio``."""
+class AsyncRedisStore(PlannedAsyncStore):
+    """The same plans as :class:`RedisStore`, run through :class:`.resp.AsyncRespPool` where
+    the sync store has the fast path, else as ``redis.asyncio`` pipelines."""
 
-    def __init__(self, client: t.Any, prefix: str = "session:") -> None:
+    def __init__(
+        self, client: t.Any, prefix: str = "session:", fast: AsyncRespPool | None = None
+    ) -> None:
         self.client = client
         self.keys = _Keys(prefix)
         self.cluster = isinstance(client, aredis.RedisCluster)
-        self._patch = client.register_script(_PATCH_IF_EXISTS)
+        self.plans = RedisPlans(prefix, self.cluster)
+        self._fast = fast
 
-    async def load(self, sid: str) -> Loaded | None:
-        key = self.keys.session(sid)
+    async def execute(self, batch: Batch) -> list[t.Any]:
         try:
-            pipe = self.client.pipeline(transaction=False)
-            pipe.hgetall(key).pttl(key)
-            rv = _loaded(await pipe.execute(raise_on_error=False))
-            if rv == b"":
-                raw = await self.client.get(key)
-                data = decode_legacy(raw) if raw else None
-                if data is None:
-                    return None
-                pttl = await self.client.pttl(key)
-                return Loaded(data, time.time() + max(pttl, 0) / 1000, legacy=True)
-        except RedisError as e:
+            if self._fast is not None:
+                return await self._fast.execute(batch.commands, batch.transaction)
+            pipe = self.client.pipeline(transaction=batch.transaction)
+            for command in batch.commands:
+                pipe.execute_command(*command)
+            return t.cast("list[t.Any]", await pipe.execute(raise_on_error=False))
+        except _ERRORS as e:
             raise StoreError(f"redis: {e}") from e
-        return t.cast("Loaded | None", rv)
-
-    async def apply(
-        self,
-        sid: str,
-        changes: Changes,
-        ttl: int,
-        *,
-        user: str | None = KEEP,
-        replace: bool = False,
-    ) -> None:
-        try:
-            pipe = _queue_apply(self, sid, changes, ttl, user, replace)
-            await pipe.execute()
-        except RedisError as e:
-            raise StoreError(f"redis: {e}") from e
-
-    async def apply_if_exists(self, sid: str, changes: Changes, ttl: int) -> bool:
-        try:
-            key = self.keys.session(sid)
-            return bool(await self._patch(keys=[key], args=_patch_args(changes, ttl)))
-        except RedisError as e:
-            raise StoreError(f"redis: {e}") from e
-
-    async def delete(self, sid: str, user: str | None = None) -> None:
-        try:
-            await self.client.delete(self.keys.session(sid))
-            if user is not None:
-                await self.client.srem(self.keys.user(user), sid)
-        except RedisError as e:
-            raise StoreError(f"redis: {e}") from e
-
-    async def touch(self, sid: str, ttl: int) -> None:
-        try:
-            await self.client.expire(self.keys.session(sid), ttl)
-        except RedisError as e:
-            raise StoreError(f"redis: {e}") from e
-
-    async def revoke_user(self, user: str) -> int:
-        try:
-            ukey = self.keys.user(user)
-            n = 0
-            for sid in await self.client.smembers(ukey):
-                n += await self.client.delete(self.keys.session(_text(sid)))
-            await self.client.delete(ukey)
-            return n
-        except RedisError as e:
-            raise StoreError(f"redis: {e}") from e
-
-    @contextlib.asynccontextmanager
-    async def lock(self, sid: str, timeout: float) -> t.AsyncIterator[None]:
-        import asyncio
-
-        key, token = self.keys.lock(sid), secrets.token_hex(16)
-        px = int(max(timeout, 1) * 10_000)
-        try:
-            delays = backoff_delays(timeout)
-            while not await self.client.set(key, token, nx=True, px=px):
-                delay = next(delays, None)
-                if delay is None:
-                    raise StoreError(f"session lock not acquired within {timeout}s")
-                await asyncio.sleep(delay)
-        except RedisError as e:
-            raise StoreError(f"redis: {e}") from e
-        try:
-            yield
-        finally:
-            with contextlib.suppress(RedisError):
-                await self.client.eval(_RELEASE, 1, key, token)
 
     async def aclose(self) -> None:
+        if self._fast is not None:
+            await self._fast.aclose()
         await self.client.aclose()
         for other in getattr(self.client, "erlen_also_close", ()):
             await other.aclose()
