@@ -348,12 +348,18 @@ def cookie_of(response: http.client.HTTPResponse) -> str | None:
 
 
 def serve(
-    kind: str, target: str, atomic: bool = False, workers: int = 2, threads: int = 16
+    kind: str,
+    target: str,
+    atomic: bool = False,
+    workers: int = 2,
+    threads: int = 16,
+    store_timeout: float = 0.5,
 ) -> Served:
     from helpers_servers import ERLEN_PATH, TESTS_DIR, _gunicorn_extra_options
 
     env = dict(os.environ, SESSION_TYPE=kind, SESSION_TARGET=target, PYTHONUNBUFFERED="1")
     env["SESSION_ATOMIC"] = "1" if atomic else "0"
+    env["SESSION_STORE_TIMEOUT"] = str(store_timeout)
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(ERLEN_PATH), str(TESTS_DIR), env.get("PYTHONPATH", "")) if p
     )
@@ -392,8 +398,10 @@ def stop(served: Served) -> None:
 
 
 @contextlib.contextmanager
-def served(kind: str, target: str, atomic: bool = False) -> t.Iterator[Served]:
-    server = serve(kind, target, atomic)
+def served(
+    kind: str, target: str, atomic: bool = False, store_timeout: float = 0.5
+) -> t.Iterator[Served]:
+    server = serve(kind, target, atomic, store_timeout=store_timeout)
     try:
         yield server
     finally:
