@@ -1,13 +1,13 @@
 """The bounded worker-thread pool of the ASGI edge: sync views, hooks and body chunks run here.
 
-One job: run a function in a worker thread and hand its result to an :class:`asyncio.Future`
+One job: run a function in a worker thread and hand its outcome to an :class:`asyncio.Future`
 on the caller's loop. It is what ``loop.run_in_executor(ThreadPoolExecutor)`` does, in one
 hop instead of three.
 
 PERF: ``run_in_executor`` makes a :class:`concurrent.futures.Future` (a condition variable and
 its lock), chains it to an asyncio future with callbacks on both sides, and counts idle
 threads with a semaphore; every sync request under ASGI paid for that. Here a job is a tuple
-on a C :class:`queue.SimpleQueue`, the result goes to the asyncio future with one
+on a C :class:`queue.SimpleQueue`, the outcome goes to the asyncio future with one
 ``call_soon_threadsafe``, and idle workers are counted with a list (``append``/``pop`` are
 atomic under the GIL): a new thread is started only when no worker is idle and fewer than
 ``max_workers`` exist, as the executor does.
@@ -16,9 +16,118 @@ atomic under the GIL): a new thread is started only when no worker is idle and f
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import queue
 import threading
 import typing as t
+
+
+class Job:
+    """One call handed to a worker thread, awaited once on the loop that submitted it.
+
+    PERF: the job is its own future. asyncio's Task waits on any object that has
+    ``_asyncio_future_blocking``, ``_loop``, ``add_done_callback``, ``result`` and ``cancel``;
+    a real :class:`asyncio.Future` would, when its result is set, schedule the task's wake-up
+    for the NEXT turn of the loop. Here the worker's one ``call_soon_threadsafe`` runs
+    :meth:`_complete`, which wakes the task in the same turn: one loop iteration per hop
+    instead of two (a turn of an idle loop costs about as much as a hello request).
+    """
+
+    __slots__ = (
+        "_loop",
+        "_asyncio_future_blocking",
+        "_callback",
+        "_callback_context",
+        "_cancelled",
+        "_future",
+        "_ok",
+        "_value",
+        "finished",
+    )
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._asyncio_future_blocking = False
+        self._callback: t.Callable[[Job], t.Any] | None = None
+        self._callback_context: contextvars.Context | None = None
+        self._cancelled = False
+        self._future: asyncio.Future[t.Any] | None = None
+        #: True once the worker's call returned (set on the loop).
+        self.finished = False
+
+    def __await__(self) -> t.Generator[t.Any, None, t.Any]:
+        if not (self.finished or self._cancelled):
+            self._asyncio_future_blocking = True
+            yield self
+        return self.result()
+
+    # -- what asyncio's Task uses --
+
+    def add_done_callback(
+        self, callback: t.Callable[[Job], t.Any], *, context: contextvars.Context | None = None
+    ) -> None:
+        if context is None:
+            context = contextvars.copy_context()
+        if self.finished or self._cancelled:
+            self._loop.call_soon(callback, self, context=context)
+        else:
+            self._callback, self._callback_context = callback, context
+
+    def result(self) -> t.Any:
+        if self._cancelled:
+            raise asyncio.CancelledError
+        if not self._ok:
+            raise self._value
+        return self._value
+
+    def done(self) -> bool:
+        return self.finished or self._cancelled
+
+    def cancel(self, msg: t.Any = None) -> bool:
+        """Stop waiting (the call itself runs on; :attr:`finished` tells when it returned)."""
+        if self.finished or self._cancelled:
+            return False
+        self._cancelled = True
+        self._wake()
+        return True
+
+    # -- the rest --
+
+    def future(self) -> asyncio.Future[t.Any]:
+        """A plain :class:`asyncio.Future` that gets the outcome (for ``asyncio.wait``)."""
+        future = self._future
+        if future is None:
+            future = self._future = self._loop.create_future()
+            if self.finished:
+                self._settle(future)
+        return future
+
+    def _complete(self, ok: bool, value: t.Any) -> None:
+        # NOTE: runs on the loop (the worker's call_soon_threadsafe), as does everything else
+        # here, so no two of them interleave.
+        self._ok, self._value, self.finished = ok, value, True
+        if self._future is not None:
+            self._settle(self._future)
+        if not self._cancelled:
+            self._wake(now=True)
+
+    def _settle(self, future: asyncio.Future[t.Any]) -> None:
+        if future.done():
+            return
+        if self._ok:
+            future.set_result(self._value)
+        else:
+            future.set_exception(self._value)
+
+    def _wake(self, now: bool = False) -> None:
+        callback, context = self._callback, self._callback_context
+        if callback is None:
+            return
+        self._callback = self._callback_context = None
+        if now:
+            context.run(callback, self)  # type: ignore[union-attr]  # PERF: this turn
+        else:
+            self._loop.call_soon(callback, self, context=context)
 
 
 class WorkerPool:
@@ -32,17 +141,31 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
         self._start_lock = threading.Lock()
 
-    def run(
-        self, loop: asyncio.AbstractEventLoop, func: t.Callable[[], t.Any]
-    ) -> asyncio.Future[t.Any]:
-        """Run ``func()`` in a worker thread; the future (on ``loop``) gets its result."""
-        future = loop.create_future()
-        self._jobs.put((loop, future, func))
+    def submit(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        context: contextvars.Context | None,
+        func: t.Callable[..., t.Any],
+        args: tuple[t.Any, ...],
+    ) -> Job:
+        """Run ``func(*args)`` in a worker thread, inside ``context`` when one is given.
+
+        NOTE: the caller must not be inside ``context`` itself once it gives up the GIL: a
+        context is entered by one thread at a time.
+        """
+        job = Job(loop)
+        self._jobs.put((loop, job, context, func, args))
         try:
             self._idle.pop()  # NOTE: an idle worker takes the job
         except IndexError:
             self._start()
-        return future
+        return job
+
+    def run(
+        self, loop: asyncio.AbstractEventLoop, func: t.Callable[[], t.Any]
+    ) -> asyncio.Future[t.Any]:
+        """Run ``func()`` in a worker thread; the future (on ``loop``) gets its result."""
+        return self.submit(loop, None, func, ()).future()
 
     def _start(self) -> None:
         with self._start_lock:
@@ -61,36 +184,22 @@ class WorkerPool:
             if not first:
                 idle.append(None)  # NOTE: before waiting, so a new job finds this thread
             first = False
-            job = get()
-            if job is None:
+            item = get()
+            if item is None:
                 return
-            loop, future, func = job
+            loop, job, context, func, args = item
             try:
-                result = func()
+                result = func(*args) if context is None else context.run(func, *args)
+                ok = True
             except BaseException as e:  # NOTE: handed to the awaiting coroutine as it is
-                _deliver(loop, _set_exception, future, e)
-            else:
-                _deliver(loop, _set_result, future, result)
-            del job, loop, future, func
+                result, ok = e, False
+            try:
+                loop.call_soon_threadsafe(job._complete, ok, result)
+            except RuntimeError:
+                pass  # NOTE: the loop is closed; nobody is waiting any more
+            del item, loop, job, context, func, args, result
 
     def shutdown(self) -> None:
         """Stop the workers once the jobs already queued are done (no new jobs after)."""
         for _ in self._threads:
             self._jobs.put(None)
-
-
-def _deliver(loop: asyncio.AbstractEventLoop, setter: t.Any, future: t.Any, value: t.Any) -> None:
-    try:
-        loop.call_soon_threadsafe(setter, future, value)
-    except RuntimeError:
-        pass  # NOTE: the loop is closed; nobody is waiting any more
-
-
-def _set_result(future: asyncio.Future[t.Any], value: t.Any) -> None:
-    if not future.done():  # NOTE: cancelled meanwhile (the client went away)
-        future.set_result(value)
-
-
-def _set_exception(future: asyncio.Future[t.Any], error: BaseException) -> None:
-    if not future.done():
-        future.set_exception(error)

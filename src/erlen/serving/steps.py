@@ -1,0 +1,151 @@
+"""Where the steps of one ASGI request run: inline in its context, on the loop, or in the pool.
+
+Every step of one request (or WebSocket) runs in ONE :class:`contextvars.Context` made for it,
+as every step of a WSGI request runs in its thread's context. A context can be entered by one
+thread at a time; the steps of one request run one after the other, which is what makes
+sharing it safe. :func:`hop` runs a step in the app's worker pool; :func:`drive` awaits a
+coroutine with each of its steps in the context, and runs in the pool what the coroutine asks
+for with ``await in_thread(func, *args)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import types
+import typing as t
+
+from .._async import asgi_loop
+from .workers import WorkerPool
+
+if t.TYPE_CHECKING:
+    from ..app import Erlen
+
+#: The default size of an app's worker-thread pool (``ASGI_MAX_THREADS`` in the config).
+DEFAULT_MAX_THREADS = 40
+#: What :func:`in_thread` yields up to :func:`drive`: ``(_HOP, func, args)``.
+_HOP = object()
+
+
+def worker_pool(app: Erlen) -> WorkerPool:
+    """The app's bounded pool for sync views, hooks and body chunks (made on first use)."""
+    state = app._asgi
+    pool = state.pool
+    if pool is None:
+        size = app.config.get("ASGI_MAX_THREADS") or DEFAULT_MAX_THREADS
+        pool = state.pool = WorkerPool(size, "erlen-asgi")
+    return pool
+
+
+async def hop(
+    pool: WorkerPool,
+    loop: asyncio.AbstractEventLoop,
+    context: contextvars.Context,
+    func: t.Callable[..., t.Any],
+    args: tuple[t.Any, ...],
+) -> t.Any:
+    """``func(*args)`` in a worker thread inside ``context``; the caller must be outside it.
+
+    NOTE: cancelled while the worker runs, this waits for the worker to return before the
+    cancellation goes on: the context is entered by one thread at a time, and what runs after
+    (a ``finally`` that pops the request context) needs it.
+    """
+    job = pool.submit(loop, context, func, args)
+    try:
+        return await job
+    except BaseException:
+        while not job.finished:
+            try:
+                await asyncio.shield(job.future())
+            except BaseException:  # NOTE: the first error is the one that goes on
+                pass
+        raise
+
+
+@types.coroutine
+def in_thread(func: t.Callable[..., t.Any], *args: t.Any) -> t.Generator[t.Any, t.Any, t.Any]:
+    """From a coroutine run by :func:`drive`: ``func(*args)`` in the pool, in the same context.
+
+    PERF: a tuple yielded to the driver, which hands it to the pool once it is out of the
+    context: no future and no task are made for the asking.
+    """
+    return (yield (_HOP, func, args))
+
+
+async def drive(
+    app: Erlen, context: contextvars.Context, coro: t.Coroutine[t.Any, t.Any, t.Any]
+) -> t.Any:
+    """Await ``coro`` on the loop, each of its steps run in ``context``.
+
+    PERF: no task of its own: the caller's task drives ``coro`` one step at a time through
+    ``Context.run`` and passes whatever it waits on (a future, or a bare yield) up to the event
+    loop unchanged, so an ``async def`` view costs no task and no extra loop turn. What ``coro``
+    asks of :func:`in_thread` is run in the pool here, outside the context.
+    """
+    run = context.run
+    send, throw = coro.send, coro.throw
+    value: t.Any = None
+    error: BaseException | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    while True:
+        try:
+            if error is None:
+                waited = run(send, value)
+            else:
+                waited = run(throw, error)
+        except StopIteration as stop:
+            return stop.value
+        try:
+            if type(waited) is tuple and waited and waited[0] is _HOP:
+                if loop is None:
+                    loop = asyncio.get_running_loop()
+                    # NOTE: an async hook called from a worker thread finds the loop here.
+                    run(asgi_loop.set, loop)
+                value = await hop(worker_pool(app), loop, context, waited[1], waited[2])
+            else:
+                value = await _PassUp(waited)
+            error = None
+        except BaseException as e:  # NOTE: cancellation too: the coroutine sees it
+            value, error = None, e
+
+
+class _PassUp:
+    """Awaiting it yields ``waited`` to the event loop and returns what the loop sends back."""
+
+    __slots__ = ("waited",)
+
+    def __init__(self, waited: t.Any) -> None:
+        self.waited = waited
+
+    def __await__(self) -> t.Generator[t.Any, t.Any, t.Any]:
+        return (yield self.waited)
+
+
+class Steps:
+    """Runs the steps of one request (or WebSocket) in its one context, inline or in the pool.
+
+    NOTE: a context can be entered by one thread at a time; the steps of one request run one
+    after the other, which is what makes sharing it safe.
+    """
+
+    __slots__ = ("app", "context", "loop", "pool")
+
+    def __init__(self, app: Erlen, context: contextvars.Context | None = None) -> None:
+        self.app = app
+        self.loop = asyncio.get_running_loop()
+        self.pool = worker_pool(app)
+        self.context = contextvars.copy_context() if context is None else context
+        # NOTE: an async hook called from a worker thread finds this loop through it.
+        self.context.run(asgi_loop.set, self.loop)
+
+    def inline(self, func: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
+        """Run ``func`` now, on the loop (for steps that call no user code)."""
+        return self.context.run(func, *args)
+
+    def thread(self, func: t.Callable[..., t.Any], *args: t.Any) -> asyncio.Future[t.Any]:
+        """Run ``func`` in the worker pool."""
+        return self.pool.submit(self.loop, self.context, func, args).future()
+
+    def task(self, coro: t.Coroutine[t.Any, t.Any, t.Any]) -> t.Awaitable[t.Any]:
+        """Await ``coro`` on the loop, each of its steps run in the request's context."""
+        return drive(self.app, self.context, coro)
