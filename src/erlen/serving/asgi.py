@@ -266,7 +266,8 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         else:
             # PERF: the request built and matched above is the one the pipeline uses.
             args = (environ, start, ctx)
-        app_iter = await hop(worker_pool(app), loop, context, app.wsgi_app, args)
+        pool = worker_pool(app)
+        app_iter = await hop(pool, loop, context, app.wsgi_app, args, ctx.request.url_rule)
         status, headers = start.status, start.headers
     else:
         app_iter, status, headers = await drive(

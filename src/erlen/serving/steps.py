@@ -23,6 +23,14 @@ if t.TYPE_CHECKING:
 
 #: The default size of an app's worker-thread pool (``ASGI_MAX_THREADS`` in the config).
 DEFAULT_MAX_THREADS = 40
+#: The default of ``ASGI_INLINE_WAIT``: how many seconds the loop may block for the outcome of
+#: a sync step before it goes on with other work and awaits it (see :func:`hop`).
+DEFAULT_INLINE_WAIT = 0.002
+#: After a step outlasted that wait, the loop awaits it normally for this many seconds.
+SLOW_FOR = 1.0
+#: Past this many slow steps remembered, the record starts afresh (it is a cache).
+_SLOW_MAX = 256
+_NO_KEY: t.Any = object()
 #: What :func:`in_thread` yields up to :func:`drive`: ``(_HOP, func, args)``.
 _HOP = object()
 
@@ -33,7 +41,8 @@ def worker_pool(app: Erlen) -> WorkerPool:
     pool = state.pool
     if pool is None:
         size = app.config.get("ASGI_MAX_THREADS") or DEFAULT_MAX_THREADS
-        pool = state.pool = WorkerPool(size, "erlen-asgi")
+        wait = app.config.get("ASGI_INLINE_WAIT", DEFAULT_INLINE_WAIT)
+        pool = state.pool = WorkerPool(size, "erlen-asgi", float(wait or 0))
     return pool
 
 
@@ -43,14 +52,38 @@ async def hop(
     context: contextvars.Context,
     func: t.Callable[..., t.Any],
     args: tuple[t.Any, ...],
+    key: t.Any = _NO_KEY,
 ) -> t.Any:
     """``func(*args)`` in a worker thread inside ``context``; the caller must be outside it.
+
+    A step with a ``key`` (the URL rule of a sync view, a hook's function) that has not been
+    slow lately is waited for on the spot, the loop blocked with the GIL released for at most
+    ``pool.inline_wait`` seconds. PERF: a quick sync view then costs no turn of the event loop
+    (waking an idle loop from a thread costs more than a hello request); the loop is not free
+    during that wait, but under the GIL it could run little Python meanwhile. A step that
+    outlasts the wait is awaited as usual, and its key is not waited for again for
+    :data:`SLOW_FOR` seconds: a view that blocks (I/O, a lock, an async hook sent back to this
+    loop) holds the loop for at most that wait once in a while, never for its whole run.
 
     NOTE: cancelled while the worker runs, this waits for the worker to return before the
     cancellation goes on: the context is entered by one thread at a time, and what runs after
     (a ``finally`` that pops the request context) needs it.
     """
-    job = pool.submit(loop, context, func, args)
+    wait = key is not _NO_KEY and pool.inline_wait > 0
+    if wait and pool.slow:
+        until = pool.slow.get(key)
+        if until is not None:
+            if loop.time() < until:
+                wait = False
+            else:
+                del pool.slow[key]
+    job = pool.submit(loop, context, func, args, wait)
+    if wait:
+        if job.wait(pool.inline_wait):
+            return job.result()
+        if len(pool.slow) >= _SLOW_MAX:
+            pool.slow.clear()
+        pool.slow[key] = loop.time() + SLOW_FOR
     try:
         return await job
     except BaseException:
@@ -101,7 +134,9 @@ async def drive(
                     loop = asyncio.get_running_loop()
                     # NOTE: an async hook called from a worker thread finds the loop here.
                     run(asgi_loop.set, loop)
-                value = await hop(worker_pool(app), loop, context, waited[1], waited[2])
+                func = waited[1]
+                key = getattr(func, "__func__", func)  # NOTE: a bound method's function
+                value = await hop(worker_pool(app), loop, context, func, waited[2], key)
             else:
                 value = await _PassUp(waited)
             error = None

@@ -21,6 +21,8 @@ import queue
 import threading
 import typing as t
 
+_allocate_lock = threading.Lock
+
 
 class Job:
     """One call handed to a worker thread, awaited once on the loop that submitted it.
@@ -39,8 +41,10 @@ class Job:
         "_callback",
         "_callback_context",
         "_cancelled",
+        "_done",
         "_future",
         "_ok",
+        "_token",
         "_value",
         "finished",
     )
@@ -54,6 +58,27 @@ class Job:
         self._future: asyncio.Future[t.Any] | None = None
         #: True once the worker's call returned (set on the loop).
         self.finished = False
+        #: See :meth:`wait`: whoever pops the token first decides how the outcome travels.
+        self._token: list[None] = []
+        self._done: t.Any = None
+        self._ok = True
+        self._value: t.Any = None
+
+    def wait(self, timeout: float) -> bool:
+        """Block (the GIL released) until the call returns or ``timeout`` s pass; True if it did.
+
+        On True the outcome is here (:meth:`result`) and nothing is sent to the loop; on False
+        the job is awaited as usual. Only for a job made with ``wait=True``, once.
+        """
+        if self._done.acquire(True, timeout):
+            self.finished = True
+            return True
+        try:
+            self._token.pop()  # NOTE: first: the worker will wake the loop
+        except IndexError:
+            self.finished = True  # NOTE: the worker returned meanwhile; the outcome is here
+            return True
+        return False
 
     def __await__(self) -> t.Generator[t.Any, None, t.Any]:
         if not (self.finished or self._cancelled):
@@ -102,10 +127,10 @@ class Job:
                 self._settle(future)
         return future
 
-    def _complete(self, ok: bool, value: t.Any) -> None:
+    def _complete(self) -> None:
         # NOTE: runs on the loop (the worker's call_soon_threadsafe), as does everything else
         # here, so no two of them interleave.
-        self._ok, self._value, self.finished = ok, value, True
+        self.finished = True
         if self._future is not None:
             self._settle(self._future)
         if not self._cancelled:
@@ -133,9 +158,16 @@ class Job:
 class WorkerPool:
     """At most ``max_workers`` threads, started when needed, kept for the process's life."""
 
-    def __init__(self, max_workers: int, name: str = "erlen-asgi") -> None:
+    def __init__(
+        self, max_workers: int, name: str = "erlen-asgi", inline_wait: float = 0.0
+    ) -> None:
         self.max_workers = max_workers
         self.name = name
+        #: How long the loop may block for the outcome of a step it knows as quick (see
+        #: :func:`erlen.serving.steps.hop`); 0 never.
+        self.inline_wait = inline_wait
+        #: Step key -> loop time before which the loop does not block for it again.
+        self.slow: dict[t.Any, float] = {}
         self._jobs: queue.SimpleQueue[t.Any] = queue.SimpleQueue()
         self._idle: list[None] = []
         self._threads: list[threading.Thread] = []
@@ -147,13 +179,19 @@ class WorkerPool:
         context: contextvars.Context | None,
         func: t.Callable[..., t.Any],
         args: tuple[t.Any, ...],
+        wait: bool = False,
     ) -> Job:
         """Run ``func(*args)`` in a worker thread, inside ``context`` when one is given.
 
+        With ``wait`` the caller may then block a moment for the outcome (:meth:`Job.wait`).
         NOTE: the caller must not be inside ``context`` itself once it gives up the GIL: a
         context is entered by one thread at a time.
         """
         job = Job(loop)
+        if wait:
+            job._token.append(None)
+            done = job._done = _allocate_lock()
+            done.acquire()
         self._jobs.put((loop, job, context, func, args))
         try:
             self._idle.pop()  # NOTE: an idle worker takes the job
@@ -193,10 +231,17 @@ class WorkerPool:
                 ok = True
             except BaseException as e:  # NOTE: handed to the awaiting coroutine as it is
                 result, ok = e, False
+            # NOTE: the outcome is in place before the token is looked at.
+            job._ok, job._value = ok, result
             try:
-                loop.call_soon_threadsafe(job._complete, ok, result)
-            except RuntimeError:
-                pass  # NOTE: the loop is closed; nobody is waiting any more
+                job._token.pop()
+            except IndexError:  # NOTE: nobody waits in Job.wait: wake the loop
+                try:
+                    loop.call_soon_threadsafe(job._complete)
+                except RuntimeError:
+                    pass  # NOTE: the loop is closed; nobody is waiting any more
+            else:
+                job._done.release()  # NOTE: the caller blocked in Job.wait takes it from here
             del item, loop, job, context, func, args, result
 
     def shutdown(self) -> None:
