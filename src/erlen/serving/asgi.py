@@ -45,7 +45,7 @@ import typing as t
 
 from .._async import asgi_loop
 from ..http.bodies import AsyncBody
-from ..http.response import Response
+from ..http.response import _STATUS_LINES, Response
 from ..sessions import SecureCookieSessionInterface
 from ..sessions.server import ServerSessionInterface, ServerSideSession
 from ..signals import request_finished, request_started
@@ -97,6 +97,23 @@ _HEADER_KEYS: dict[bytes, str] = {}
 #: ``server`` of a scope -> (SERVER_NAME, SERVER_PORT).
 _SERVERS: dict[t.Any, tuple[str, str]] = {}
 _PROTOCOLS = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0", "2": "HTTP/2", "3": "HTTP/3"}
+#: What every environ starts from (the rest is set per request).
+_ENVIRON_BASE: dict[str, t.Any] = {
+    "REQUEST_METHOD": "GET",
+    "SCRIPT_NAME": "",
+    "PATH_INFO": "/",
+    "QUERY_STRING": "",
+    "SERVER_NAME": "",
+    "SERVER_PORT": "",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+    "wsgi.version": (1, 0),
+    "wsgi.url_scheme": "http",
+    "wsgi.errors": None,
+    "wsgi.multithread": True,
+    "wsgi.multiprocess": True,
+    "wsgi.run_once": False,
+    "asgi.scope": None,
+}
 #: SECURITY: the caches above are keyed by what clients send; past this size they stop growing.
 _CACHE_MAX = 512
 
@@ -150,23 +167,22 @@ def environ_from_scope(scope: Scope) -> dict[str, t.Any]:
     scheme = get("scheme")
     if scheme is None or scheme in ("ws", "wss", ""):
         scheme = "https" if scheme == "wss" else "http"
+    # PERF: a copy of the constant part is cheaper than a literal that builds the whole dict.
+    environ = _ENVIRON_BASE.copy()
+    environ["REQUEST_METHOD"] = get("method", "GET")
+    environ["SCRIPT_NAME"] = root
+    environ["PATH_INFO"] = path
+    query = get("query_string")
+    if query:
+        environ["QUERY_STRING"] = query.decode("latin-1")
+    environ["SERVER_NAME"] = server_name
+    environ["SERVER_PORT"] = server_port
     version = get("http_version", "1.1")
-    environ: dict[str, t.Any] = {
-        "REQUEST_METHOD": get("method", "GET"),
-        "SCRIPT_NAME": root,
-        "PATH_INFO": path,
-        "QUERY_STRING": get("query_string", b"").decode("latin-1"),
-        "SERVER_NAME": server_name,
-        "SERVER_PORT": server_port,
-        "SERVER_PROTOCOL": _PROTOCOLS.get(version) or "HTTP/" + version,
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scheme,
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "asgi.scope": scope,
-    }
+    if version != "1.1":
+        environ["SERVER_PROTOCOL"] = _PROTOCOLS.get(version) or "HTTP/" + version
+    environ["wsgi.url_scheme"] = scheme
+    environ["wsgi.errors"] = sys.stderr
+    environ["asgi.scope"] = scope
     client = get("client")
     if client:
         environ["REMOTE_ADDR"] = str(client[0])
@@ -178,7 +194,14 @@ def environ_from_scope(scope: Scope) -> dict[str, t.Any]:
             key = _header_key(raw_name)
         if not key:
             continue
-        value = raw_value.decode("latin-1")
+        # PERF: UTF-8 is the decoder's fast path; for ASCII it gives what latin-1 gives.
+        try:
+            value = raw_value.decode()
+        except UnicodeDecodeError:
+            value = raw_value.decode("latin-1")
+        else:
+            if len(value) != len(raw_value):
+                value = raw_value.decode("latin-1")
         if key in environ:
             value = f"{environ[key]}{'; ' if key == 'HTTP_COOKIE' else ','}{value}"
         environ[key] = value
@@ -291,12 +314,38 @@ async def _native_pipeline(
     """:meth:`Erlen.wsgi_app` for an ``async def`` view: the same steps, the view awaited.
 
     Runs in the request's context (see :func:`drive`); returns ``(app_iter, status, headers)``.
+    PERF: :meth:`Erlen.full_dispatch_request`'s steps are inline here, not a coroutine of
+    their own.
     """
+    server_session, nonblocking_session = _session_kind(app)
     error: BaseException | None = None
     try:
         try:
             ctx.push()
-            response = await _full_dispatch(app, ctx, view)
+            # -- Erlen.full_dispatch_request, with the view awaited on the loop
+            app._got_first_request = True
+            request = ctx.request
+            plan = app._hook_plan(request)
+            try:
+                if server_session:
+                    await open_session_async(app, ctx)
+                if plan.before or plan.url_value_preprocessors or request_started.receivers:
+                    rv = await in_thread(_start_request, app)
+                else:
+                    rv = app.preprocess_request()
+                if rv is None:
+                    rv = await view(**(request.view_args or {}))
+            except Exception as e:
+                rv = await in_thread(app.handle_user_exception, e)
+            if (
+                plan.after
+                or ctx._after_request_functions
+                or request_finished.receivers
+                or not nonblocking_session
+            ):
+                response = await in_thread(app.finalize_request, rv)
+            else:
+                response = app.finalize_request(rv)
         except Exception as e:
             error = e
             response = await in_thread(_handle_exception, app, e)
@@ -304,7 +353,7 @@ async def _native_pipeline(
             error = sys.exc_info()[1]
             raise
         session = ctx._session
-        if isinstance(session, ServerSideSession) and session._deferred:
+        if session is not None and isinstance(session, ServerSideSession) and session._deferred:
             await session._interface.save_session_async(app, session, response)
         if type(response).__call__ is _RESPONSE_CALL:
             # PERF: what Response.__call__ hands start_response, without the call.
@@ -314,7 +363,11 @@ async def _native_pipeline(
         return app_iter, start.status, start.headers
     finally:
         session = ctx._session
-        if isinstance(session, ServerSideSession) and session._held is not None:
+        if (
+            session is not None
+            and isinstance(session, ServerSideSession)
+            and session._held is not None
+        ):
             # NOTE: a request cancelled between the load and the save frees the lock.
             await session._interface._release_async(session)
         if PRESERVE_CONTEXT_KEY in environ:
@@ -326,6 +379,21 @@ async def _native_pipeline(
             await in_thread(ctx.pop, error)
         else:
             ctx.pop(error)
+
+
+#: type of a session interface -> (server-side, saves without blocking).
+_SESSION_KINDS: dict[type, tuple[bool, bool]] = {}
+
+
+def _session_kind(app: Erlen) -> tuple[bool, bool]:
+    kind = type(app.session_interface)
+    found = _SESSION_KINDS.get(kind)
+    if found is None:
+        server = issubclass(kind, ServerSessionInterface)
+        # NOTE: the cookie session saves without I/O; a server-side one is saved by the edge
+        # with the async store (its sync save_session returns at once for a deferred session).
+        found = _SESSION_KINDS[kind] = (server, server or kind is SecureCookieSessionInterface)
+    return found
 
 
 def _handle_exception(app: Erlen, e: Exception) -> t.Any:
@@ -351,39 +419,6 @@ def _start_request(app: Erlen) -> t.Any:
     return app.preprocess_request()
 
 
-async def _full_dispatch(app: Erlen, ctx: RequestContext, view: t.Any) -> t.Any:
-    """:meth:`Erlen.full_dispatch_request` with the view awaited on the loop."""
-    app._got_first_request = True
-    request = ctx.request
-    plan = app._hook_plan(request)
-    try:
-        if isinstance(app.session_interface, ServerSessionInterface):
-            await open_session_async(app, ctx)
-        if plan.before or plan.url_value_preprocessors or request_started.receivers:
-            rv = await in_thread(_start_request, app)
-        else:
-            rv = _start_request(app)
-        if rv is None:
-            rv = await view(**(request.view_args or {}))
-    except Exception as e:
-        rv = await in_thread(app.handle_user_exception, e)
-    if (
-        plan.after
-        or ctx._after_request_functions
-        or request_finished.receivers
-        or not (_nonblocking_session(app))
-    ):
-        return await in_thread(app.finalize_request, rv)
-    return app.finalize_request(rv)
-
-
-def _nonblocking_session(app: Erlen) -> bool:
-    # NOTE: the cookie session saves without I/O; a server-side one is saved by the edge with
-    # the async store (its sync save_session returns at once for a deferred session).
-    kind = type(app.session_interface)
-    return kind is SecureCookieSessionInterface or issubclass(kind, ServerSessionInterface)
-
-
 async def open_session_async(app: Erlen, ctx: RequestContext, lock: bool = True) -> None:
     """Open the request's server-side session for a coroutine: loaded with the async store
     (when the cookie names one), and marked so the edge saves it with the async store."""
@@ -398,6 +433,8 @@ async def open_session_async(app: Erlen, ctx: RequestContext, lock: bool = True)
 
 #: Header name -> its lowercased bytes for the ``http.response.start`` message.
 _NAMES: dict[str, bytes] = {}
+#: The status lines responses use -> their codes (PERF: the same strings, hashes cached).
+_STATUS = {line: code for code, line in _STATUS_LINES.items()}
 
 
 def _name(name: str) -> bytes:
@@ -419,18 +456,28 @@ async def send_response(
 ) -> None:
     """Send the status, headers and body the WSGI side produced; close the body at the end."""
     names = _NAMES
+    raw_headers = []
+    # PERF: a loop, not a comprehension (a call of its own); ASCII encodes on the fast path.
+    for name, value in headers:
+        raw_headers.append(
+            (
+                names.get(name) or _name(name),
+                value.encode() if value.isascii() else value.encode("latin-1"),
+            )
+        )
     await send(
         {
             "type": "http.response.start",
-            "status": int(status[:3]),
-            "headers": [
-                (names.get(name) or _name(name), value.encode("latin-1")) for name, value in headers
-            ],
+            "status": _STATUS.get(status) or int(status[:3]),
+            "headers": raw_headers,
         }
     )
     if type(app_iter) is list or type(app_iter) is tuple:
         # PERF: a buffered body is sent as it is, with no thread and no watcher; the last
         # chunk ends the response (no empty message after it).
+        if len(app_iter) == 1:
+            await send({"type": "http.response.body", "body": app_iter[0]})
+            return
         last = len(app_iter) - 1
         for i, chunk in enumerate(app_iter):
             if i == last:
