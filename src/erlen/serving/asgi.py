@@ -50,7 +50,8 @@ from ..sessions import SecureCookieSessionInterface
 from ..sessions.server import ServerSessionInterface, ServerSideSession
 from ..signals import request_finished, request_started
 from .asgi_body import ReceiveStream, _has_body, read_body
-from .steps import Steps, drive, hop, in_thread, worker_pool
+from .steps import Steps, drive, hop, in_thread, outcome, worker_pool
+from .steps import start as start_step
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
@@ -289,13 +290,18 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         else:
             # PERF: the request built and matched above is the one the pipeline uses.
             args = (environ, start, ctx)
-        pool = worker_pool(app)
-        app_iter = await hop(pool, loop, context, app.wsgi_app, args, ctx.request.url_rule)
+        job = start_step(worker_pool(app), loop, context, app.wsgi_app, args, ctx.request.url_rule)
+        app_iter = job.result() if job.finished else await outcome(job)
         status, headers = start.status, start.headers
     else:
-        app_iter, status, headers = await drive(
-            app, context, _native_pipeline(app, ctx, view, environ)
-        )
+        coro = _native_pipeline(app, ctx, view, environ)
+        try:
+            # PERF: the first step here; a view that never waits needs no more (see drive).
+            waited = context.run(coro.send, None)
+        except StopIteration as stop:
+            app_iter, status, headers = stop.value
+        else:
+            app_iter, status, headers = await drive(app, context, coro, waited)
     await send_response(app, context, status, headers, app_iter, send, receive, stream)
     tasks = environ.get("erlen.background_tasks")
     if tasks:

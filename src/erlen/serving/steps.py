@@ -16,7 +16,7 @@ import types
 import typing as t
 
 from .._async import asgi_loop
-from .workers import WorkerPool
+from .workers import Job, WorkerPool
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
@@ -31,6 +31,7 @@ SLOW_FOR = 1.0
 #: Past this many slow steps remembered, the record starts afresh (it is a cache).
 _SLOW_MAX = 256
 _NO_KEY: t.Any = object()
+_FIRST: t.Any = object()
 #: What :func:`in_thread` yields up to :func:`drive`: ``(_HOP, func, args)``.
 _HOP = object()
 
@@ -46,15 +47,16 @@ def worker_pool(app: Erlen) -> WorkerPool:
     return pool
 
 
-async def hop(
+def start(
     pool: WorkerPool,
     loop: asyncio.AbstractEventLoop,
     context: contextvars.Context,
     func: t.Callable[..., t.Any],
     args: tuple[t.Any, ...],
     key: t.Any = _NO_KEY,
-) -> t.Any:
-    """``func(*args)`` in a worker thread inside ``context``; the caller must be outside it.
+) -> Job:
+    """Hand ``func(*args)`` to a worker thread, to run inside ``context`` (the caller must be
+    outside it); the job may be finished on return (see below), else await :func:`outcome`.
 
     A step with a ``key`` (the URL rule of a sync view, a hook's function) that has not been
     slow lately is waited for on the spot, the loop blocked with the GIL released for at most
@@ -64,10 +66,6 @@ async def hop(
     outlasts the wait is awaited as usual, and its key is not waited for again for
     :data:`SLOW_FOR` seconds: a view that blocks (I/O, a lock, an async hook sent back to this
     loop) holds the loop for at most that wait once in a while, never for its whole run.
-
-    NOTE: cancelled while the worker runs, this waits for the worker to return before the
-    cancellation goes on: the context is entered by one thread at a time, and what runs after
-    (a ``finally`` that pops the request context) needs it.
     """
     wait = key is not _NO_KEY and pool.inline_wait > 0
     if wait and pool.slow:
@@ -78,12 +76,20 @@ async def hop(
             else:
                 del pool.slow[key]
     job = pool.submit(loop, context, func, args, wait)
-    if wait:
-        if job.wait(pool.inline_wait):
-            return job.result()
+    if wait and not job.wait(pool.inline_wait):
         if len(pool.slow) >= _SLOW_MAX:
             pool.slow.clear()
         pool.slow[key] = loop.time() + SLOW_FOR
+    return job
+
+
+async def outcome(job: Job) -> t.Any:
+    """What the job's call returned (or raised), awaited.
+
+    NOTE: cancelled while the worker runs, this waits for the worker to return before the
+    cancellation goes on: the context is entered by one thread at a time, and what runs after
+    (a ``finally`` that pops the request context) needs it.
+    """
     try:
         return await job
     except BaseException:
@@ -93,6 +99,21 @@ async def hop(
             except BaseException:  # NOTE: the first error is the one that goes on
                 pass
         raise
+
+
+async def hop(
+    pool: WorkerPool,
+    loop: asyncio.AbstractEventLoop,
+    context: contextvars.Context,
+    func: t.Callable[..., t.Any],
+    args: tuple[t.Any, ...],
+    key: t.Any = _NO_KEY,
+) -> t.Any:
+    """:func:`start` then :func:`outcome`: ``func(*args)`` in the pool, inside ``context``."""
+    job = start(pool, loop, context, func, args, key)
+    if job.finished:
+        return job.result()
+    return await outcome(job)
 
 
 @types.coroutine
@@ -106,28 +127,31 @@ def in_thread(func: t.Callable[..., t.Any], *args: t.Any) -> t.Generator[t.Any, 
 
 
 async def drive(
-    app: Erlen, context: contextvars.Context, coro: t.Coroutine[t.Any, t.Any, t.Any]
+    app: Erlen,
+    context: contextvars.Context,
+    coro: t.Coroutine[t.Any, t.Any, t.Any],
+    waited: t.Any = _FIRST,
 ) -> t.Any:
     """Await ``coro`` on the loop, each of its steps run in ``context``.
 
     PERF: no task of its own: the caller's task drives ``coro`` one step at a time through
     ``Context.run`` and passes whatever it waits on (a future, or a bare yield) up to the event
     loop unchanged, so an ``async def`` view costs no task and no extra loop turn. What ``coro``
-    asks of :func:`in_thread` is run in the pool here, outside the context.
+    asks of :func:`in_thread` is run in the pool here, outside the context. A caller that made
+    the first step itself (``context.run(coro.send, None)``, which is all a coroutine that
+    never waits needs) passes what it yielded as ``waited``.
     """
     run = context.run
     send, throw = coro.send, coro.throw
     value: t.Any = None
     error: BaseException | None = None
-    loop: asyncio.AbstractEventLoop | None = None
-    while True:
+    if waited is _FIRST:
         try:
-            if error is None:
-                waited = run(send, value)
-            else:
-                waited = run(throw, error)
+            waited = run(send, None)
         except StopIteration as stop:
             return stop.value
+    loop: asyncio.AbstractEventLoop | None = None
+    while True:
         try:
             if type(waited) is tuple and waited and waited[0] is _HOP:
                 if loop is None:
@@ -136,12 +160,20 @@ async def drive(
                     run(asgi_loop.set, loop)
                 func = waited[1]
                 key = getattr(func, "__func__", func)  # NOTE: a bound method's function
-                value = await hop(worker_pool(app), loop, context, func, waited[2], key)
+                job = start(worker_pool(app), loop, context, func, waited[2], key)
+                value = job.result() if job.finished else await outcome(job)
             else:
                 value = await _PassUp(waited)
             error = None
         except BaseException as e:  # NOTE: cancellation too: the coroutine sees it
             value, error = None, e
+        try:
+            if error is None:
+                waited = run(send, value)
+            else:
+                waited = run(throw, error)
+        except StopIteration as stop:
+            return stop.value
 
 
 class _PassUp:
