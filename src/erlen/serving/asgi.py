@@ -13,10 +13,11 @@ Where code runs
   anything else that pushes a context in one step and pops it in a later one works.
 - A sync view (and any request that is not an ``async def`` view's): the shared pipeline,
   :meth:`Erlen.wsgi_app` itself, runs in one hop to the app's bounded worker-thread pool
-  (:func:`hop`). An ``async def`` hook or error handler it calls is sent back to this event loop
+  (:mod:`erlen.serving.steps`; the loop waits a moment on the spot for a view that has been
+  quick, ``ASGI_INLINE_WAIT``). An ``async def`` hook or error handler it calls is sent back to this event loop
   (:mod:`erlen._async`), so it shares the loop with the server's other work.
 - An ``async def`` view is awaited natively on the loop: the pipeline around it is one
-  coroutine stepped in the request's context (:func:`drive`), so no thread is held while it
+  coroutine stepped in the request's context (``steps.drive``), so no thread is held while it
   waits. The pipeline's steps around the view (:meth:`Erlen.preprocess_request`, error
   handling, :meth:`Erlen.finalize_request`, the context pop with its teardown) are the same
   methods; each runs inline on the loop when it calls no user code, else in the pool

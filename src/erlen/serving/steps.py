@@ -3,9 +3,10 @@
 Every step of one request (or WebSocket) runs in ONE :class:`contextvars.Context` made for it,
 as every step of a WSGI request runs in its thread's context. A context can be entered by one
 thread at a time; the steps of one request run one after the other, which is what makes
-sharing it safe. :func:`hop` runs a step in the app's worker pool; :func:`drive` awaits a
-coroutine with each of its steps in the context, and runs in the pool what the coroutine asks
-for with ``await in_thread(func, *args)``.
+sharing it safe. :func:`start` hands a step to the app's worker pool (the loop may wait a moment
+for a step known as quick), :func:`outcome` awaits it, :func:`hop` does both; :func:`drive`
+awaits a coroutine with each of its steps in the context, and runs in the pool what the
+coroutine asks for with ``await in_thread(func, *args)``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ if t.TYPE_CHECKING:
 #: The default size of an app's worker-thread pool (``ASGI_MAX_THREADS`` in the config).
 DEFAULT_MAX_THREADS = 40
 #: The default of ``ASGI_INLINE_WAIT``: how many seconds the loop may block for the outcome of
-#: a sync step before it goes on with other work and awaits it (see :func:`hop`).
+#: a sync step before it goes on with other work and awaits it (see :func:`start`).
 DEFAULT_INLINE_WAIT = 0.002
 #: After a step outlasted that wait, the loop awaits it normally for this many seconds.
 SLOW_FOR = 1.0
