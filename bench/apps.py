@@ -411,10 +411,9 @@ def erlen_sleep_app() -> t.Any:
 def _inline_wait(app: t.Any, seconds: float) -> t.Any:
     """Set how long the loop may wait on the spot for a sync view (erlen's ASGI_INLINE_WAIT).
 
-    NOTE: for callgrind only. Under valgrind a hello view takes ~50x its real time, often more
-    than the 2 ms default, so the default would measure the slow path a quick view never takes
-    on a real server. 1 s measures that quick-view path; 0 the path of a view known as slow (a
-    loop turn per hop).
+    NOTE: for callgrind only. Under valgrind a hello view takes ~50x its real time, so a wait
+    of a few ms would often time out there; 1 s measures the path a quick view takes with the
+    option on.
     """
     app.config["ASGI_INLINE_WAIT"] = seconds
     return app
@@ -431,8 +430,8 @@ ASGI_APPS: dict[str, t.Callable[[str], t.Any]] = {
     "starlette": starlette_app,
     # NOTE: bench/asgi.py: erlen's app driven through its ASGI entry (sync views), and an
     # ``async def`` hello.
-    "erlen-asgi": lambda shape: _inline_wait(erlen_app(), 1.0),
-    "erlen-asgi-loop": lambda shape: _inline_wait(erlen_app(), 0),
+    "erlen-asgi": lambda shape: erlen_app(),
+    "erlen-asgi-wait": lambda shape: _inline_wait(erlen_app(), 1.0),
     "erlen-asgi-async": lambda shape: erlen_async_app(),
     "quart": lambda shape: quart_app(),
     "bare-asgi": bare_asgi_app,

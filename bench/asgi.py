@@ -11,8 +11,8 @@
    200 threads). The load average is printed beside: the machine may be shared.
 2. Instructions per hello request, in-process (callgrind, one process per app, as
    bench/run.py): erlen over WSGI, the same app over ASGI (sync views: one hop to the worker
-   pool, waited for on the spot as a quick view is, and with ``ASGI_INLINE_WAIT = 0``: the
-   loop turn a view known as slow costs; see ``apps._inline_wait``), erlen with ``async def`` views over ASGI (on the loop), Starlette and Quart, and the
+   pool, and with ``ASGI_INLINE_WAIT`` on, waited for on the spot; see
+   ``apps._inline_wait``), erlen with ``async def`` views over ASGI (on the loop), Starlette and Quart, and the
    floors: a bare WSGI function and a bare ASGI function (what the driver and the calling
    convention cost with no framework). Every app has the 50 dynamic routes of ``apps.py``.
    Goal of issue 8: ASGI within 1.3x of WSGI, below Starlette.
@@ -38,7 +38,7 @@ CONCURRENT = 200
 ROWS = [
     ("erlen, WSGI", "erlen"),
     ("erlen, ASGI, `def` views", "erlen-asgi"),
-    ("erlen, ASGI, `def` views, no inline wait", "erlen-asgi-loop"),
+    ("erlen, ASGI, `def` views, `ASGI_INLINE_WAIT` on", "erlen-asgi-wait"),
     ("erlen, ASGI, `async def` views", "erlen-asgi-async"),
     ("Starlette (ASGI)", "starlette"),
     ("Quart (ASGI)", "quart"),

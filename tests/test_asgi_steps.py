@@ -31,6 +31,7 @@ def test_a_blocking_sync_view_never_blocks_the_loop(
     finish if the loop goes on while the view blocks, each time (with ``slow_for`` 0 the loop
     tries to wait for the view every time)."""
     monkeypatch.setattr(steps, "SLOW_FOR", slow_for)
+    app.config["ASGI_INLINE_WAIT"] = 0.002
     release = threading.Event()
 
     @app.route("/block")
@@ -57,7 +58,7 @@ def test_a_blocking_sync_view_never_blocks_the_loop(
         assert setter[2] == [b"set"]
 
 
-@pytest.mark.parametrize("inline_wait", [None, 0])
+@pytest.mark.parametrize("inline_wait", [None, 0.002])
 def test_sync_views_answer_from_the_pool_with_or_without_the_wait(
     app: erlen.Erlen, inline_wait: float | None
 ) -> None:

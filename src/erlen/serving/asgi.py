@@ -13,8 +13,8 @@ Where code runs
   anything else that pushes a context in one step and pops it in a later one works.
 - A sync view (and any request that is not an ``async def`` view's): the shared pipeline,
   :meth:`Erlen.wsgi_app` itself, runs in one hop to the app's bounded worker-thread pool
-  (:mod:`erlen.serving.steps`; the loop waits a moment on the spot for a view that has been
-  quick, ``ASGI_INLINE_WAIT``). An ``async def`` hook or error handler it calls is sent back to this event loop
+  (:mod:`erlen.serving.steps`; with ``ASGI_INLINE_WAIT`` the loop waits a moment on the spot
+  for a view that has been quick). An ``async def`` hook or error handler it calls is sent back to this event loop
   (:mod:`erlen._async`), so it shares the loop with the server's other work.
 - An ``async def`` view is awaited natively on the loop: the pipeline around it is one
   coroutine stepped in the request's context (``steps.drive``), so no thread is held while it

@@ -25,8 +25,11 @@ if t.TYPE_CHECKING:
 #: The default size of an app's worker-thread pool (``ASGI_MAX_THREADS`` in the config).
 DEFAULT_MAX_THREADS = 40
 #: The default of ``ASGI_INLINE_WAIT``: how many seconds the loop may block for the outcome of
-#: a sync step before it goes on with other work and awaits it (see :func:`start`).
-DEFAULT_INLINE_WAIT = 0.002
+#: a sync step before it goes on with other work and awaits it (see :func:`start`). Off by
+#: default: under concurrent load (wrk, 32 connections, granian) waiting cost about a fifth of
+#: the sync views' req/s, the loop and the worker handing the GIL back and forth for each
+#: request where, left alone, the loop batches many completions into one turn.
+DEFAULT_INLINE_WAIT = 0.0
 #: After a step outlasted that wait, the loop awaits it normally for this many seconds.
 SLOW_FOR = 1.0
 #: Past this many slow steps remembered, the record starts afresh (it is a cache).
@@ -61,9 +64,10 @@ def start(
 
     A step with a ``key`` (the URL rule of a sync view, a hook's function) that has not been
     slow lately is waited for on the spot, the loop blocked with the GIL released for at most
-    ``pool.inline_wait`` seconds. PERF: a quick sync view then costs no turn of the event loop
-    (waking an idle loop from a thread costs more than a hello request); the loop is not free
-    during that wait, but under the GIL it could run little Python meanwhile. A step that
+    ``pool.inline_wait`` seconds (``ASGI_INLINE_WAIT``, off by default). PERF: a quick sync
+    view then costs no turn of the event loop (waking an idle loop from a thread costs more
+    than a hello request), which helps a lightly loaded server's latency; under concurrent
+    load it costs throughput (see :data:`DEFAULT_INLINE_WAIT`). A step that
     outlasts the wait is awaited as usual, and its key is not waited for again for
     :data:`SLOW_FOR` seconds: a view that blocks (I/O, a lock, an async hook sent back to this
     loop) holds the loop for at most that wait once in a while, never for its whole run.
