@@ -217,7 +217,7 @@ def falcon_app() -> t.Any:
     return app
 
 
-def starlette_app(shape: str) -> t.Any:
+def starlette_app(shape: str = "hello") -> t.Any:
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
     from starlette.middleware.sessions import SessionMiddleware
@@ -314,16 +314,80 @@ def bare_app() -> t.Any:
     return app
 
 
+def bare_asgi_app(shape: str = "hello") -> t.Any:
+    """A plain ASGI function for hello and JSON: the floor under any ASGI framework (and the
+    cost of the ASGI calling convention itself in the in-process driver)."""
+    text = [(b"content-type", b"text/plain; charset=utf-8")]
+    hello = BODY.encode()
+    data = json.dumps(JSON_DATA, separators=(",", ":")).encode()
+    replies = {
+        "/": (text, hello),
+        "/json": ([(b"content-type", b"application/json")], data),
+    }
+
+    async def app(scope: dict[str, t.Any], receive: t.Any, send: t.Any) -> None:
+        if scope["type"] != "http":
+            return  # NOTE: lifespan: nothing to start
+        found = replies.get(scope["path"])
+        if found is None:
+            await send({"type": "http.response.start", "status": 404, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        headers, body = found
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [*headers, (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
 def erlen_async_app() -> t.Any:
-    """The erlen hello app with an ``async def`` view (awaited on the loop under ASGI)."""
+    """The erlen app with ``async def`` views (awaited on the loop under ASGI): the 50 dynamic
+    routes, hello and JSON."""
     import erlen
 
     app = erlen.Erlen("bench_erlen_async")
     app.config["SECRET_KEY"] = SECRET
+    for i, path in enumerate(_dynamic_paths("flask")):
+        app.add_url_rule(path, f"dyn{i}", lambda **kw: "dyn")
 
     @app.route("/")
     async def index() -> str:
         return BODY
+
+    @app.route("/json")
+    async def json_view() -> t.Any:
+        return erlen.jsonify(JSON_DATA)
+
+    return app
+
+
+def quart_app() -> t.Any:
+    """Quart (Flask's API on asyncio, every view ``async def``): the 50 dynamic routes, hello
+    and JSON, for the ASGI end-to-end comparison."""
+    import quart
+
+    app = quart.Quart("bench_quart")
+    app.config["SECRET_KEY"] = SECRET
+
+    async def dyn(**kw: t.Any) -> str:
+        return "dyn"
+
+    for i, path in enumerate(_dynamic_paths("flask")):
+        app.add_url_rule(path, f"dyn{i}", dyn)
+
+    @app.route("/")
+    async def index() -> str:
+        return BODY
+
+    @app.route("/json")
+    async def json_view() -> t.Any:
+        return quart.jsonify(JSON_DATA)
 
     return app
 
@@ -344,6 +408,17 @@ def erlen_sleep_app() -> t.Any:
     return app
 
 
+def _inline_wait(app: t.Any, seconds: float) -> t.Any:
+    """Set how long the loop may wait on the spot for a sync view (erlen's ASGI_INLINE_WAIT).
+
+    NOTE: for callgrind only. Under valgrind a hello view takes ~50x its real time, so a wait
+    of a few ms would often time out there; 1 s measures the path a quick view takes with the
+    option on.
+    """
+    app.config["ASGI_INLINE_WAIT"] = seconds
+    return app
+
+
 WSGI_APPS: dict[str, t.Callable[[], t.Any]] = {
     "erlen": erlen_app,
     "flask": flask_app,
@@ -356,7 +431,10 @@ ASGI_APPS: dict[str, t.Callable[[str], t.Any]] = {
     # NOTE: bench/asgi.py: erlen's app driven through its ASGI entry (sync views), and an
     # ``async def`` hello.
     "erlen-asgi": lambda shape: erlen_app(),
+    "erlen-asgi-wait": lambda shape: _inline_wait(erlen_app(), 1.0),
     "erlen-asgi-async": lambda shape: erlen_async_app(),
+    "quart": lambda shape: quart_app(),
+    "bare-asgi": bare_asgi_app,
 }
 SHAPES_OF: dict[str, list[str]] = {
     "erlen": SHAPES,

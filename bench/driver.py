@@ -148,12 +148,21 @@ def asgi_runner(app: t.Any, shape: Shape) -> t.Callable[[int], None]:
             (b"content-length", str(len(shape.body)).encode()),
         ]
 
-    async def receive() -> dict[str, t.Any]:
-        return {"type": "http.request", "body": shape.body, "more_body": False}
-
     async def one(scope: dict[str, t.Any]) -> tuple[bytes, list[tuple[str, str]]]:
         chunks: list[bytes] = []
         headers: list[tuple[str, str]] = []
+        waiters: list[asyncio.Future[None]] = []
+
+        async def receive() -> dict[str, t.Any]:
+            # As a server does: the body, then (once the response is sent) a disconnect.
+            # Quart reads on in a task of its own until then.
+            if waiters:
+                waiter = asyncio.get_running_loop().create_future()
+                waiters.append(waiter)
+                await waiter
+                return {"type": "http.disconnect"}
+            waiters.append(None)  # type: ignore[arg-type]
+            return {"type": "http.request", "body": shape.body, "more_body": False}
 
         async def send(message: dict[str, t.Any]) -> None:
             if message["type"] == "http.response.start":
@@ -164,6 +173,9 @@ def asgi_runner(app: t.Any, shape: Shape) -> t.Callable[[int], None]:
                 chunks.append(message.get("body", b""))
 
         await app(scope, receive, send)
+        for waiter in waiters[1:]:
+            if not waiter.done():
+                waiter.set_result(None)
         return b"".join(chunks), headers
 
     seen_body: list[bytes] = []

@@ -496,6 +496,14 @@ class Erlen(ServingHooks, Scaffold):
             # NOTE: the closure lives in another method: a nested function here would make
             # every WSGI call create cells for its variables.
             return self._asgi2(environ)
+        edge = _asgi_edge
+        if (
+            edge is not None
+            and type(self).asgi_app is Erlen.asgi_app
+            and "asgi_app" not in self.__dict__
+        ):
+            # PERF: the edge's coroutine itself, without asgi_app's around it.
+            return edge(self, environ, start_response, send)
         return self.asgi_app(environ, start_response, send)
 
     def _asgi2(self, scope: t.Any) -> t.Callable[..., t.Any]:
