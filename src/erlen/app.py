@@ -23,7 +23,7 @@ from . import _async as _async  # noqa: F401  (async bodies under WSGI)
 from . import templating
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
-from .globals import _cv_app, _cv_request
+from .globals import _get_app_ctx, _get_request_ctx
 from .http.datastructures import Headers, ImmutableDict
 from .http.exceptions import (
     Aborter,
@@ -531,8 +531,8 @@ class Erlen(ServingHooks, Scaffold):
             return response(environ, start_response)
         finally:
             if "werkzeug.debug.preserve_context" in environ:
-                environ["werkzeug.debug.preserve_context"](_cv_app.get())
-                environ["werkzeug.debug.preserve_context"](_cv_request.get())
+                environ["werkzeug.debug.preserve_context"](_get_app_ctx())
+                environ["werkzeug.debug.preserve_context"](_get_request_ctx())
             if error is not None and self.should_ignore_error(error):
                 error = None
             ctx.pop(error)
@@ -602,7 +602,7 @@ class Erlen(ServingHooks, Scaffold):
 
     def preprocess_request(self) -> t.Any:
         """Run URL value preprocessors then ``before_request`` hooks (app first)."""
-        ctx = _cv_request.get()
+        ctx = _get_request_ctx()
         req = ctx.request
         rule = req.url_rule
         # PERF: the cache hit of _hook_plan, inline.
@@ -622,7 +622,7 @@ class Erlen(ServingHooks, Scaffold):
 
     def dispatch_request(self) -> t.Any:
         """Call the matched view with the URL values (or raise the routing error)."""
-        req = _cv_request.get().request
+        req = _get_request_ctx().request
         if req.routing_exception is not None:
             self.raise_routing_exception(req)
         rule = req.url_rule
@@ -649,7 +649,7 @@ class Erlen(ServingHooks, Scaffold):
 
     def make_default_options_response(self) -> Response:
         """The automatic ``OPTIONS`` answer: an empty 200 with ``Allow``."""
-        methods = _cv_request.get().url_adapter.allowed_methods()  # type: ignore[union-attr]
+        methods = _get_request_ctx().url_adapter.allowed_methods()  # type: ignore[union-attr]
         rv = self.response_class()
         rv.headers["Allow"] = ", ".join(methods)
         return rv
@@ -669,7 +669,7 @@ class Erlen(ServingHooks, Scaffold):
 
     def process_response(self, response: Response) -> Response:
         """``after_this_request`` functions, ``after_request`` hooks, then save the session."""
-        ctx = _cv_request.get()
+        ctx = _get_request_ctx()
         for func in ctx._after_request_functions:
             response = self.ensure_sync(func)(response)
         plan = ctx._hooks
@@ -727,7 +727,7 @@ class Erlen(ServingHooks, Scaffold):
                     " the form (body, status, headers), (body, status), or (body, headers)."
                 )
         if rv is None:
-            req_ctx = _cv_request.get(None)
+            req_ctx = _get_request_ctx(None)
             endpoint = req_ctx.request.endpoint if req_ctx is not None else None
             raise TypeError(
                 f"The view function for {endpoint!r} did not return a valid response. The"
@@ -746,7 +746,7 @@ class Erlen(ServingHooks, Scaffold):
                 rv = self.json.response(rv)
             elif isinstance(rv, Response) or callable(rv):
                 try:
-                    req_ctx = _cv_request.get(None)
+                    req_ctx = _get_request_ctx(None)
                     environ = req_ctx.request.environ if req_ctx is not None else None
                     rv = response_class.force_type(rv, environ)
                 except TypeError as e:
@@ -796,7 +796,7 @@ class Erlen(ServingHooks, Scaffold):
         return None
 
     def _request_blueprints(self) -> tuple[str, ...]:
-        ctx = _cv_request.get(None)
+        ctx = _get_request_ctx(None)
         return ctx.request._blueprint_chain if ctx is not None else ()
 
     def trap_http_exception(self, e: Exception) -> bool:
@@ -855,7 +855,7 @@ class Erlen(ServingHooks, Scaffold):
         return self.finalize_request(server_error, from_error_handler=True)
 
     def log_exception(self, exc_info: t.Any) -> None:
-        req_ctx = _cv_request.get(None)
+        req_ctx = _get_request_ctx(None)
         where = f"{req_ctx.request.path} [{req_ctx.request.method}]" if req_ctx else "?"
         self.logger.error(f"Exception on {where}", exc_info=exc_info)
 
@@ -863,7 +863,7 @@ class Erlen(ServingHooks, Scaffold):
         return False
 
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
-        ctx = _cv_request.get()
+        ctx = _get_request_ctx()
         plan = ctx._hooks
         if plan is None or plan.version != hooks_version[0]:
             plan = self._hook_plan(ctx.request)
@@ -969,7 +969,7 @@ class Erlen(ServingHooks, Scaffold):
         **values: t.Any,
     ) -> str:
         """Build the URL of ``endpoint``; see :func:`erlen.url_for`."""
-        req_ctx = _cv_request.get(None)
+        req_ctx = _get_request_ctx(None)
         if req_ctx is not None:
             url_adapter = req_ctx.url_adapter
             blueprint_name = req_ctx.request.blueprint
@@ -978,7 +978,7 @@ class Erlen(ServingHooks, Scaffold):
             if _external is None:
                 _external = _scheme is not None
         else:
-            app_ctx = _cv_app.get(None)
+            app_ctx = _get_app_ctx(None)
             url_adapter = (
                 app_ctx.url_adapter if app_ctx is not None else self.create_url_adapter(None)
             )
