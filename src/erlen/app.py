@@ -610,9 +610,12 @@ class Erlen(ServingHooks, Scaffold):
                             )
                 except Exception as e:
                     rv = self.handle_user_exception(e)
-                # -- finalize_request
+                # -- finalize_request (make_response's first answers, inline)
+                response_class = self.response_class
                 if type(rv) is str:
-                    response = self.response_class(rv)
+                    response = response_class(rv)
+                elif type(rv) is response_class:
+                    response = rv
                 else:
                     response = self.make_response(rv)
                 if (
