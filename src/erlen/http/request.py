@@ -68,6 +68,19 @@ class _lazy(t.Generic[_T]):
 
 _FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
+#: formparser.parse_qsl_limited once ``args`` first needed it. PERF: the form parser is
+#: imported on first use (``import erlen`` stays cheap), and an import statement in a function
+#: costs thousands of instructions on every call, a module global a few.
+_parse_qsl: t.Callable[..., list[tuple[str, str]]] | None = None
+
+
+def _load_parse_qsl() -> t.Callable[..., list[tuple[str, str]]]:
+    global _parse_qsl
+    from .formparser import parse_qsl_limited
+
+    _parse_qsl = parse_qsl_limited
+    return parse_qsl_limited
+
 
 # ----------------------------------------------------------------------------- Request
 
@@ -313,10 +326,10 @@ class Request:
         qs = self.environ.get("QUERY_STRING")
         if not qs:
             return self.parameter_storage_class()
-        from .formparser import parse_qsl_limited
-
+        parse = _parse_qsl or _load_parse_qsl()
+        # PERF: an ASCII query string is its own bytes' UTF-8 decoding: pass it as is.
         return self.parameter_storage_class(
-            parse_qsl_limited(self.query_string, self.max_form_fields)
+            parse(qs if qs.isascii() else self.query_string, self.max_form_fields)
         )
 
     @_lazy
