@@ -115,6 +115,7 @@ class _HookPlan:
 #: The pipeline methods whose bodies :meth:`Erlen.wsgi_app` runs inline while a class keeps
 #: erlen's own (``Erlen._own_pipeline``).
 _INLINE_METHODS = (
+    "match_request",
     "request_context",
     "app_context",
     "full_dispatch_request",
@@ -583,7 +584,24 @@ class Erlen(ServingHooks, Scaffold):
                 else:
                     app_ctx = None
                 tokens.append((_set_request_ctx(ctx), app_ctx))
-                self.match_request(request)
+                # -- match_request: its usual case (no trusted-hosts list, a Host already seen
+                # valid, no host or subdomain matching, a match) inline; anything else, or a
+                # routing error, is the method's.
+                url_map = self.url_map
+                if (
+                    environ.get("HTTP_HOST") in _GOOD_HOSTS
+                    and self.config["TRUSTED_HOSTS"] is None
+                    and not self.subdomain_matching
+                    and not url_map.host_matching
+                ):
+                    try:
+                        request.url_rule, request.view_args = url_map.match(
+                            request.path, request.method
+                        )
+                    except HTTPException:
+                        self.match_request(request)
+                else:
+                    self.match_request(request)
                 # -- full_dispatch_request
                 self._got_first_request = True
                 try:

@@ -149,7 +149,7 @@ class Request:
         # here cost about a third of two lazy descriptor calls (measured with timeit).
         self.method: str = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO") or ""
-        if path[:1] != "/" or path[1:2] == "/" or not path.isascii():
+        if not path.startswith("/") or path.startswith("//") or not path.isascii():
             # WSGI gives PATH_INFO as latin-1 text; the client sent UTF-8.
             path = "/" + recode(path).lstrip("/")
         self.path: str = path
