@@ -256,9 +256,12 @@ class Erlen(ServingHooks, Scaffold):
         self._sync_cache: dict[t.Callable[..., t.Any], t.Callable[..., t.Any]] = {}
         # PERF: endpoint (None for an unmatched request) -> its hooks; see _HookPlan.
         self._hook_plans: dict[str | None, _HookPlan] = {}
-        # PERF: the class flag, copied to the instance: a class attribute read through an
-        # instance is an unspecialised lookup on CPython 3.11.
+        # PERF: class attributes read on every request, copied to the instance: a class
+        # attribute read through an instance is an unspecialised lookup on CPython 3.11 (as
+        # in Flask, ``app.request_class = ...`` on the instance is how an app changes them).
         self._inline_pipeline = self._own_pipeline
+        self.request_class = self.request_class
+        self.response_class = self.response_class
         self.cli.name = self.name
         self.template_context_processors[None].append(templating.default_template_ctx_processor)
         if self.has_static_folder:
@@ -567,7 +570,7 @@ class Erlen(ServingHooks, Scaffold):
         ctx.request = request
         ctx._session = ctx._hooks = None
         ctx._after_request_functions = ()
-        ctx._cv_tokens = tokens = []
+        ctx._cv_tokens = tokens = []  # type: ignore[var-annotated]
         error: BaseException | None = None
         plan: _HookPlan | None = None
         app_ctx: AppContext | None = None
@@ -623,9 +626,10 @@ class Erlen(ServingHooks, Scaffold):
                             rv = self.make_default_options_response()
                         else:
                             view = self.view_functions[rule.endpoint]  # type: ignore[union-attr]
-                            rv = (self._sync_cache.get(view) or self.ensure_sync(view))(
-                                **request.view_args  # type: ignore[arg-type]
-                            )
+                            view = self._sync_cache.get(view) or self.ensure_sync(view)
+                            view_args = request.view_args
+                            # PERF: a call without ``**{}`` skips building keyword arguments.
+                            rv = view(**view_args) if view_args else view()
                 except Exception as e:
                     rv = self.handle_user_exception(e)
                 # -- finalize_request (make_response's first answers, inline)

@@ -171,12 +171,19 @@ class Response(ResponseHeaderFields):
             charset = self.charset
             if mimetype is None:
                 mimetype = self.default_mimetype
-            ct = _utf8_content_types.get(mimetype) if charset == "utf-8" else None
-            if ct is not None:
+            ct_pair = _ct_pairs.get(mimetype) if charset == "utf-8" else None
+            if ct_pair is None and charset == "utf-8":
+                ct = _utf8_content_types.get(mimetype)
+                if ct is not None:
+                    ct_pair = _ct_pairs[mimetype] = ("Content-Type", ct)
+            if ct_pair is not None:
                 body: bytes = response.encode(charset) if kind is str else response  # type: ignore[union-attr,assignment]
                 size = len(body)
-                length = _LENGTHS[size] if size < 512 else str(size)
-                hdrs._list = [("Content-Type", ct), ("Content-Length", length)]
+                # PERF: the header pairs are shared tuples (immutable; edits replace them).
+                hdrs._list = [
+                    ct_pair,
+                    _LENGTH_PAIRS[size] if size < 512 else ("Content-Length", str(size)),
+                ]
                 self.response = [body]
                 # PERF: the class default, on the instance: __call__ reads it by the fast path.
                 self._on_close = ()
@@ -510,3 +517,7 @@ HTTPException.response_class = Response
 _new_object = object.__new__
 # PERF: str(int) is a tenth of a hello response; short bodies take their length from here.
 _LENGTHS = tuple(str(n) for n in range(512))
+_LENGTH_PAIRS = tuple(("Content-Length", length) for length in _LENGTHS)
+#: ``("Content-Type", value)`` by mimetype, for the utf-8 charset: as bounded as
+#: response_pairs.utf8_content_types, whose entries these are.
+_ct_pairs: dict[str | None, tuple[str, str]] = {}
