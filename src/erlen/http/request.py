@@ -150,12 +150,7 @@ class Request:
         self.method: str = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO") or ""
         # PERF: indexing, not slices or startswith (which parses its arguments on 3.11).
-        if (
-            not path
-            or path[0] != "/"
-            or (len(path) > 1 and path[1] == "/")
-            or not path.isascii()
-        ):
+        if not path or path[0] != "/" or (len(path) > 1 and path[1] == "/") or not path.isascii():
             # WSGI gives PATH_INFO as latin-1 text; the client sent UTF-8.
             path = "/" + recode(path).lstrip("/")
         self.path: str = path

@@ -142,7 +142,10 @@ class DefaultJSONProvider(JSONProvider):
             obj = self._prepare_response_obj(args, kwargs)
         compact = self.compact
         indent = (compact is None and self._app.debug) or compact is False
-        if not _own_dumps(type(self)):
+        own = _OWN_DUMPS.get(type(self))  # PERF: the cache hit of _own_dumps, inline
+        if own is None:
+            own = _own_dumps(type(self))
+        if not own:
             # A subclass that overrides dumps gets it called, as in Flask.
             if indent:
                 body = self.dumps(obj, indent=2)
@@ -153,7 +156,10 @@ class DefaultJSONProvider(JSONProvider):
         else:
             body = self._compact(obj)
         cls = self._app.response_class
-        if _plain_init(cls):
+        plain = _PLAIN_INIT.get(cls)  # PERF: the cache hit of _plain_init, inline
+        if plain is None:
+            plain = _plain_init(cls)
+        if plain:
             # PERF: a keyword argument to a class call costs about 1,000 instructions on
             # CPython 3.11; erlen's constructor takes (response, status, headers, mimetype).
             return cls(f"{body}\n", None, None, self.mimetype)  # type: ignore[no-any-return]

@@ -369,7 +369,8 @@ class Map:
                     m = edge.regex.fullmatch(last)
                     if m is None:
                         continue
-                    raw = (m.group(*edge.names),) if edge.single else m.group(*edge.names)
+                    # NOTE: a single converter's group opens first in its part's regex: group 1.
+                    raw = (m[1],) if edge.single else m.group(*edge.names)
                     for rule in child.rules:
                         if (rule.methods is None or method in rule.methods) and not rule.websocket:
                             values = rule._convert(raw)
