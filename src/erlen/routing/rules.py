@@ -258,6 +258,7 @@ class Rule:
             # PERF: one converter, the usual rule: no zip, no loop.
             name = self._names[0]
             to_python = self._to_python[0]
+            values: dict[str, t.Any]
             if to_python is None:
                 values = {name: raw[0]}
             elif to_python is int:
