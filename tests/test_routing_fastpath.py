@@ -62,6 +62,7 @@ PATHS = [
     "/files/a/b", "/files/a", "/pages/", "/pages/1", "/pages/2", "/old/5", "/alias/5",
     "/kinds/a", "/kinds/c", "/floats/1.5", "/floats/1", "/ws/1", "/en/about", "/en",
     "/users//42", "//users/42", "/users/42/", "/nope/1", "/users/" + "9" * 5000,
+    "/users/\u0663", "/users/\u00b2", "/users/\uff14\uff12", "/users/4\u00b2", "/items/\u0663",
 ]  # fmt: skip
 METHODS = ["GET", "POST", "PUT", "HEAD", "OPTIONS"]
 

@@ -366,11 +366,16 @@ class Map:
                 for edge, child in node.dynamic:
                     if edge.final:
                         break
-                    m = edge.regex.fullmatch(last)
-                    if m is None:
-                        continue
-                    # NOTE: a single converter's group opens first in its part's regex: group 1.
-                    raw = (m[1],) if edge.single else m.group(*edge.names)
+                    if edge.decimal:
+                        if not last.isdecimal():  # PERF: the regex's answer, no match object
+                            continue
+                        raw: t.Any = (last,)
+                    else:
+                        m = edge.regex.fullmatch(last)
+                        if m is None:
+                            continue
+                        # NOTE: a single converter's group opens first in its part's regex.
+                        raw = (m[1],) if edge.single else m.group(*edge.names)
                     for rule in child.rules:
                         if (rule.methods is None or method in rule.methods) and not rule.websocket:
                             values = rule._convert(raw)

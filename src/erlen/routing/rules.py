@@ -31,12 +31,15 @@ _TOKEN = re.compile(
 class _Edge:
     """A converter transition of the trie: one path part (or the rest of the path when final)."""
 
-    __slots__ = ("regex", "names", "single", "final", "suffixed", "weight", "key")
+    __slots__ = ("regex", "names", "single", "final", "suffixed", "weight", "key", "decimal")
 
     def __init__(self, content: str, names: list[str], final: bool, suffixed: bool, weight: t.Any):
         if suffixed:  # NOTE: the rule ends with "/" after a path-like converter; the group says
             content += r"(?<!/)(?P<_s>/?)"  # whether the request had it (see _Search.walk).
         self.regex = re.compile(content)
+        #: PERF: the part is one ``int`` converter and nothing else: ``\d+`` on a str matches
+        #: exactly the Unicode decimal digits (category Nd), which is ``str.isdecimal``.
+        self.decimal = content == r"(?P<_0>\d+)"
         self.names = tuple(names)
         self.single = len(names) == 1
         self.final = final
