@@ -15,7 +15,7 @@ from datetime import date
 from ..http.dates import http_date
 from ..http.response import Response as _HTTPResponse
 
-# PERF: the C encoder json.dumps builds per call, kept by DefaultJSONProvider._compact.
+# PERF: the C encoder json.dumps builds per call, kept by DefaultJSONProvider.response.
 _c_make_encoder: t.Any = getattr(json.encoder, "c_make_encoder", None)
 _encode_ascii = json.encoder.encode_basestring_ascii
 _encode_text = json.encoder.encode_basestring
@@ -119,6 +119,13 @@ class DefaultJSONProvider(JSONProvider):
     compact: bool | None = None
     #: The mimetype of :meth:`response`.
     mimetype: str = "application/json"
+    #: (default, ensure_ascii, sort_keys, C encoder) of the last compact response.
+    _c_encoder_cache: tuple[t.Any, ...] | None = None
+
+    def __init__(self, app: Erlen) -> None:
+        super().__init__(app)
+        # PERF: on the instance, so response() reads it by the fast attribute path.
+        self._c_encoder_cache = None
 
     def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         """Serialize ``obj`` with this provider's ``default``, ``ensure_ascii`` and ``sort_keys``;
@@ -154,7 +161,26 @@ class DefaultJSONProvider(JSONProvider):
         elif indent:
             body = self._encoder(True).encode(obj)
         else:
-            body = self._compact(obj)
+            # PERF: ``self._encoder(False).encode(obj)`` through the C encoder directly.
+            # JSONEncoder.encode builds a new C encoder and a circular-reference dict on every
+            # call. The one kept here has no such dict (so threads may share it): a cycle ends
+            # in RecursionError, and then the call is repeated with the dict, which raises what
+            # ``json`` raises (ValueError for a cycle, RecursionError for deep nesting).
+            default, ensure_ascii, sort_keys = self.default, self.ensure_ascii, self.sort_keys
+            cached = self._c_encoder_cache
+            if (
+                cached is None
+                or cached[0] != default  # NOTE: a bound method is a new object per access
+                or cached[1] is not ensure_ascii
+                or cached[2] is not sort_keys
+            ):
+                cached = self._c_encoder(default, ensure_ascii, sort_keys)
+            try:
+                if cached is None:
+                    raise RecursionError  # NOTE: no accelerator: JSONEncoder's own way
+                body = "".join(cached[3](obj, 0))
+            except RecursionError:
+                body = self._encoder(False).encode(obj)
         cls = self._app.response_class
         plain = _PLAIN_INIT.get(cls)  # PERF: the cache hit of _plain_init, inline
         if plain is None:
@@ -182,40 +208,23 @@ class DefaultJSONProvider(JSONProvider):
             cached = self.__dict__["_encoder_cache"] = (key, encoder)
         return cached[1]
 
-    def _compact(self, obj: t.Any) -> str:
-        """``self._encoder(False).encode(obj)``, through the C encoder directly.
-
-        PERF: ``JSONEncoder.encode`` builds a new C encoder and a circular-reference dict on
-        every call. The C encoder kept here has no such dict (so threads may share it): a
-        cycle ends in RecursionError, and then the call is repeated with the dict, which
-        raises what ``json`` raises (ValueError for a cycle, RecursionError for deep nesting).
-        """
-        default, ensure_ascii, sort_keys = self.default, self.ensure_ascii, self.sort_keys
-        cached = self.__dict__.get("_c_encoder")
-        if (
-            cached is None
-            or cached[0] != default  # NOTE: a bound method is a new object per access
-            or cached[1] is not ensure_ascii
-            or cached[2] is not sort_keys
-        ):
-            if _c_make_encoder is None:  # NOTE: a Python without the _json accelerator
-                return self._encoder(False).encode(obj)
-            encoder = _c_make_encoder(
-                None,
-                default,
-                _encode_ascii if ensure_ascii else _encode_text,
-                None,
-                ":",
-                ",",
-                sort_keys,
-                False,
-                True,
-            )
-            cached = self.__dict__["_c_encoder"] = (default, ensure_ascii, sort_keys, encoder)
-        try:
-            return "".join(cached[3](obj, 0))
-        except RecursionError:
-            return self._encoder(False).encode(obj)
+    def _c_encoder(self, default: t.Any, ensure_ascii: bool, sort_keys: bool) -> t.Any:
+        """Build and keep the C encoder :meth:`response` uses (None without the accelerator)."""
+        if _c_make_encoder is None:  # NOTE: a Python without the _json accelerator
+            return None
+        encoder = _c_make_encoder(
+            None,
+            default,
+            _encode_ascii if ensure_ascii else _encode_text,
+            None,
+            ":",
+            ",",
+            sort_keys,
+            False,
+            True,
+        )
+        self._c_encoder_cache = cached = (default, ensure_ascii, sort_keys, encoder)
+        return cached
 
 
 _OWN_DUMPS: dict[type, bool] = {}
