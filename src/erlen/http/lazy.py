@@ -36,5 +36,6 @@ class _lazy(t.Generic[_T]):
     def __get__(self, obj: object | None, owner: type | None = None) -> t.Any:
         if obj is None:
             return self
-        value = obj.__dict__[self.name] = self.func(obj)
+        func = self.func  # PERF: a function held by the instance is no method to look up
+        value = obj.__dict__[self.name] = func(obj)
         return value

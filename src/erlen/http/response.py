@@ -482,7 +482,7 @@ class Response(ResponseHeaderFields):
                 and self._status_code not in NO_BODY_STATUSES
                 and environ.get("REQUEST_METHOD") != "HEAD"
             ):
-                start_response(self._status, pairs[:])
+                start_response(self._status, pairs.copy())  # PERF: cheaper than a slice
                 return body
         app_iter, status, headers = self.get_wsgi_response(environ)
         start_response(status, headers)
