@@ -23,7 +23,14 @@ from . import _async as _async  # noqa: F401  (async bodies under WSGI)
 from . import templating
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
-from .globals import _cv_app, _cv_request
+from .globals import (
+    _get_app_ctx,
+    _get_request_ctx,
+    _reset_app_ctx,
+    _reset_request_ctx,
+    _set_app_ctx,
+    _set_request_ctx,
+)
 from .http.datastructures import Headers, ImmutableDict
 from .http.exceptions import (
     Aborter,
@@ -40,6 +47,8 @@ from .scaffold import Scaffold, _endpoint_from_view_func, hooks_version
 from .serving.lifespan import ServingHooks
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .signals import (
+    appcontext_popped,
+    appcontext_pushed,
     appcontext_tearing_down,
     got_request_exception,
     request_finished,
@@ -103,6 +112,25 @@ class _HookPlan:
         self.teardown = collect(app.teardown_request_funcs, inner_first, True)
 
 
+#: The pipeline methods whose bodies :meth:`Erlen.wsgi_app` runs inline while a class keeps
+#: erlen's own (``Erlen._own_pipeline``).
+_INLINE_METHODS = (
+    "match_request",
+    "request_context",
+    "app_context",
+    "full_dispatch_request",
+    "preprocess_request",
+    "dispatch_request",
+    "finalize_request",
+    "make_response",
+    "process_response",
+    "do_teardown_request",
+    "do_teardown_appcontext",
+    "ensure_sync",
+)
+_new_object = object.__new__
+
+
 class Erlen(ServingHooks, Scaffold):
     """The application: a WSGI (and ASGI) callable that holds routes, hooks and configuration.
 
@@ -130,9 +158,16 @@ class Erlen(ServingHooks, Scaffold):
     #: teardown functions and no signal receivers can skip the call; an override always runs.
     _own_teardown_appcontext = True
 
+    #: PERF: True while the class keeps erlen's pipeline methods, so ``wsgi_app`` may run them
+    #: inline (see _INLINE_METHODS); a subclass overriding any of them gets every call.
+    _own_pipeline = True
+
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._own_teardown_appcontext = cls.do_teardown_appcontext is Erlen.do_teardown_appcontext
+        cls._own_pipeline = all(
+            getattr(cls, name) is getattr(Erlen, name) for name in _INLINE_METHODS
+        )
 
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
@@ -221,6 +256,12 @@ class Erlen(ServingHooks, Scaffold):
         self._sync_cache: dict[t.Callable[..., t.Any], t.Callable[..., t.Any]] = {}
         # PERF: endpoint (None for an unmatched request) -> its hooks; see _HookPlan.
         self._hook_plans: dict[str | None, _HookPlan] = {}
+        # PERF: class attributes read on every request, copied to the instance: a class
+        # attribute read through an instance is an unspecialised lookup on CPython 3.11 (as
+        # in Flask, ``app.request_class = ...`` on the instance is how an app changes them).
+        self._inline_pipeline = self._own_pipeline
+        self.request_class = self.request_class
+        self.response_class = self.response_class
         self.cli.name = self.name
         self.template_context_processors[None].append(templating.default_template_ctx_processor)
         if self.has_static_folder:
@@ -523,6 +564,145 @@ class Erlen(ServingHooks, Scaffold):
         self, environ: dict[str, t.Any], start_response: t.Any, _ctx: t.Any = None
     ) -> t.Any:
         """The WSGI application; see the module docstring for the order of events."""
+        if _ctx is not None or not self._inline_pipeline:
+            return self._wsgi_app(environ, start_response, _ctx)
+        # PERF: the steps of _wsgi_app with erlen's own methods inlined (design §4): no call
+        # for a context, a hook list, a signal or a session that has nothing to do. The order
+        # of events is _wsgi_app's; anything unusual (an error, a hook, a nested context,
+        # files to close) goes through the method that handles it. _INLINE_METHODS lists the
+        # methods whose bodies appear here: a subclass overriding one of them takes _wsgi_app.
+        request = self.request_class(environ, False)  # NOTE: populate_request=False, see ctx
+        request.url_rule = request.view_args = request.routing_exception = None
+        ctx = _new_object(RequestContext)  # RequestContext.__init__, inline
+        ctx.app = self
+        ctx.request = request
+        ctx._session = ctx._hooks = None
+        ctx._after_request_functions = ()
+        ctx._cv_tokens = tokens = []  # type: ignore[var-annotated]
+        error: BaseException | None = None
+        plan: _HookPlan | None = None
+        app_ctx: AppContext | None = None
+        try:
+            try:
+                # -- RequestContext.push
+                app_ctx = _get_app_ctx(None)
+                if app_ctx is None or app_ctx.app is not self:
+                    app_ctx = _new_object(AppContext)  # app_context(), inline
+                    app_ctx.app = self
+                    app_ctx._tokens = [_set_app_ctx(app_ctx)]
+                    if appcontext_pushed.receivers:
+                        appcontext_pushed.send(self, _async_wrapper=self.ensure_sync)
+                else:
+                    app_ctx = None
+                tokens.append((_set_request_ctx(ctx), app_ctx))
+                # -- match_request: its usual case (no trusted-hosts list, a Host already seen
+                # valid, no host or subdomain matching, a match) inline; anything else, or a
+                # routing error, is the method's.
+                url_map = self.url_map
+                if (
+                    environ.get("HTTP_HOST") in _GOOD_HOSTS
+                    and self.config["TRUSTED_HOSTS"] is None
+                    and not self.subdomain_matching
+                    and not url_map.host_matching
+                ):
+                    try:
+                        request.url_rule, request.view_args = url_map.match(
+                            request.path, request.method
+                        )
+                    except HTTPException:
+                        self.match_request(request)
+                else:
+                    self.match_request(request)
+                # -- full_dispatch_request
+                self._got_first_request = True
+                try:
+                    if request_started.receivers:
+                        request_started.send(self, _async_wrapper=self.ensure_sync)
+                    rule = request.url_rule
+                    plan = self._hook_plans.get(rule.endpoint if rule is not None else None)
+                    if plan is None or plan.version != hooks_version[0]:
+                        plan = self._hook_plan(request)
+                    ctx._hooks = plan
+                    rv = None
+                    if plan.before or plan.url_value_preprocessors:
+                        rv = self.preprocess_request()
+                    if rv is None:
+                        # -- dispatch_request
+                        if request.routing_exception is not None:
+                            self.raise_routing_exception(request)
+                        if rule.provide_automatic_options and request.method == "OPTIONS":  # type: ignore[union-attr]
+                            rv = self.make_default_options_response()
+                        else:
+                            view = self.view_functions[rule.endpoint]  # type: ignore[union-attr]
+                            view = self._sync_cache.get(view) or self.ensure_sync(view)
+                            view_args = request.view_args
+                            # PERF: a call without ``**{}`` skips building keyword arguments.
+                            rv = view(**view_args) if view_args else view()
+                except Exception as e:
+                    rv = self.handle_user_exception(e)
+                # -- finalize_request (make_response's first answers, inline)
+                response_class = self.response_class
+                if type(rv) is str:
+                    response = response_class(rv)
+                elif type(rv) is response_class:
+                    response = rv
+                else:
+                    response = self.make_response(rv)
+                if (
+                    ctx._after_request_functions
+                    or ctx._session is not None
+                    or "HTTP_COOKIE" in environ
+                    or plan is None
+                    or plan.after
+                    or plan.version != hooks_version[0]
+                ):
+                    response = self.process_response(response)
+                if request_finished.receivers:
+                    request_finished.send(self, _async_wrapper=self.ensure_sync, response=response)
+            except Exception as e:
+                error = e
+                response = self.handle_exception(e)
+            except BaseException:
+                error = sys.exc_info()[1]
+                raise
+            return response(environ, start_response)
+        finally:
+            if "werkzeug.debug.preserve_context" in environ:
+                environ["werkzeug.debug.preserve_context"](_get_app_ctx())
+                environ["werkzeug.debug.preserve_context"](_get_request_ctx())
+            if error is not None and self.should_ignore_error(error):
+                error = None
+            # -- RequestContext.pop: with no teardown to run, no files to close and the
+            # contexts where push left them, popping is resetting the two variables.
+            plan = ctx._hooks
+            if (
+                len(tokens) == 1
+                and plan is not None
+                and not plan.teardown
+                and plan.version == hooks_version[0]
+                and not request_tearing_down.receivers
+                # NOTE: files come from a multipart body only; Request.close closes them.
+                and "CONTENT_TYPE" not in environ
+                and _get_request_ctx(None) is ctx
+                and (
+                    app_ctx is None
+                    or (
+                        len(app_ctx._tokens) == 1
+                        and not self.teardown_appcontext_funcs
+                        and not appcontext_tearing_down.receivers
+                        and not appcontext_popped.receivers
+                        and _get_app_ctx(None) is app_ctx
+                    )
+                )
+            ):
+                _reset_request_ctx(tokens.pop()[0])
+                if app_ctx is not None:
+                    _reset_app_ctx(app_ctx._tokens.pop())
+            else:
+                ctx.pop(error)
+
+    def _wsgi_app(self, environ: dict[str, t.Any], start_response: t.Any, _ctx: t.Any) -> t.Any:
+        """:meth:`wsgi_app` step by step, each step a method a subclass may override."""
         # NOTE: the ASGI edge passes the context it already built and matched (``_ctx``).
         ctx = self.request_context(environ) if _ctx is None else _ctx
         error: BaseException | None = None
@@ -539,8 +719,8 @@ class Erlen(ServingHooks, Scaffold):
             return response(environ, start_response)
         finally:
             if "werkzeug.debug.preserve_context" in environ:
-                environ["werkzeug.debug.preserve_context"](_cv_app.get())
-                environ["werkzeug.debug.preserve_context"](_cv_request.get())
+                environ["werkzeug.debug.preserve_context"](_get_app_ctx())
+                environ["werkzeug.debug.preserve_context"](_get_request_ctx())
             if error is not None and self.should_ignore_error(error):
                 error = None
             ctx.pop(error)
@@ -610,7 +790,7 @@ class Erlen(ServingHooks, Scaffold):
 
     def preprocess_request(self) -> t.Any:
         """Run URL value preprocessors then ``before_request`` hooks (app first)."""
-        ctx = _cv_request.get()
+        ctx = _get_request_ctx()
         req = ctx.request
         rule = req.url_rule
         # PERF: the cache hit of _hook_plan, inline.
@@ -630,7 +810,7 @@ class Erlen(ServingHooks, Scaffold):
 
     def dispatch_request(self) -> t.Any:
         """Call the matched view with the URL values (or raise the routing error)."""
-        req = _cv_request.get().request
+        req = _get_request_ctx().request
         if req.routing_exception is not None:
             self.raise_routing_exception(req)
         rule = req.url_rule
@@ -657,7 +837,7 @@ class Erlen(ServingHooks, Scaffold):
 
     def make_default_options_response(self) -> Response:
         """The automatic ``OPTIONS`` answer: an empty 200 with ``Allow``."""
-        methods = _cv_request.get().url_adapter.allowed_methods()  # type: ignore[union-attr]
+        methods = _get_request_ctx().url_adapter.allowed_methods()  # type: ignore[union-attr]
         rv = self.response_class()
         rv.headers["Allow"] = ", ".join(methods)
         return rv
@@ -677,7 +857,7 @@ class Erlen(ServingHooks, Scaffold):
 
     def process_response(self, response: Response) -> Response:
         """``after_this_request`` functions, ``after_request`` hooks, then save the session."""
-        ctx = _cv_request.get()
+        ctx = _get_request_ctx()
         for func in ctx._after_request_functions:
             response = self.ensure_sync(func)(response)
         plan = ctx._hooks
@@ -735,7 +915,7 @@ class Erlen(ServingHooks, Scaffold):
                     " the form (body, status, headers), (body, status), or (body, headers)."
                 )
         if rv is None:
-            req_ctx = _cv_request.get(None)
+            req_ctx = _get_request_ctx(None)
             endpoint = req_ctx.request.endpoint if req_ctx is not None else None
             raise TypeError(
                 f"The view function for {endpoint!r} did not return a valid response. The"
@@ -754,7 +934,7 @@ class Erlen(ServingHooks, Scaffold):
                 rv = self.json.response(rv)
             elif isinstance(rv, Response) or callable(rv):
                 try:
-                    req_ctx = _cv_request.get(None)
+                    req_ctx = _get_request_ctx(None)
                     environ = req_ctx.request.environ if req_ctx is not None else None
                     rv = response_class.force_type(rv, environ)
                 except TypeError as e:
@@ -804,7 +984,7 @@ class Erlen(ServingHooks, Scaffold):
         return None
 
     def _request_blueprints(self) -> tuple[str, ...]:
-        ctx = _cv_request.get(None)
+        ctx = _get_request_ctx(None)
         return ctx.request._blueprint_chain if ctx is not None else ()
 
     def trap_http_exception(self, e: Exception) -> bool:
@@ -863,7 +1043,7 @@ class Erlen(ServingHooks, Scaffold):
         return self.finalize_request(server_error, from_error_handler=True)
 
     def log_exception(self, exc_info: t.Any) -> None:
-        req_ctx = _cv_request.get(None)
+        req_ctx = _get_request_ctx(None)
         where = f"{req_ctx.request.path} [{req_ctx.request.method}]" if req_ctx else "?"
         self.logger.error(f"Exception on {where}", exc_info=exc_info)
 
@@ -871,7 +1051,7 @@ class Erlen(ServingHooks, Scaffold):
         return False
 
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
-        ctx = _cv_request.get()
+        ctx = _get_request_ctx()
         plan = ctx._hooks
         if plan is None or plan.version != hooks_version[0]:
             plan = self._hook_plan(ctx.request)
@@ -977,7 +1157,7 @@ class Erlen(ServingHooks, Scaffold):
         **values: t.Any,
     ) -> str:
         """Build the URL of ``endpoint``; see :func:`erlen.url_for`."""
-        req_ctx = _cv_request.get(None)
+        req_ctx = _get_request_ctx(None)
         if req_ctx is not None:
             url_adapter = req_ctx.url_adapter
             blueprint_name = req_ctx.request.blueprint
@@ -986,7 +1166,7 @@ class Erlen(ServingHooks, Scaffold):
             if _external is None:
                 _external = _scheme is not None
         else:
-            app_ctx = _cv_app.get(None)
+            app_ctx = _get_app_ctx(None)
             url_adapter = (
                 app_ctx.url_adapter if app_ctx is not None else self.create_url_adapter(None)
             )

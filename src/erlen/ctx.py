@@ -11,7 +11,15 @@ import contextvars
 import functools
 import typing as t
 
-from .globals import _cv_app, _cv_request, _unset
+from .globals import (
+    _get_app_ctx,
+    _get_request_ctx,
+    _reset_app_ctx,
+    _reset_request_ctx,
+    _set_app_ctx,
+    _set_request_ctx,
+    _unset,
+)
 from .signals import appcontext_popped, appcontext_pushed, appcontext_tearing_down
 
 if t.TYPE_CHECKING:
@@ -48,7 +56,7 @@ class _AppCtxGlobals:
         return iter(self.__dict__)
 
     def __repr__(self) -> str:
-        ctx = _cv_app.get(None)
+        ctx = _get_app_ctx(None)
         if ctx is not None:
             return f"<erlen.g of '{ctx.app.name}'>"
         return object.__repr__(self)
@@ -83,7 +91,7 @@ class AppContext:
         return self._url_adapter
 
     def push(self) -> None:
-        self._tokens.append(_cv_app.set(self))
+        self._tokens.append(_set_app_ctx(self))
         if appcontext_pushed.receivers:
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
@@ -102,8 +110,8 @@ class AppContext:
                 ):
                     app.do_teardown_appcontext(exc)
         finally:
-            ctx = _cv_app.get(None)
-            _cv_app.reset(self._tokens.pop())
+            ctx = _get_app_ctx(None)
+            _reset_app_ctx(self._tokens.pop())
         if ctx is not self:
             raise AssertionError(f"Popped wrong app context. ({ctx!r} instead of {self!r})")
         if appcontext_popped.receivers:
@@ -187,16 +195,16 @@ class RequestContext:
         self.app.match_request(self.request)
 
     def push(self) -> None:
-        app_ctx = _cv_app.get(None)
+        app_ctx = _get_app_ctx(None)
         if app_ctx is None or app_ctx.app is not self.app:
             app_ctx = self.app.app_context()
             # PERF: AppContext.push inlined (this runs on every request).
-            app_ctx._tokens.append(_cv_app.set(app_ctx))
+            app_ctx._tokens.append(_set_app_ctx(app_ctx))
             if appcontext_pushed.receivers:
                 appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
         else:
             app_ctx = None
-        self._cv_tokens.append((_cv_request.set(self), app_ctx))
+        self._cv_tokens.append((_set_request_ctx(self), app_ctx))
         request = self.request
         if request.url_rule is None and request.routing_exception is None:
             self.app.match_request(request)
@@ -215,9 +223,9 @@ class RequestContext:
                 if not request._own_close or "files" in request.__dict__:
                     request.close()
         finally:
-            ctx = _cv_request.get(None)
+            ctx = _get_request_ctx(None)
             token, app_ctx = self._cv_tokens.pop()
-            _cv_request.reset(token)
+            _reset_request_ctx(token)
             if app_ctx is not None:
                 app_ctx.pop(exc)
             if ctx is not self:
@@ -237,12 +245,12 @@ class RequestContext:
 
 def has_app_context() -> bool:
     """True inside an application context (``current_app`` and ``g`` usable)."""
-    return _cv_app.get(None) is not None
+    return _get_app_ctx(None) is not None
 
 
 def has_request_context() -> bool:
     """True inside a request context (``request`` and ``session`` usable)."""
-    return _cv_request.get(None) is not None
+    return _get_request_ctx(None) is not None
 
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -259,7 +267,7 @@ def after_this_request(f: F) -> F:
     ...         return response
     ...     return "Hello"
     """
-    ctx = _cv_request.get(None)
+    ctx = _get_request_ctx(None)
     if ctx is None:
         raise RuntimeError(
             "'after_this_request' can only be used when a request context is active, such as"
@@ -271,7 +279,7 @@ def after_this_request(f: F) -> F:
 
 def copy_current_request_context(f: F) -> F:
     """Wrap ``f`` so it runs inside a copy of the current request context (for threads)."""
-    ctx = _cv_request.get(None)
+    ctx = _get_request_ctx(None)
     if ctx is None:
         raise RuntimeError(
             "'copy_current_request_context' can only be used when a request context is active,"

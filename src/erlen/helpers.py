@@ -13,7 +13,7 @@ from functools import update_wrapper
 from markupsafe import escape
 
 from . import signals
-from .globals import _cv_app, _cv_request, current_app, request, request_ctx, session
+from .globals import _get_app_ctx, _get_request_ctx, current_app, request, request_ctx, session
 from .http.exceptions import _aborter
 from .http.response_pairs import iri_to_uri
 from .scaffold import get_root_path
@@ -93,7 +93,7 @@ def _redirect(location: str, code: int, response_class: type[Response]) -> Respo
 
 def redirect(location: str, code: int = 302, Response: type[Response] | None = None) -> Response:
     """A response that redirects the client to ``location`` (302 by default)."""
-    app_ctx = _cv_app.get(None)
+    app_ctx = _get_app_ctx(None)
     if app_ctx is not None and Response is None:
         return app_ctx.app.redirect(location, code)
     if Response is None:
@@ -105,7 +105,7 @@ def redirect(location: str, code: int = 302, Response: type[Response] | None = N
 
 def abort(code: int | Response, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
     """Raise the HTTP error for ``code`` (or send the given response): ``abort(404)``."""
-    app_ctx = _cv_app.get(None)
+    app_ctx = _get_app_ctx(None)
     if app_ctx is not None:
         app_ctx.app.aborter(code, *args, **kwargs)
     _aborter(code, *args, **kwargs)
@@ -167,14 +167,14 @@ def stream_with_context(generator_or_function: t.Any) -> t.Any:
 
         return update_wrapper(decorator, generator_or_function)
 
-    ctx = _cv_request.get(None)
+    ctx = _get_request_ctx(None)
     if ctx is None:
         raise RuntimeError(
             "'stream_with_context' can only be used when a request context is active, such as in"
             " a view function."
         )
 
-    app_ctx = _cv_app.get()
+    app_ctx = _get_app_ctx()
 
     def generator() -> t.Iterator[t.Any]:
         # NOTE: the contexts are pushed when the body is first read, not here: an async view

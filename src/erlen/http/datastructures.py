@@ -23,6 +23,9 @@ from .safeparse import parse_uint
 K = t.TypeVar("K")
 V = t.TypeVar("V")
 _missing: t.Any = object()
+# PERF: the dict layer of the multi-dicts, called directly (no Python-level __getitem__).
+_dict_get = dict.get
+_dict_update = dict.update
 
 
 def _iter_pairs(mapping: t.Any) -> Iterator[tuple[t.Any, t.Any]]:
@@ -103,10 +106,28 @@ class MultiDict(dict[K, t.Any], t.Generic[K, V]):
     # The dict layer is typed ``dict[K, Any]`` because its values are the lists, not ``V``s.
 
     def __init__(self, mapping: t.Any = None) -> None:
-        dict.__init__(self)
-        if mapping is not None:
-            for key, value in _iter_pairs(mapping):
-                dict.setdefault(self, key, []).append(value)
+        if mapping is None:
+            return
+        if type(mapping) is list:
+            # PERF: the pairs a parser gives (``request.args``, ``request.form``), grouped in a
+            # plain dict, whose operations the interpreter specialises, then copied in once.
+            lists: dict[t.Any, list[t.Any]] = {}
+            for key, value in mapping:
+                if key in lists:
+                    lists[key].append(value)
+                else:
+                    lists[key] = [value]
+            _dict_update(self, lists)
+            return
+        for key, value in _iter_pairs(mapping):
+            dict.setdefault(self, key, []).append(value)
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # NOTE: get and getlist read the stored lists directly; a subclass with its own
+        # __getitem__ (and no get of its own) gets the get that goes through it, as Werkzeug's.
+        if "__getitem__" in cls.__dict__ and "get" not in cls.__dict__:
+            cls.get = MultiDict._get_via_getitem  # type: ignore[method-assign]
 
     def __getitem__(self, key: K) -> V:
         try:
@@ -128,6 +149,20 @@ class MultiDict(dict[K, t.Any], t.Generic[K, V]):
         self, key: K, default: t.Any = None, type: t.Callable[[V], t.Any] | None = None
     ) -> t.Any:
         """The first value for ``key``, converted with ``type``; ``default`` if missing or invalid."""
+        # PERF: __getitem__ and convert() inline: this is the call views make most.
+        values = _dict_get(self, key)
+        if not values:
+            return default
+        if type is None:
+            return values[0]
+        try:
+            return type(values[0])
+        except (ValueError, TypeError):
+            return default
+
+    def _get_via_getitem(
+        self, key: K, default: t.Any = None, type: t.Callable[[V], t.Any] | None = None
+    ) -> t.Any:
         try:
             value = self[key]
         except KeyError:
@@ -136,9 +171,8 @@ class MultiDict(dict[K, t.Any], t.Generic[K, V]):
 
     def getlist(self, key: K, type: t.Callable[[V], t.Any] | None = None) -> list[t.Any]:
         """Every value for ``key`` (an empty list if none); with ``type``, the convertible ones."""
-        try:
-            values = dict.__getitem__(self, key)
-        except KeyError:
+        values = _dict_get(self, key)
+        if values is None:
             return []
         if type is None:
             return list(values)

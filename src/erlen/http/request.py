@@ -11,7 +11,8 @@ reads both on every request); everything else (headers, args, cookies, form, JSO
 computed on first access and cached on the instance, so a view pays only for what it reads.
 
 The class keeps its whole API here; the work lives beside it: ``request_url`` (host checks, URL
-building, path recoding) and ``request_headers`` (the typed header values).
+building, path recoding), ``request_headers`` (the typed header values), ``request_json`` (the
+body parsed as JSON) and ``lazy`` (the caching descriptor of the computed attributes).
 """
 
 from __future__ import annotations
@@ -29,44 +30,27 @@ from .datastructures import (
     MultiDict,
 )
 from .exceptions import BadRequest, UnsupportedMediaType
+from .lazy import _lazy
+from .request_json import get_json as _get_json
 from .request_url import host_is_trusted as _host_is_trusted  # noqa: F401 -- tests import it
 from .request_url import recode, request_host, request_url
 
 __all__ = ["Request"]
 
-_T = t.TypeVar("_T")
-
-
-class _lazy(t.Generic[_T]):
-    """Compute an attribute on first access, then store it in the instance ``__dict__``.
-
-    PERF: a non-data descriptor: once stored, the instance ``__dict__`` wins the lookup and the
-    descriptor is never called again; no lock (``functools.cached_property`` takes one on
-    3.10/3.11). Assigning the attribute simply overrides the cached value, as in Werkzeug.
-    """
-
-    def __init__(self, func: t.Callable[[t.Any], _T]) -> None:
-        self.func = func
-        self.name = func.__name__
-        self.__doc__ = func.__doc__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @t.overload
-    def __get__(self, obj: None, owner: type | None = None) -> _lazy[_T]: ...
-
-    @t.overload
-    def __get__(self, obj: object, owner: type | None = None) -> _T: ...
-
-    def __get__(self, obj: object | None, owner: type | None = None) -> t.Any:
-        if obj is None:
-            return self
-        value = obj.__dict__[self.name] = self.func(obj)
-        return value
-
-
 _FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+#: formparser.parse_qsl_limited once ``args`` first needed it. PERF: the form parser is
+#: imported on first use (``import erlen`` stays cheap), and an import statement in a function
+#: costs thousands of instructions on every call, a module global a few.
+_parse_qsl: t.Callable[..., list[tuple[str, str]]] | None = None
+
+
+def _load_parse_qsl() -> t.Callable[..., list[tuple[str, str]]]:
+    global _parse_qsl
+    from .formparser import parse_qsl_limited
+
+    _parse_qsl = parse_qsl_limited
+    return parse_qsl_limited
 
 
 # ----------------------------------------------------------------------------- Request
@@ -136,7 +120,8 @@ class Request:
         # here cost about a third of two lazy descriptor calls (measured with timeit).
         self.method: str = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO") or ""
-        if path[:1] != "/" or path[1:2] == "/" or not path.isascii():
+        # PERF: indexing, not slices or startswith (which parses its arguments on 3.11).
+        if not path or path[0] != "/" or (len(path) > 1 and path[1] == "/") or not path.isascii():
             # WSGI gives PATH_INFO as latin-1 text; the client sent UTF-8.
             path = "/" + recode(path).lstrip("/")
         self.path: str = path
@@ -313,10 +298,10 @@ class Request:
         qs = self.environ.get("QUERY_STRING")
         if not qs:
             return self.parameter_storage_class()
-        from .formparser import parse_qsl_limited
-
+        parse = _parse_qsl or _load_parse_qsl()
+        # PERF: an ASCII query string is its own bytes' UTF-8 decoding: pass it as is.
         return self.parameter_storage_class(
-            parse_qsl_limited(self.query_string, self.max_form_fields)
+            parse(qs if qs.isascii() else self.query_string, self.max_form_fields)
         )
 
     @_lazy
@@ -449,30 +434,7 @@ class Request:
         SECURITY: invalid JSON, bad UTF-8 and nesting deep enough to exhaust the stack all go
         through :meth:`on_json_loading_failed` (400); nothing else escapes.
         """
-        if cache:
-            cached = self._cached_json[silent]
-            if cached is not Ellipsis:
-                return cached
-        if not (force or self.is_json):
-            if silent:
-                return None
-            return self.on_json_loading_failed(None)
-        data = self.get_data(cache=cache)
-        try:
-            rv = self.json_module.loads(data)
-        except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
-            if silent:
-                rv = None
-                if cache:
-                    self._cached_json = (self._cached_json[0], None)
-            else:
-                rv = self.on_json_loading_failed(e)
-                if cache:
-                    self._cached_json = (rv, self._cached_json[1])
-        else:
-            if cache:
-                self._cached_json = (rv, rv)
-        return rv
+        return _get_json(self, force, silent, cache)
 
     def on_json_loading_failed(self, e: BaseException | None) -> t.Any:
         """Called when ``get_json`` cannot parse; raises. Override to return a value instead.

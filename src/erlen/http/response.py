@@ -125,7 +125,13 @@ class Response(ResponseHeaderFields):
         super().__init_subclass__(**kwargs)
         cls._fast_path = all(
             getattr(cls, name) is getattr(Response, name)
-            for name in ("set_data", "get_wsgi_headers", "get_app_iter", "iter_encoded")
+            for name in (
+                "set_data",
+                "get_wsgi_headers",
+                "get_app_iter",
+                "iter_encoded",
+                "get_wsgi_response",
+            )
         )
 
     def __init__(
@@ -165,13 +171,22 @@ class Response(ResponseHeaderFields):
             charset = self.charset
             if mimetype is None:
                 mimetype = self.default_mimetype
-            ct = _utf8_content_types.get(mimetype) if charset == "utf-8" else None
-            if ct is not None:
+            ct_pair = _ct_pairs.get(mimetype) if charset == "utf-8" else None
+            if ct_pair is None and charset == "utf-8":
+                ct = _utf8_content_types.get(mimetype)
+                if ct is not None:
+                    ct_pair = _ct_pairs[mimetype] = ("Content-Type", ct)
+            if ct_pair is not None:
                 body: bytes = response.encode(charset) if kind is str else response  # type: ignore[union-attr,assignment]
                 size = len(body)
-                length = _LENGTHS[size] if size < 512 else str(size)
-                hdrs._list = [("Content-Type", ct), ("Content-Length", length)]
+                # PERF: the header pairs are shared tuples (immutable; edits replace them).
+                hdrs._list = [
+                    ct_pair,
+                    _LENGTH_PAIRS[size] if size < 512 else ("Content-Length", str(size)),
+                ]
                 self.response = [body]
+                # PERF: the class default, on the instance: __call__ reads it by the fast path.
+                self._on_close = ()
                 return
 
         if headers is None:
@@ -444,28 +459,31 @@ class Response(ResponseHeaderFields):
         if not self._fast_path:  # NOTE: honour a subclass's overrides
             headers = self.get_wsgi_headers(environ)
             return self.get_app_iter(environ), self.status, headers.to_wsgi_list()
-        body = self.response
-        pairs = self._headers._list  # PERF: past the HeadersField descriptor
-        # PERF: the usual view result (one encoded chunk with exactly Content-Type and
-        # Content-Length) needs no header fix-up and no body wrapper.
-        if (
-            type(body) is list
-            and len(body) == 1
-            and len(pairs) == 2
-            and pairs[0][0] == "Content-Type"
-            and pairs[1][0] == "Content-Length"
-            and type(body[0]) is bytes
-            and not self._on_close
-            and not self.direct_passthrough
-            and self._status_code not in NO_BODY_STATUSES
-            and environ.get("REQUEST_METHOD") != "HEAD"
-        ):
-            return body, self._status, pairs[:]
         pairs = wsgi_header_list(self, environ)  # PERF: no Headers object in between
         return self.get_app_iter(environ), self._status, pairs
 
     def __call__(self, environ: dict[str, t.Any], start_response: StartResponse) -> Iterable[bytes]:
         """A response is a WSGI application that sends itself."""
+        if self._fast_path:
+            body = self.response
+            pairs = self._headers._list  # PERF: past the HeadersField descriptor
+            # PERF: the usual view result (one encoded chunk with exactly Content-Type and
+            # Content-Length) needs no header fix-up and no body wrapper: get_wsgi_response's
+            # answer without its work.
+            if (
+                type(body) is list
+                and len(body) == 1
+                and len(pairs) == 2
+                and pairs[0][0] == "Content-Type"
+                and pairs[1][0] == "Content-Length"
+                and type(body[0]) is bytes
+                and not self._on_close
+                and not self.direct_passthrough
+                and self._status_code not in NO_BODY_STATUSES
+                and environ.get("REQUEST_METHOD") != "HEAD"
+            ):
+                start_response(self._status, pairs.copy())  # PERF: cheaper than a slice
+                return body
         app_iter, status, headers = self.get_wsgi_response(environ)
         start_response(status, headers)
         return app_iter
@@ -499,3 +517,7 @@ HTTPException.response_class = Response
 _new_object = object.__new__
 # PERF: str(int) is a tenth of a hello response; short bodies take their length from here.
 _LENGTHS = tuple(str(n) for n in range(512))
+_LENGTH_PAIRS = tuple(("Content-Length", length) for length in _LENGTHS)
+#: ``("Content-Type", value)`` by mimetype, for the utf-8 charset: as bounded as
+#: response_pairs.utf8_content_types, whose entries these are.
+_ct_pairs: dict[str | None, tuple[str, str]] = {}

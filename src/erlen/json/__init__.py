@@ -10,6 +10,7 @@ from __future__ import annotations
 import json as _json
 import typing as t
 
+from ..globals import _get_app_ctx, current_app
 from .provider import _default
 
 if t.TYPE_CHECKING:
@@ -20,10 +21,7 @@ __all__ = ["dump", "dumps", "jsonify", "load", "loads"]
 
 def _app_json() -> t.Any:
     """The current app's provider, or ``None`` outside an application context."""
-    # NOTE: imported here so erlen.json stays importable while the app modules load.
-    from ..globals import _cv_app
-
-    ctx = _cv_app.get(None)
+    ctx = _get_app_ctx(None)
     return None if ctx is None else ctx.app.json
 
 
@@ -73,6 +71,9 @@ def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
 
         return jsonify(user=user.name, id=user.id)
     """
-    from ..globals import current_app
-
-    return current_app.json.response(*args, **kwargs)
+    ctx = _get_app_ctx(None)
+    if ctx is None:
+        return current_app.json.response(*args, **kwargs)  # NOTE: raises the usual error
+    if len(args) == 1 and not kwargs:  # PERF: no argument re-packing for the usual call
+        return ctx.app.json.response(args[0])  # type: ignore[no-any-return]
+    return ctx.app.json.response(*args, **kwargs)  # type: ignore[no-any-return]

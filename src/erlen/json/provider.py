@@ -13,6 +13,12 @@ import weakref
 from datetime import date
 
 from ..http.dates import http_date
+from ..http.response import Response as _HTTPResponse
+
+# PERF: the C encoder json.dumps builds per call, kept by DefaultJSONProvider.response.
+_c_make_encoder: t.Any = getattr(json.encoder, "c_make_encoder", None)
+_encode_ascii = json.encoder.encode_basestring_ascii
+_encode_text = json.encoder.encode_basestring
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
@@ -113,6 +119,13 @@ class DefaultJSONProvider(JSONProvider):
     compact: bool | None = None
     #: The mimetype of :meth:`response`.
     mimetype: str = "application/json"
+    #: (default, ensure_ascii, sort_keys, C encoder) of the last compact response.
+    _c_encoder_cache: tuple[t.Any, ...] | None = None
+
+    def __init__(self, app: Erlen) -> None:
+        super().__init__(app)
+        # PERF: on the instance, so response() reads it by the fast attribute path.
+        self._c_encoder_cache = None
 
     def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         """Serialize ``obj`` with this provider's ``default``, ``ensure_ascii`` and ``sort_keys``;
@@ -129,17 +142,54 @@ class DefaultJSONProvider(JSONProvider):
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         """Like :meth:`JSONProvider.response`, formatted per :attr:`compact`, ending in a newline."""
-        obj = self._prepare_response_obj(args, kwargs)
-        indent = (self.compact is None and self._app.debug) or self.compact is False
-        if type(self).dumps is not DefaultJSONProvider.dumps:
+        # PERF: the usual call, ``jsonify(obj)``, needs no argument shuffling.
+        if len(args) == 1 and not kwargs:
+            obj = args[0]
+        else:
+            obj = self._prepare_response_obj(args, kwargs)
+        compact = self.compact
+        indent = (compact is None and self._app.debug) or compact is False
+        own = _OWN_DUMPS.get(type(self))  # PERF: the cache hit of _own_dumps, inline
+        if own is None:
+            own = _own_dumps(type(self))
+        if not own:
             # A subclass that overrides dumps gets it called, as in Flask.
             if indent:
                 body = self.dumps(obj, indent=2)
             else:
                 body = self.dumps(obj, separators=(",", ":"))
+        elif indent:
+            body = self._encoder(True).encode(obj)
         else:
-            body = self._encoder(indent).encode(obj)
-        return self._app.response_class(f"{body}\n", mimetype=self.mimetype)
+            # PERF: ``self._encoder(False).encode(obj)`` through the C encoder directly.
+            # JSONEncoder.encode builds a new C encoder and a circular-reference dict on every
+            # call. The one kept here has no such dict (so threads may share it): a cycle ends
+            # in RecursionError, and then the call is repeated with the dict, which raises what
+            # ``json`` raises (ValueError for a cycle, RecursionError for deep nesting).
+            default, ensure_ascii, sort_keys = self.default, self.ensure_ascii, self.sort_keys
+            cached = self._c_encoder_cache
+            if (
+                cached is None
+                or cached[0] != default  # NOTE: a bound method is a new object per access
+                or cached[1] is not ensure_ascii
+                or cached[2] is not sort_keys
+            ):
+                cached = self._c_encoder(default, ensure_ascii, sort_keys)
+            try:
+                if cached is None:
+                    raise RecursionError  # NOTE: no accelerator: JSONEncoder's own way
+                body = "".join(cached[3](obj, 0))
+            except RecursionError:
+                body = self._encoder(False).encode(obj)
+        cls = self._app.response_class
+        plain = _PLAIN_INIT.get(cls)  # PERF: the cache hit of _plain_init, inline
+        if plain is None:
+            plain = _plain_init(cls)
+        if plain:
+            # PERF: a keyword argument to a class call costs about 1,000 instructions on
+            # CPython 3.11; erlen's constructor takes (response, status, headers, mimetype).
+            return cls(f"{body}\n", None, None, self.mimetype)  # type: ignore[no-any-return]
+        return cls(f"{body}\n", mimetype=self.mimetype)  # type: ignore[no-any-return]
 
     def _encoder(self, indent: bool) -> json.JSONEncoder:
         """The encoder ``dumps`` would build for the response, kept while the settings hold."""
@@ -157,3 +207,41 @@ class DefaultJSONProvider(JSONProvider):
             )
             cached = self.__dict__["_encoder_cache"] = (key, encoder)
         return cached[1]
+
+    def _c_encoder(self, default: t.Any, ensure_ascii: bool, sort_keys: bool) -> t.Any:
+        """Build and keep the C encoder :meth:`response` uses (None without the accelerator)."""
+        if _c_make_encoder is None:  # NOTE: a Python without the _json accelerator
+            return None
+        encoder = _c_make_encoder(
+            None,
+            default,
+            _encode_ascii if ensure_ascii else _encode_text,
+            None,
+            ":",
+            ",",
+            sort_keys,
+            False,
+            True,
+        )
+        self._c_encoder_cache = cached = (default, ensure_ascii, sort_keys, encoder)
+        return cached
+
+
+_OWN_DUMPS: dict[type, bool] = {}
+_PLAIN_INIT: dict[type, bool] = {}
+
+
+def _plain_init(cls: type) -> bool:
+    """Whether ``cls`` has the constructor of erlen's Response (so arguments may be positional)."""
+    plain = _PLAIN_INIT.get(cls)
+    if plain is None:
+        plain = _PLAIN_INIT[cls] = cls.__init__ is _HTTPResponse.__init__  # type: ignore[misc]
+    return plain
+
+
+def _own_dumps(cls: type) -> bool:
+    """Whether ``cls`` keeps DefaultJSONProvider.dumps (so responses may skip calling it)."""
+    own = _OWN_DUMPS.get(cls)
+    if own is None:
+        own = _OWN_DUMPS[cls] = cls.dumps is DefaultJSONProvider.dumps  # type: ignore[attr-defined]
+    return own

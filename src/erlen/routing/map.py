@@ -185,6 +185,15 @@ class _Search:
 _TRAILING = ("",)
 
 
+def _collect_prefixes(state: _State, prefix: str | None, out: dict[str, _State]) -> None:
+    """Map each path reached by static parts only (``"/users"``) to its trie node, for the
+    nodes that have converter edges (see Map.match)."""
+    if state.dynamic and prefix is not None:
+        out[prefix] = state
+    for text, child in state.static.items():
+        _collect_prefixes(child, text if prefix is None else f"{prefix}/{text}", out)
+
+
 class Map:
     """The set of rules of an application, matched and built through a :class:`MapAdapter`.
 
@@ -216,6 +225,7 @@ class Map:
         self._rules: list[Rule] = []  # grouped by endpoint, in build order (as Werkzeug lists them)
         self._rules_by_endpoint: dict[t.Any, list[Rule]] = {}
         self._static: dict[str, dict[str, Rule]] | None = None
+        self._prefixes: dict[str, _State] = {}
         self._root = _State()
         self._default_domain = ""
         self.default_subdomain = default_subdomain
@@ -267,6 +277,10 @@ class Map:
         for rules in by_endpoint.values():
             for k, rule in enumerate(rules):
                 rule._default_providers = [r for r in rules[:k] if r.provides_defaults_for(rule)]
+                # NOTE: whether a match of this rule may answer a redirect (see _match).
+                rule._redirects = bool(
+                    rule.alias or rule._default_providers or rule.redirect_to is not None
+                )
         root = _State()
         for rule in self._registered:
             if rule.build_only:
@@ -309,10 +323,15 @@ class Map:
                     table[method] = rule
         for path in slow:
             del static[path]
+        prefixes: dict[str, _State] = {}
+        domain_node = root.static.get(default_domain)
+        if domain_node is not None:
+            _collect_prefixes(domain_node, None, prefixes)
         self._rules_by_endpoint = by_endpoint
         self._rules = [rule for rules in by_endpoint.values() for rule in rules]
         self._root = root
         self._default_domain = default_domain
+        self._prefixes = prefixes
         self._static = static
         return static
 
@@ -336,6 +355,36 @@ class Map:
                 rule = by_method.get(method) or by_method.get(_ANY_METHOD)
                 if rule is not None:
                     return rule, (dict(rule.defaults) if rule.defaults else {})
+            # PERF: a path whose last part is the only dynamic one (``/users/42``): the trie
+            # node of its static prefix is one dict lookup away, and the search from there is
+            # _Search.walk's, in the same order. It only ever answers a match that needs no
+            # redirect; anything else (no match, a slash redirect, a path converter, a static
+            # child competing) takes the full search below, which finds the same thing.
+            prefix, _, last = path.rpartition("/")
+            node = self._prefixes.get(prefix)
+            if node is not None and last and last not in node.static:
+                for edge, child in node.dynamic:
+                    if edge.final:
+                        break
+                    if edge.decimal:
+                        if not last.isdecimal():  # PERF: the regex's answer, no match object
+                            continue
+                        raw: t.Any = (last,)
+                    else:
+                        m = edge.regex.fullmatch(last)
+                        if m is None:
+                            continue
+                        # NOTE: a single converter's group opens first in its part's regex.
+                        raw = (m[1],) if edge.single else m.group(*edge.names)
+                    for rule in child.rules:
+                        if (rule.methods is None or method in rule.methods) and not rule.websocket:
+                            values = rule._convert(raw)
+                            if values is not None:
+                                if rule._redirects:
+                                    return self._match(path, method, websocket, domain, None)
+                                return rule, values
+                    if "" in child.static:
+                        break
         return self._match(path, method, websocket, domain, None)
 
     def _match(

@@ -11,7 +11,7 @@ import re
 import typing as t
 from urllib.parse import quote, urlencode
 
-from .converters import BaseConverter, ValidationError, parse_converter_args
+from .converters import BaseConverter, NumberConverter, ValidationError, parse_converter_args
 
 if t.TYPE_CHECKING:
     from .map import Map
@@ -31,12 +31,15 @@ _TOKEN = re.compile(
 class _Edge:
     """A converter transition of the trie: one path part (or the rest of the path when final)."""
 
-    __slots__ = ("regex", "names", "single", "final", "suffixed", "weight", "key")
+    __slots__ = ("regex", "names", "single", "final", "suffixed", "weight", "key", "decimal")
 
     def __init__(self, content: str, names: list[str], final: bool, suffixed: bool, weight: t.Any):
         if suffixed:  # NOTE: the rule ends with "/" after a path-like converter; the group says
             content += r"(?<!/)(?P<_s>/?)"  # whether the request had it (see _Search.walk).
         self.regex = re.compile(content)
+        #: PERF: the part is one ``int`` converter and nothing else: ``\d+`` on a str matches
+        #: exactly the Unicode decimal digits (category Nd), which is ``str.isdecimal``.
+        self.decimal = content == r"(?P<_0>\d+)"
         self.names = tuple(names)
         self.single = len(names) == 1
         self.final = final
@@ -102,6 +105,7 @@ class Rule:
         self.arguments: set[str] = set(map(str, defaults)) if defaults else set()
         self._converters: dict[str, BaseConverter] = {}
         self._default_providers: list[Rule] = []
+        self._redirects = False
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -169,11 +173,9 @@ class Rule:
             if self.defaults and name in self.defaults:
                 conv.to_url(self.defaults[name])  # NOTE: a bad default fails at add, not at build
         self._names = tuple(self._converters)
-        # PERF: converters whose to_python is the identity are skipped when matching.
-        self._to_python = tuple(
-            None if type(c).to_python is BaseConverter.to_python else c.to_python
-            for c in self._converters.values()
-        )
+        # PERF: converters whose to_python is the identity are skipped when matching, and a
+        # plain ``int`` (no fixed_digits, min or max) converts with int() itself.
+        self._to_python = tuple(_fast_to_python(c) for c in self._converters.values())
         self._plain = all(f is None for f in self._to_python)
         self._static_path = (
             "/".join(self._parts)  # type: ignore[arg-type]
@@ -255,13 +257,37 @@ class Rule:
 
     def _convert(self, raw: tuple[str, ...]) -> dict[str, t.Any] | None:
         """Values for the view from the matched text, or None when a converter declines."""
-        if self._plain:
+        if len(raw) == 1:
+            # PERF: one converter, the usual rule: no zip, no loop.
+            name = self._names[0]
+            to_python = self._to_python[0]
+            values: dict[str, t.Any]
+            if to_python is None:
+                values = {name: raw[0]}
+            elif to_python is int:
+                # NOTE: NumberConverter.to_python, inline: int() refuses over 4300 digits.
+                try:
+                    values = {name: int(raw[0])}
+                except ValueError:
+                    return None
+            else:
+                try:
+                    values = {name: to_python(raw[0])}
+                except ValidationError:
+                    return None
+        elif self._plain:
             values = dict(zip(self._names, raw, strict=False))
         else:
             values = {}
             for name, to_python, text in zip(self._names, self._to_python, raw, strict=False):
                 if to_python is None:
                     values[name] = text
+                elif to_python is int:
+                    # NOTE: NumberConverter.to_python, inline: int() refuses over 4300 digits.
+                    try:
+                        values[name] = int(text)
+                    except ValueError:
+                        return None
                 else:
                     try:
                         values[name] = to_python(text)
@@ -323,6 +349,22 @@ class Rule:
             return f"<{type(self).__name__} (unbound)>"
         methods = f" ({', '.join(sorted(self.methods))})" if self.methods is not None else ""
         return f"<{type(self).__name__} {self._shape.lstrip('|')!r}{methods} -> {self.endpoint}>"
+
+
+def _fast_to_python(conv: BaseConverter) -> t.Any:
+    """What Rule._convert calls for ``conv``: None (identity), ``int``, or ``conv.to_python``."""
+    method = type(conv).to_python
+    if method is BaseConverter.to_python:
+        return None
+    if (
+        method is NumberConverter.to_python
+        and conv.num_convert is int  # type: ignore[attr-defined]
+        and not conv.fixed_digits  # type: ignore[attr-defined]
+        and conv.min is None  # type: ignore[attr-defined]
+        and conv.max is None  # type: ignore[attr-defined]
+    ):
+        return int
+    return conv.to_python
 
 
 def _fill(template: list[t.Any], values: t.Mapping[str, t.Any]) -> str:
