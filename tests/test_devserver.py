@@ -467,7 +467,9 @@ def test_app_run_on_a_busy_port_is_one_line(tmp_path: Path, debug: bool) -> None
             cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT,
         )  # fmt: skip
     assert done.returncode == 1, done.stderr
+    # NOTE: Flask's app.run() prints the debug-mode line before it binds, as `erlen run` does.
     assert done.stderr == (
+        f" * Debug mode: {'on' if debug else 'off'}\n"
         f"Address already in use: port {port} on 127.0.0.1 is taken by another program;"
         " stop it or pick another port.\n"
     )
@@ -559,6 +561,8 @@ def test_the_reloader_restarts_after_an_edit_and_survives_a_syntax_error(
         assert time.monotonic() < deadline, server.log()
         time.sleep(0.2)
     assert "Restarting with reloader" in server.log()
+    # The debug-mode line is the watching parent's: a restarted child does not print it again.
+    assert server.log().count(" * Debug mode: on") == 1
 
     _edit_until(server, script, _RELOADING_APP.format(text="after"), b"after", "")
     # A syntax error: the child fails and says why; the parent keeps watching.
@@ -576,3 +580,4 @@ def test_the_reloader_restarts_after_an_edit_and_survives_a_syntax_error(
         assert time.monotonic() < deadline, server.log()
         time.sleep(0.2)
     assert _get(server.port) == (200, b"fixed") or _get(server.port) is None
+    assert server.log().count(" * Debug mode: on") == 1

@@ -14,7 +14,7 @@ import typing as t
 import click
 
 from .discovery import ScriptInfo, pass_script_info, with_appcontext
-from .env import debug_option, get_debug_flag, is_running_from_reloader
+from .env import debug_option, get_debug_flag, show_debug_mode
 
 
 class CertParamType(click.ParamType):
@@ -203,8 +203,7 @@ def run_command(
         reload = debug
     if debugger is None:
         debugger = debug
-    if not is_running_from_reloader():  # once, not again in the reloader's child
-        click.echo(f" * Debug mode: {'on' if debug else 'off'}", err=True)
+    show_debug_mode(debug)
     from ..serving.devserver import BindError
 
     try:
