@@ -260,7 +260,13 @@ def routes_command(sort: str, all_methods: bool) -> None:
     header.append("Rule")
     rows = []
     for rule in rules:
-        row = [rule.endpoint, ", ".join(sorted((rule.methods or set()) - hidden))]
+        # NOTE: a WebSocket rule's GET is only its handshake: a plain GET there is a 400, so the
+        # column names the protocol instead (Quart prints GET, and GET, HEAD, OPTIONS).
+        if getattr(rule, "websocket", False):
+            methods = "WEBSOCKET"
+        else:
+            methods = ", ".join(sorted((rule.methods or set()) - hidden))
+        row = [rule.endpoint, methods]
         if with_domain:
             row.append(domain(rule))
         row.append(rule.rule)
