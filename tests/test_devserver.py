@@ -442,6 +442,18 @@ def test_with_wsproto_the_banner_says_nothing_about_websockets(
     assert "WebSockets are off" not in server.log()
 
 
+def test_the_banner_names_the_app_the_url_and_the_deployment_docs(
+    start: t.Callable[..., Server],
+) -> None:
+    server = start()
+    _wait_for_log(server, "Press CTRL+C to quit")
+    log = server.log()
+    assert f" * Running on http://127.0.0.1:{server.port}\n" in log
+    assert " * Serving erlen app " in log and " * Debug mode: off\n" in log
+    warning = next(line for line in log.splitlines() if line.startswith("WARNING:"))
+    assert "development server" in warning and "docs/deployment.md" in warning
+
+
 def _wait_for_log(server: Server, text: str) -> None:
     """Until ``text`` is in the server's output (the socket listens before the banner)."""
     deadline = time.monotonic() + TIMEOUT  # NOTE: a hang guard only
