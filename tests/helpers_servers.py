@@ -257,12 +257,8 @@ def _wait_until_answers(server: Server, deadline: float) -> None:
     )
 
 
-def start_server(kind: str, app: str = "e2e_app:app", attempts: int = 3) -> Server:
-    """Start ``kind`` serving ``app`` on a free port; return once ``GET /`` answers.
-
-    A port can be taken between :func:`free_port` and the server's bind; then the server
-    exits and another port is tried.
-    """
+def server_env() -> dict[str, str]:
+    """The environment a server subprocess runs in: this erlen and tests/ importable."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(ERLEN_PATH), str(TESTS_DIR), env.get("PYTHONPATH", "")) if p
@@ -270,6 +266,16 @@ def start_server(kind: str, app: str = "e2e_app:app", attempts: int = 3) -> Serv
     env["PYTHONUNBUFFERED"] = "1"
     env.pop("ERLEN_APP", None)
     env.pop("FLASK_APP", None)
+    return env
+
+
+def start_server(kind: str, app: str = "e2e_app:app", attempts: int = 3) -> Server:
+    """Start ``kind`` serving ``app`` on a free port; return once ``GET /`` answers.
+
+    A port can be taken between :func:`free_port` and the server's bind; then the server
+    exits and another port is tried.
+    """
+    env = server_env()
     last_error: Exception | None = None
     for _ in range(attempts):
         port = free_port()

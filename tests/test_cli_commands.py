@@ -96,6 +96,30 @@ def test_routes_with_no_rules_and_a_bad_sort() -> None:
     assert result.exit_code == 2 and "Invalid value for '--sort'" in result.output
 
 
+def test_routes_name_websocket_routes() -> None:
+    write(
+        "ws_routes.py",
+        "from erlen import Erlen, websocket\n"
+        "app = Erlen('ws_routes', static_folder=None)\n"
+        "app.add_url_rule('/', 'index', lambda: 'home')\n"
+        "@app.websocket('/ws/<int:room>')\n"
+        "async def chat(room):\n"
+        "    await websocket.send('hi')\n",
+    )
+    result = run_cli("--app", "ws_routes", "routes", "--sort", "rule")
+    assert result.output.splitlines() == [
+        "Endpoint  Methods    Rule          ",
+        "--------  ---------  --------------",
+        "index     GET        /             ",
+        "chat      WEBSOCKET  /ws/<int:room>",
+    ]
+    result = run_cli("--app", "ws_routes", "routes", "--all-methods", "--sort", "methods")
+    assert result.output.splitlines()[2:] == [
+        "index     GET, HEAD, OPTIONS  /             ",
+        "chat      WEBSOCKET           /ws/<int:room>",
+    ]
+
+
 # -- shell ------------------------------------------------------------------------------------------
 
 

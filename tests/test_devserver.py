@@ -442,6 +442,18 @@ def test_with_wsproto_the_banner_says_nothing_about_websockets(
     assert "WebSockets are off" not in server.log()
 
 
+def test_the_banner_names_the_app_the_url_and_the_deployment_docs(
+    start: t.Callable[..., Server],
+) -> None:
+    server = start()
+    _wait_for_log(server, "Press CTRL+C to quit")
+    log = server.log()
+    assert f" * Running on http://127.0.0.1:{server.port}\n" in log
+    assert " * Serving erlen app " in log and " * Debug mode: off\n" in log
+    warning = next(line for line in log.splitlines() if line.startswith("WARNING:"))
+    assert "development server" in warning and "docs/deployment.md" in warning
+
+
 def _wait_for_log(server: Server, text: str) -> None:
     """Until ``text`` is in the server's output (the socket listens before the banner)."""
     deadline = time.monotonic() + TIMEOUT  # NOTE: a hang guard only
@@ -467,7 +479,9 @@ def test_app_run_on_a_busy_port_is_one_line(tmp_path: Path, debug: bool) -> None
             cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT,
         )  # fmt: skip
     assert done.returncode == 1, done.stderr
+    # NOTE: Flask's app.run() prints the debug-mode line before it binds, as `erlen run` does.
     assert done.stderr == (
+        f" * Debug mode: {'on' if debug else 'off'}\n"
         f"Address already in use: port {port} on 127.0.0.1 is taken by another program;"
         " stop it or pick another port.\n"
     )
@@ -559,6 +573,8 @@ def test_the_reloader_restarts_after_an_edit_and_survives_a_syntax_error(
         assert time.monotonic() < deadline, server.log()
         time.sleep(0.2)
     assert "Restarting with reloader" in server.log()
+    # The debug-mode line is the watching parent's: a restarted child does not print it again.
+    assert server.log().count(" * Debug mode: on") == 1
 
     _edit_until(server, script, _RELOADING_APP.format(text="after"), b"after", "")
     # A syntax error: the child fails and says why; the parent keeps watching.
@@ -576,3 +592,4 @@ def test_the_reloader_restarts_after_an_edit_and_survives_a_syntax_error(
         assert time.monotonic() < deadline, server.log()
         time.sleep(0.2)
     assert _get(server.port) == (200, b"fixed") or _get(server.port) is None
+    assert server.log().count(" * Debug mode: on") == 1

@@ -4,13 +4,26 @@ between two clients (the ``websockets`` client library), and the same through th
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 import sys
 import typing as t
 
 import pytest
 from websockets.sync.client import connect
 
-from helpers_servers import TIMEOUT, Server, running_server
+from helpers_servers import (
+    ASGI_SERVERS,
+    HOST,
+    STARTUP_TIMEOUT,
+    TESTS_DIR,
+    TIMEOUT,
+    Server,
+    free_port,
+    running_server,
+    server_command,
+    server_env,
+)
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 import e2e_app  # noqa: E402
@@ -28,6 +41,30 @@ def ws_url(server: Server, path: str) -> str:
 
 def test_before_serving_ran_before_the_first_request(uvicorn: Server) -> None:
     assert uvicorn.fetch("GET", "/serving").json() == {"started": True}
+
+
+@pytest.mark.parametrize("kind", sorted(ASGI_SERVERS))
+def test_a_failing_startup_keeps_each_asgi_server_from_serving(kind: str, tmp_path: t.Any) -> None:
+    """A before_serving hook that raises: the server hears lifespan.startup.failed, says why
+    and exits without ever answering a request."""
+    port = free_port()
+    log = tmp_path / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            server_command(kind, port, "failing_startup_app:app"),
+            cwd=TESTS_DIR, env=server_env(), stdin=subprocess.DEVNULL,
+            stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        proc.wait(timeout=STARTUP_TIMEOUT)  # NOTE: a does-not-hang guard; still running fails
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    output = log.read_text(errors="replace")
+    assert "RuntimeError: no database at startup" in output, output
+    with pytest.raises(OSError):
+        socket.create_connection((HOST, port), timeout=2).close()
 
 
 def test_websocket_echo_through_uvicorn(uvicorn: Server) -> None:

@@ -70,6 +70,20 @@ def test_blueprint_routes_converters_prefixes_and_url_for(app: erlen.Erlen) -> N
         assert info.value.code == 1000
 
 
+def test_headers_of_the_handshake_and_of_the_accept(app: erlen.Erlen) -> None:
+    @app.websocket("/who")
+    def who() -> None:
+        token = websocket.headers.get("X-Token", "none")
+        websocket.accept(headers={"X-Seen": token})
+        websocket.send(websocket.headers["User-Agent"])
+        websocket.close()
+
+    client = app.test_client()
+    with client.websocket("/who", headers={"X-Token": "t1", "User-Agent": "probe/1"}) as ws:
+        assert ws.receive() == "probe/1"
+        assert ws.accept_headers["X-Seen"] == "t1"
+
+
 def test_hooks_and_a_rejection_before_accept(app: erlen.Erlen) -> None:
     events: list[str] = []
 

@@ -1211,7 +1211,7 @@ class Erlen(ServingHooks, Scaffold):
     ) -> None:
         """Serve the app on the development server (uvicorn over the ASGI entry: HTTP/1.1
         keep-alive, WebSockets, a reloader and a loopback-only debug page). Not for production."""
-        from .cli.env import get_debug_flag, getenv, run_from_cli_guard
+        from .cli.env import get_debug_flag, getenv, run_from_cli_guard, show_debug_mode
 
         if run_from_cli_guard(load_dotenv):
             return  # the `erlen` command is serving (or about to): do not block its import
@@ -1229,4 +1229,5 @@ class Erlen(ServingHooks, Scaffold):
         port = int(port or sn_port or 5000)
         options.setdefault("use_reloader", self.debug)
         options.setdefault("use_debugger", self.debug)
+        show_debug_mode(self.debug)
         run_simple(host, port, self, **options)

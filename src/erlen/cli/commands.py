@@ -14,7 +14,7 @@ import typing as t
 import click
 
 from .discovery import ScriptInfo, pass_script_info, with_appcontext
-from .env import debug_option, get_debug_flag, is_running_from_reloader
+from .env import debug_option, get_debug_flag, show_debug_mode
 
 
 class CertParamType(click.ParamType):
@@ -203,8 +203,7 @@ def run_command(
         reload = debug
     if debugger is None:
         debugger = debug
-    if not is_running_from_reloader():  # once, not again in the reloader's child
-        click.echo(f" * Debug mode: {'on' if debug else 'off'}", err=True)
+    show_debug_mode(debug)
     from ..serving.devserver import BindError
 
     try:
@@ -261,7 +260,13 @@ def routes_command(sort: str, all_methods: bool) -> None:
     header.append("Rule")
     rows = []
     for rule in rules:
-        row = [rule.endpoint, ", ".join(sorted((rule.methods or set()) - hidden))]
+        # NOTE: a WebSocket rule's GET is only its handshake: a plain GET there is a 400, so the
+        # column names the protocol instead (Quart prints GET, and GET, HEAD, OPTIONS).
+        if getattr(rule, "websocket", False):
+            methods = "WEBSOCKET"
+        else:
+            methods = ", ".join(sorted((rule.methods or set()) - hidden))
+        row = [rule.endpoint, methods]
         if with_domain:
             row.append(domain(rule))
         row.append(rule.rule)

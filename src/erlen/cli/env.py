@@ -123,6 +123,13 @@ def is_running_from_reloader() -> bool:
     return os.environ.get(_RELOADER_ENV) == "true"
 
 
+def show_debug_mode(debug: bool) -> None:
+    """Print Flask's `` * Debug mode: on/off`` line before serving (``erlen run`` and
+    ``app.run()`` both, as Flask does), once: not again in the reloader's child."""
+    if not is_running_from_reloader():
+        click.echo(f" * Debug mode: {'on' if debug else 'off'}", err=True)
+
+
 def run_from_cli_guard(load_dotenv_files: bool) -> bool:
     """What ``app.run()`` does first: True if it must return at once (under the ``erlen``
     command, which serves the app itself); else load the dotenv files if asked, as Flask's
