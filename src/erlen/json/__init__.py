@@ -18,11 +18,18 @@ if t.TYPE_CHECKING:
 __all__ = ["dump", "dumps", "jsonify", "load", "loads"]
 
 
+_cv_app: t.Any = None
+
+
 def _app_json() -> t.Any:
     """The current app's provider, or ``None`` outside an application context."""
-    # NOTE: imported here so erlen.json stays importable while the app modules load.
-    from ..globals import _cv_app
+    global _cv_app
+    if _cv_app is None:
+        # NOTE: imported on first use so erlen.json stays importable while the app modules load;
+        # PERF: and kept, as an import statement per call costs ~10k instructions.
+        from ..globals import _cv_app as cv
 
+        _cv_app = cv
     ctx = _cv_app.get(None)
     return None if ctx is None else ctx.app.json
 
