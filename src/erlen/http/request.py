@@ -332,7 +332,9 @@ class Request:
                 "This request was created with 'shallow=True', reading from the input stream is"
                 " disabled."
             )
-        return _formparser.get_input_stream(self.environ, max_content_length=self.max_content_length)
+        return _formparser.get_input_stream(
+            self.environ, max_content_length=self.max_content_length
+        )
 
     @property
     def want_form_data_parsed(self) -> bool:
