@@ -39,6 +39,10 @@ _ESCAPE = re.compile(rb"\\([0-3][0-7][0-7]|.)", re.DOTALL)
 _ATTRIBUTE_BREAKERS = re.compile(r"[\x00-\x1f\x7f;]")
 _DOMAIN_BREAKERS = re.compile(r"[\x00-\x20\x7f;,\"\\]")
 
+# The characters quote(path, safe=_PATH_SAFE) leaves alone: its always-safe set and _PATH_SAFE.
+_PATH_SAFE = "%!$&'()*+,/:=@"
+_SAFE_PATH = re.compile(r"[A-Za-z0-9_.~%!$&'()*+,/:=@-]*")
+
 _SAMESITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
 
 
@@ -215,9 +219,12 @@ def dump_cookie(
     if httponly:
         parts.append("HttpOnly")
     if path is not None:
-        _check_attribute("path", path)
-        # NOTE: other characters are percent-encoded, as Werkzeug does.
-        parts.append("Path=" + quote(path, safe="%!$&'()*+,/:=@"))
+        # PERF: a path of quote()'s safe characters only (the usual "/...") is its own quoting.
+        if not _SAFE_PATH.fullmatch(path):
+            _check_attribute("path", path)
+            # NOTE: other characters are percent-encoded, as Werkzeug does.
+            path = quote(path, safe=_PATH_SAFE)
+        parts.append("Path=" + path)
     if samesite is not None:
         canonical = _SAMESITE.get(str(samesite).lower())
         if canonical is None:

@@ -17,9 +17,11 @@ body parsed as JSON) and ``lazy`` (the caching descriptor of the computed attrib
 
 from __future__ import annotations
 
+import io as _io
 import json
 import typing as t
 
+from . import formparser as _formparser
 from . import request_headers as _rh
 from .datastructures import (
     CombinedMultiDict,
@@ -38,20 +40,6 @@ from .request_url import recode, request_host, request_url
 __all__ = ["Request"]
 
 _FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
-
-#: formparser.parse_qsl_limited once ``args`` first needed it. PERF: the form parser is
-#: imported on first use (``import erlen`` stays cheap), and an import statement in a function
-#: costs thousands of instructions on every call, a module global a few.
-_parse_qsl: t.Callable[..., list[tuple[str, str]]] | None = None
-
-
-def _load_parse_qsl() -> t.Callable[..., list[tuple[str, str]]]:
-    global _parse_qsl
-    from .formparser import parse_qsl_limited
-
-    _parse_qsl = parse_qsl_limited
-    return parse_qsl_limited
-
 
 # ----------------------------------------------------------------------------- Request
 
@@ -298,10 +286,13 @@ class Request:
         qs = self.environ.get("QUERY_STRING")
         if not qs:
             return self.parameter_storage_class()
-        parse = _parse_qsl or _load_parse_qsl()
-        # PERF: an ASCII query string is its own bytes' UTF-8 decoding: pass it as is.
+        # PERF: formparser is imported with this module (an import statement in a hot function
+        # costs ~10k instructions a call), and an ASCII query string is its own bytes' UTF-8
+        # decoding: it is passed as is.
         return self.parameter_storage_class(
-            parse(qs if qs.isascii() else self.query_string, self.max_form_fields)
+            _formparser.parse_qsl_limited(
+                qs if qs.isascii() else self.query_string, self.max_form_fields
+            )
         )
 
     @_lazy
@@ -315,9 +306,9 @@ class Request:
                 "This request was created with 'shallow=True', reading from the input stream is"
                 " disabled."
             )
-        from .formparser import get_input_stream
-
-        return get_input_stream(self.environ, max_content_length=self.max_content_length)
+        return _formparser.get_input_stream(
+            self.environ, max_content_length=self.max_content_length
+        )
 
     @property
     def want_form_data_parsed(self) -> bool:
@@ -333,13 +324,9 @@ class Request:
         files: MultiDict[str, FileStorage]
         mimetype = self.mimetype if self.want_form_data_parsed else ""
         if mimetype in _FORM_MIMETYPES:
-            import io
-
-            from .formparser import parse_form_data
-
             cached = d.get("_cached_data")
-            stream = io.BytesIO(cached) if cached is not None else self.stream
-            form, files = parse_form_data(
+            stream = _io.BytesIO(cached) if cached is not None else self.stream
+            form, files = _formparser.parse_form_data(
                 stream,
                 mimetype,
                 self.mimetype_params,

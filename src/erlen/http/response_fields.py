@@ -11,6 +11,7 @@ from __future__ import annotations
 import typing as t
 from datetime import datetime, timedelta
 
+from . import cookies as _cookies
 from .policy_headers import COEP, COOP, csp_property, policy_enum_property
 from .response_headers import (
     dump_age,
@@ -216,11 +217,11 @@ class ResponseHeaderFields:
         partitioned: bool = False,
     ) -> None:
         """Add a ``Set-Cookie`` header. See :func:`erlen.http.cookies.dump_cookie` for the arguments."""
-        from .cookies import dump_cookie
-
+        # PERF: cookies is imported with this module; a "from ... import" in the method costs
+        # ~10k instructions per call.
         self.headers.add(
             "Set-Cookie",
-            dump_cookie(
+            _cookies.dump_cookie(
                 key,
                 value=value,
                 max_age=max_age,

@@ -26,6 +26,7 @@ Add a type by subclassing :class:`JSONTag` and registering it::
 
 from __future__ import annotations
 
+import json as _json
 import typing as t
 from base64 import b64decode, b64encode
 from datetime import datetime
@@ -34,8 +35,10 @@ from uuid import UUID
 from markupsafe import Markup
 
 from ..http.dates import http_date, parse_date
+from . import _app_json
 from . import dumps as _dumps
 from . import loads as _loads
+from .provider import DefaultJSONProvider
 
 __all__ = [
     "JSONTag",
@@ -213,6 +216,10 @@ class TagDateTime(JSONTag):
         return parse_date(value)
 
 
+# Types the default tags pass through unchanged (exact types: a subclass may carry ``__html__``).
+_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 class TaggedJSONSerializer:
     """Serializes the tagged types to compact JSON and back.
 
@@ -223,7 +230,7 @@ class TaggedJSONSerializer:
     {'t': (1, b'x')}
     """
 
-    __slots__ = ("tags", "order")
+    __slots__ = ("tags", "order", "_default_order", "_decoder")
 
     #: Registered in this order when the serializer is created; the first tag whose
     #: ``check`` matches a value wins.
@@ -243,6 +250,17 @@ class TaggedJSONSerializer:
         self.order: list[JSONTag] = []
         for cls in self.default_tags:
             self.register(cls)
+        # PERF: the fast paths below know what the default tags do with plain JSON values; they
+        # apply only while ``order`` is still the default one (no tag registered or inserted
+        # since) and the tagging methods are not overridden.
+        cls_ = type(self)
+        stock = (
+            cls_.default_tags is TaggedJSONSerializer.default_tags
+            and cls_.tag is TaggedJSONSerializer.tag
+            and cls_._untag_scan is TaggedJSONSerializer._untag_scan
+        )
+        self._default_order: list[JSONTag] | None = list(self.order) if stock else None
+        self._decoder: _json.JSONDecoder | None = None
 
     def register(
         self, tag_class: type[JSONTag], force: bool = False, index: int | None = None
@@ -287,10 +305,53 @@ class TaggedJSONSerializer:
             value = [self._untag_scan(item) for item in value]
         return value
 
+    def _stock(self) -> bool:
+        """Whether the tags are the default ones, in the default order (see ``__init__``)."""
+        return self._default_order is not None and self.order == self._default_order
+
+    def _is_plain(self, value: t.Any) -> bool:
+        """Whether tagging ``value`` would give an equal value: only plain JSON types, and no
+        one-key dict whose key is a tag (those get escaped by :class:`TagDict`)."""
+        tp = type(value)
+        if tp in _PLAIN_SCALARS:
+            return True
+        if tp is dict:
+            if len(value) == 1 and next(iter(value)) in self.tags:
+                return False
+            for item in value.values():
+                if type(item) not in _PLAIN_SCALARS and not self._is_plain(item):
+                    return False
+            return True
+        if tp is list:
+            for item in value:
+                if type(item) not in _PLAIN_SCALARS and not self._is_plain(item):
+                    return False
+            return True
+        return False
+
     def dumps(self, value: t.Any) -> str:
         """Tag ``value`` and serialize it to compact JSON."""
-        return _dumps(self.tag(value), separators=(",", ":"))
+        # PERF: a session of plain JSON values (the usual one) tags to an equal copy, so the
+        # walk that copies it through every tag's ``check`` is skipped; the bytes are the same.
+        if not (self._stock() and self._is_plain(value)):
+            value = self.tag(value)
+        provider = _app_json()
+        if provider is not None and type(provider).dumps is DefaultJSONProvider.dumps:
+            # PERF: the provider's cached compact encoder is what ``provider.dumps(value,
+            # separators=(",", ":"))`` builds afresh on every call; same options, same output.
+            return provider._encoder(False).encode(value)  # type: ignore[no-any-return]
+        return _dumps(value, separators=(",", ":"))
 
     def loads(self, value: str) -> t.Any:
         """Load tagged JSON and restore the tagged types."""
+        if self._default_order is not None and type(value) is str:
+            provider = _app_json()
+            if provider is None or type(provider).loads is DefaultJSONProvider.loads:
+                # PERF: the decoder calls ``untag`` on each object as it is built, innermost
+                # first, which is what the ``_untag_scan`` walk does after a plain load; both
+                # ``json.loads`` paths (the default provider's and the stdlib's) parse alike.
+                decoder = self._decoder
+                if decoder is None:
+                    decoder = self._decoder = _json.JSONDecoder(object_hook=self.untag)
+                return decoder.decode(value)
         return self._untag_scan(_loads(value))

@@ -182,6 +182,7 @@ class SecureCookieSessionInterface(SessionInterface):
     key_derivation = "hmac"
     serializer = session_json_serializer
     session_class = SecureCookieSession
+    _last_signer: tuple[t.Any, ...] | None = None
 
     def get_signing_serializer(self, app: Erlen) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
@@ -214,11 +215,28 @@ class SecureCookieSessionInterface(SessionInterface):
             or self.key_derivation != "hmac"
         ):
             return self.get_signing_serializer(app)
-        if not app.secret_key:
+        secret_key = app.secret_key
+        if not secret_key:
             return None
         fallbacks = app.config["SECRET_KEY_FALLBACKS"]
-        keys = [*fallbacks, app.secret_key] if fallbacks else [app.secret_key]
-        return cookie_signer(keys, self.salt, self.digest_method, self.serializer)
+        salt, digest_method, serializer = self.salt, self.digest_method, self.serializer
+        # PERF: the signer of the last call, while the settings are the same objects (config
+        # values are), skips building the key list and the shared cache's lookup.
+        last = self._last_signer
+        if (
+            last is not None
+            and last[0] is secret_key
+            and last[2] is salt
+            and last[3] is digest_method
+            and last[4] is serializer
+            and last[1] == (fallbacks or None)
+        ):
+            return last[5]
+        keys = [*fallbacks, secret_key] if fallbacks else [secret_key]
+        signer = cookie_signer(keys, salt, digest_method, serializer)
+        fallbacks_copy = list(fallbacks) if fallbacks else None
+        self._last_signer = (secret_key, fallbacks_copy, salt, digest_method, serializer, signer)
+        return signer
 
     def open_session(self, app: Erlen, request: Request) -> SecureCookieSession | None:
         s = self._signer(app)
@@ -247,8 +265,9 @@ class SecureCookieSessionInterface(SessionInterface):
         partitioned = self.get_cookie_partitioned(app)
         samesite = self.get_cookie_samesite(app)
         httponly = self.get_cookie_httponly(app)
-        if session.accessed:
-            response.vary.add("Cookie")
+        varied = session.accessed
+        if varied:
+            _vary_on_cookie(response)
         if not session:
             if session.modified:
                 response.delete_cookie(
@@ -260,7 +279,8 @@ class SecureCookieSessionInterface(SessionInterface):
                     samesite=samesite,
                     httponly=httponly,
                 )
-                response.vary.add("Cookie")
+                if not varied:
+                    _vary_on_cookie(response)
             return
         if not self.should_set_cookie(app, session):
             return
@@ -277,7 +297,19 @@ class SecureCookieSessionInterface(SessionInterface):
             partitioned=partitioned,
             samesite=samesite,
         )
+        if not varied:
+            _vary_on_cookie(response)
+
+
+def _vary_on_cookie(response: Response) -> None:
+    """Add ``Cookie`` to the response's ``Vary`` header (once: adding it again changes nothing)."""
+    headers = response.headers
+    if "Vary" in headers:
         response.vary.add("Cookie")
+    else:
+        # PERF: ``response.vary`` parses the header into a live set and writes it back; with no
+        # ``Vary`` yet, the result is this.
+        headers.add("Vary", "Cookie")
 
 
 _SERVER_SIDE = {
