@@ -246,3 +246,46 @@ def test_uploaded_files_are_closed_after_the_request(cls: type[Erlen]) -> None:
     resp = app.test_client().post("/up", data={"f": (io.BytesIO(b"data"), "a.txt")})
     assert resp.get_data() == b"ok"
     assert seen[0].stream.closed
+
+
+class _Emit:
+    """A callable that is not a function: a ``__call__`` the call operator must bind itself."""
+
+    def __get__(self, obj: t.Any, owner: t.Any = None) -> t.Any:
+        if obj is None:
+            return self
+
+        def emit(environ: t.Any, start_response: t.Any) -> list[bytes]:
+            start_response("203 NON-AUTHORITATIVE INFORMATION", [("X-Via", "descriptor")])
+            return [b"via descriptor"]
+
+        return emit
+
+
+@pytest.mark.parametrize("kind", ["function", "descriptor"])
+def test_a_response_class_call_override_is_honoured(kind: str) -> None:
+    # wsgi_app calls a plain-function ``__call__`` directly and any other through the operator;
+    # both must send what the response class's ``__call__`` sends.
+    if kind == "function":
+
+        class Sent(erlen.Response):
+            def __call__(self, environ: t.Any, start_response: t.Any) -> t.Any:
+                start_response("203 NON-AUTHORITATIVE INFORMATION", [("X-Via", "function")])
+                return [b"via function"]
+
+    else:
+
+        class Sent(erlen.Response):  # type: ignore[no-redef]
+            __call__ = _Emit()  # type: ignore[assignment]
+
+    app = Erlen(__name__)
+    app.response_class = Sent
+
+    @app.route("/")
+    def index() -> str:
+        return "hello"
+
+    resp = app.test_client().get("/")
+    assert resp.status_code == 203
+    assert resp.headers["X-Via"] == kind
+    assert resp.data == f"via {kind}".encode()

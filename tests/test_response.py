@@ -1149,3 +1149,23 @@ def test_start_response_with_exc_info_after_start_reraises():
 
     with pytest.raises(KeyError):
         Response.from_app(app, env())
+
+
+def test_headers_of_a_plain_body_are_made_on_demand_and_kept() -> None:
+    # The constructor's fast path keeps the pairs without a Headers object; the first read of
+    # ``headers`` wraps them, later reads and the emission see that same object and its edits.
+    resp = Response("hi")
+    headers = resp.headers
+    assert resp.headers is headers
+    assert headers.to_wsgi_list() == [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Length", "2"),
+    ]
+    headers["X-A"] = "1"
+    del headers["Content-Type"]
+    sent: list[object] = []
+    body = resp({"REQUEST_METHOD": "GET"}, lambda status, pairs: sent.append((status, pairs)))
+    assert b"".join(body) == b"hi"
+    assert sent == [("200 OK", [("Content-Length", "2"), ("X-A", "1")])]
+    resp.headers = {"X-B": "2"}  # type: ignore[assignment]
+    assert resp.headers.to_wsgi_list() == [("X-B", "2")]

@@ -114,8 +114,11 @@ class Response(ResponseHeaderFields):
     else:
         headers = response_pairs.HeadersField()
     direct_passthrough: bool
+    #: The ``Headers`` object, or None until first asked for: the constructor's fast path keeps
+    #: the pairs alone in ``_pairs`` and HeadersField makes the object around that list on demand.
+    _headers: Headers | None
+    _pairs: list[tuple[str, str]]
     #: Callbacks for close(); a shared empty tuple until call_on_close makes a list.
-    _headers: Headers
     _on_close: t.Any = ()
     #: PERF: True while the class keeps Response's set_data and WSGI emission methods, so the
     #: hot paths may skip calling them; recomputed for each subclass.
@@ -153,10 +156,6 @@ class Response(ResponseHeaderFields):
         else:
             self._status, self._status_code = line, status  # type: ignore[assignment]
         self.direct_passthrough = direct_passthrough
-        # NOTE: Headers.__init__ only makes ``_list``, which is assigned below. ``headers`` is a
-        # descriptor over ``_headers`` (HeadersField); PERF: the constructor stores it directly.
-        self._headers = hdrs = _new_object(Headers)
-
         kind = type(response)
         if (
             (kind is str or kind is bytes)
@@ -179,8 +178,10 @@ class Response(ResponseHeaderFields):
             if ct_pair is not None:
                 body: bytes = response.encode(charset) if kind is str else response  # type: ignore[union-attr,assignment]
                 size = len(body)
-                # PERF: the header pairs are shared tuples (immutable; edits replace them).
-                hdrs._list = [
+                # PERF: the header pairs are shared tuples (immutable; edits replace them). No
+                # Headers object yet: most responses are sent without one (see HeadersField).
+                self._headers = None
+                self._pairs = [
                     ct_pair,
                     _LENGTH_PAIRS[size] if size < 512 else ("Content-Length", str(size)),
                 ]
@@ -197,6 +198,9 @@ class Response(ResponseHeaderFields):
             pairs = dict_pairs(headers)  # PERF: the (body, status, {...}) view return
         else:
             pairs = Headers(headers)._list
+        # NOTE: Headers.__init__ only makes ``_list``. ``headers`` is a descriptor over
+        # ``_headers`` (HeadersField); PERF: the constructor stores it directly.
+        self._headers = hdrs = _new_object(Headers)
         hdrs._list = pairs
 
         if content_type is None:
@@ -466,7 +470,8 @@ class Response(ResponseHeaderFields):
         """A response is a WSGI application that sends itself."""
         if self._fast_path:
             body = self.response
-            pairs = self._headers._list  # PERF: past the HeadersField descriptor
+            hdrs = self._headers  # PERF: past the HeadersField descriptor
+            pairs = self._pairs if hdrs is None else hdrs._list
             # PERF: the usual view result (one encoded chunk with exactly Content-Type and
             # Content-Length) needs no header fix-up and no body wrapper: get_wsgi_response's
             # answer without its work.

@@ -16,6 +16,8 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from .datastructures import Headers
 
+_new_object = object.__new__
+
 if t.TYPE_CHECKING:
     from .response import Response
 
@@ -253,7 +255,12 @@ class HeadersField:
     def __get__(self, obj: t.Any, owner: t.Any = None) -> t.Any:
         if obj is None:
             return self
-        return obj._headers
+        headers = obj._headers
+        if headers is None:
+            # PERF: the constructor's fast path left the pairs alone; the object wraps that list.
+            headers = obj._headers = _new_object(Headers)
+            headers._list = obj._pairs
+        return headers
 
     def __set__(self, obj: t.Any, value: t.Any) -> None:
         obj._headers = as_headers(value)
