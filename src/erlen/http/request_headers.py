@@ -11,6 +11,7 @@ from __future__ import annotations
 import typing as t
 
 from . import cookies as _cookies
+
 # PERF: imported here, not in content_length (an import statement in a function costs ~10k
 # instructions a call); request.py imports formparser anyway, so this costs nothing at import.
 from .formparser import get_content_length
