@@ -332,6 +332,7 @@ class Request:
             # (parts bound a multipart body only).
             max_content_length = self.max_content_length
             cached = d.get("_cached_data")
+            stream: t.IO[bytes]
             if cached is not None:
                 stream = _io.BytesIO(cached)
             elif "stream" in d or self.shallow or not self._own_stream:
