@@ -688,8 +688,12 @@ class Erlen(ServingHooks, Scaffold):
                 and not plan.teardown
                 and plan.version == hooks_version[0]
                 and not request_tearing_down.receivers
-                # NOTE: files come from a multipart body only; Request.close closes them.
-                and "CONTENT_TYPE" not in environ
+                # NOTE: files come from a multipart body only; Request.close closes them, so
+                # a body without any (a urlencoded form) has nothing to close either.
+                and (
+                    "CONTENT_TYPE" not in environ
+                    or (request._own_close and not request.__dict__.get("files"))
+                )
                 and _get_request_ctx(None) is ctx
                 and (
                     app_ctx is None

@@ -91,10 +91,14 @@ class Request:
     #: PERF: True while ``close`` is this class's own (it only closes uploaded files), so the
     #: request context may skip calling it when ``files`` was never parsed.
     _own_close = True
+    #: PERF: True while ``stream`` is this class's own, so form parsing may build it with the
+    #: limit it has already read instead of reading it again.
+    _own_stream = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._own_close = cls.close is Request.close
+        cls._own_stream = cls.stream is Request.stream
 
     def __init__(
         self,
@@ -324,16 +328,29 @@ class Request:
         files: MultiDict[str, FileStorage]
         mimetype = self.mimetype if self.want_form_data_parsed else ""
         if mimetype in _FORM_MIMETYPES:
+            # PERF: each limit is a config lookup; each is read once, and only where it applies
+            # (parts bound a multipart body only).
+            max_content_length = self.max_content_length
             cached = d.get("_cached_data")
-            stream = _io.BytesIO(cached) if cached is not None else self.stream
+            stream: t.IO[bytes]
+            if cached is not None:
+                stream = _io.BytesIO(cached)
+            elif "stream" in d or self.shallow or not self._own_stream:
+                stream = self.stream
+            else:
+                # NOTE: what the ``stream`` attribute would build, with the limit read above.
+                stream = d["stream"] = _formparser.get_input_stream(
+                    self.environ, max_content_length=max_content_length
+                )
+            multipart = mimetype == "multipart/form-data"
             form, files = _formparser.parse_form_data(
                 stream,
                 mimetype,
                 self.mimetype_params,
                 self.content_length,
-                max_content_length=self.max_content_length,
+                max_content_length=max_content_length,
                 max_form_memory_size=self.max_form_memory_size,
-                max_form_parts=self.max_form_parts,
+                max_form_parts=self.max_form_parts if multipart else None,
                 max_form_fields=self.max_form_fields,
                 cls=self.parameter_storage_class,
             )

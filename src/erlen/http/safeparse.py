@@ -9,11 +9,7 @@ positions and delta-seconds) and never raises.
 
 from __future__ import annotations
 
-import re
-
 __all__ = ["parse_uint"]
-
-_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 
 
 def parse_uint(text: str, limit: int | None = None) -> int | None:
@@ -26,7 +22,8 @@ def parse_uint(text: str, limit: int | None = None) -> int | None:
     >>> parse_uint("0042"), parse_uint("-1"), parse_uint("9" * 30, limit=2**31)
     (42, None, 2147483648)
     """
-    if not _DIGITS.fullmatch(text):
+    # PERF: on ASCII text isdigit() accepts exactly 0-9, the regex's set, at a third of its cost.
+    if not (text.isascii() and text.isdigit()):
         return None
     # SECURITY: decide on the length first, so int() never sees more digits than it converts.
     if limit is not None:
