@@ -1,4 +1,5 @@
-"""Read request bodies: the bounded input stream, urlencoded and multipart forms, query strings.
+"""Read request bodies: the bounded input stream, urlencoded and multipart forms (the query-string
+and urlencoded decoding itself is in :mod:`erlen.http.urlencoded`).
 
 ``Request`` calls these lazily, the first time a view touches ``request.stream``, ``request.form``,
 ``request.files`` or ``request.args``. Names and behaviour follow Werkzeug (``LimitedStream``,
@@ -19,20 +20,18 @@ Invariants, enforced here:
 
 from __future__ import annotations
 
-import codecs
 import io
 import logging
 import re
 import sys
 import tempfile
 import typing as t
-from codecs import escape_decode  # type: ignore[attr-defined]
-from urllib.parse import unquote
 
 from .datastructures import FileStorage, Headers, ImmutableMultiDict
 from .exceptions import BadRequest, ClientDisconnected, HTTPException, RequestEntityTooLarge
 from .headervalues.grammar import parse_options_header
 from .safeparse import parse_uint
+from .urlencoded import _parse_pairs, _unquote, parse_qsl_limited  # noqa: F401 -- re-exported
 
 __all__ = [
     "LimitedStream",
@@ -54,17 +53,6 @@ _MAX_PART_HEADERS = 8
 _MAX_PART_HEADER_LINE = 4096 + 128
 # SECURITY: RFC 2046 boundaries are 1-70 characters; python-multipart refuses more than 256.
 _BOUNDARY_RE = re.compile(r"[ -~]{0,255}[!-~]")
-
-
-def _url_quote_errors(exc: UnicodeError) -> tuple[str, int]:
-    """Codec error handler: show undecodable bytes as ``%XX`` instead of raising (Werkzeug's rule)."""
-    if not isinstance(exc, UnicodeDecodeError):
-        raise exc
-    bad = exc.object[exc.start : exc.end]
-    return "".join(f"%{b:02X}" for b in bad), exc.end
-
-
-codecs.register_error("erlen.url_quote", _url_quote_errors)
 
 
 class _QuietLog(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -235,104 +223,6 @@ def get_input_stream(
         limit = sys.maxsize if max_content_length is None else max_content_length
         return t.cast(t.BinaryIO, LimitedStream(stream, limit, is_max=True))
     return io.BytesIO()
-
-
-# --------------------------------------------------------------------------- query strings
-
-# Every "XX" hex pair (either case) and the byte it escapes.
-_HEX_BYTE = {
-    f"{a}{b}".encode(): bytes((int(a + b, 16),))
-    for a in "0123456789abcdefABCDEF"
-    for b in "0123456789abcdefABCDEF"
-}
-
-
-def _unquote(text: str) -> str:
-    """Percent-decode ``text`` as UTF-8; bytes that are not UTF-8 stay as ``%XX``, an invalid
-    escape (``%zz``, a lone ``%``) stays as it is."""
-    if not text.isascii():
-        return unquote(text, errors="erlen.url_quote")
-    raw = text.encode("ascii")
-    # PERF: with its backslashes doubled, "%XX" becomes "\xXX", which codecs.escape_decode (the
-    # C decoder pickle uses for bytes escapes) undoes in one call; an invalid escape makes it
-    # raise, and then the escapes are undone one by one.
-    if b"\\" in raw:
-        raw = raw.replace(b"\\", b"\\\\")
-    try:
-        raw = escape_decode(raw.replace(b"%", b"\\x"))[0]
-    except ValueError:
-        head, *rest = text.encode("ascii").split(b"%")
-        out = [head]
-        for part in rest:
-            byte = _HEX_BYTE.get(part[:2])
-            if byte is None:
-                out.append(b"%")
-                out.append(part)
-            else:
-                out.append(byte)
-                out.append(part[2:])
-        raw = b"".join(out)
-    return raw.decode("utf-8", "erlen.url_quote")
-
-
-def _parse_pairs(
-    qs: str | bytes, max_fields: int | None, too_many: type[HTTPException], what: str
-) -> list[tuple[str, str]]:
-    if isinstance(qs, bytes):
-        qs = qs.decode("utf-8", "erlen.url_quote")
-    # PERF: the whole string is searched and rewritten once rather than each field: "+" is a
-    # space anywhere (an escaped "%2B" is undone later, so it stays a "+"), and fields are
-    # searched for "%" only when the string has one.
-    if "+" in qs:
-        qs = qs.replace("+", " ")
-    fields = qs.split("&")
-    # SECURITY: bound the number of fields (hash-collision and allocation DoS).
-    if max_fields is not None and len(fields) > max_fields:
-        if sum(1 for field in fields if field) > max_fields:
-            raise too_many(f"Too many {what} fields (the limit is {max_fields}).")
-    pairs: list[tuple[str, str]] = []
-    append = pairs.append
-    if "%" in qs and "%26" not in qs and "%3D" not in qs and "%3d" not in qs:
-        # PERF: no escaped "&" or "=", so undoing every escape at once splits the same way;
-        # and an undecodable byte before a field's end meets an ASCII "&" or "=" either way.
-        qs = _unquote(qs)
-        fields = qs.split("&")
-    elif "%" in qs:
-        for field in fields:
-            if not field:
-                continue
-            key, _, value = field.partition("=")
-            if "%" in field:
-                if "%" in key:
-                    key = _unquote(key)
-                if "%" in value:
-                    value = _unquote(value)
-            append((key, value))
-        return pairs
-    for field in fields:
-        if field:
-            key, _, value = field.partition("=")
-            append((key, value))
-    return pairs
-
-
-def parse_qsl_limited(qs: str | bytes, max_fields: int | None = 1000) -> list[tuple[str, str]]:
-    """Parse a query string into ``(key, value)`` pairs, as ``request.args`` sees them.
-
-    ``&`` separates fields (``;`` does not), ``+`` is a space, a field without ``=`` has the value
-    ``""``, empty fields are dropped, an invalid escape such as ``%zz`` stays literal, and bytes that
-    are not UTF-8 stay as ``%XX``; it never raises on encoding. Pass the raw bytes (under WSGI,
-    ``environ["QUERY_STRING"].encode("latin-1")``); a ``str`` is taken as already-decoded text.
-
-    >>> parse_qsl_limited(b"a=1+2&b=&c=%zz&a=%C3%A9")
-    [('a', '1 2'), ('b', ''), ('c', '%zz'), ('a', 'é')]
-
-    SECURITY: more than ``max_fields`` non-empty fields raise :class:`BadRequest` (400; the query
-    string is not a body, so not 413). ``None`` means no limit.
-    """
-    if not qs:
-        return []
-    return _parse_pairs(qs, max_fields, BadRequest, "query string")
 
 
 # --------------------------------------------------------------------------- form bodies
