@@ -113,18 +113,21 @@ def wsgi_runner(app: t.Any, shape: Shape) -> t.Callable[[int], None]:
 
     def run(n: int) -> None:
         for _ in range(n):
-            body = one(dict(template))
-            # NOTE: the full check (a JSON parse for the JSON shape) runs on the first answer;
-            # later answers must equal it byte for byte, a check that costs next to nothing.
-            if seen_body:
-                if body != seen_body[0]:
-                    raise AssertionError(body[:200])
-            elif shape.check(body):
-                seen_body.append(body)
-            else:
-                raise AssertionError(body[:200])
+            _check(shape, one(dict(template)), seen_body)
 
     return run
+
+
+def _check(shape: Shape, body: bytes, seen_body: list[bytes]) -> None:
+    """The full check (a JSON parse for the JSON shape) on the first answer; later answers must
+    equal it byte for byte, a check that costs next to nothing."""
+    if seen_body:
+        if body != seen_body[0]:
+            raise AssertionError(body[:200])
+    elif shape.check(body):
+        seen_body.append(body)
+    else:
+        raise AssertionError(body[:200])
 
 
 def asgi_runner(app: t.Any, shape: Shape) -> t.Callable[[int], None]:
@@ -186,13 +189,7 @@ def asgi_runner(app: t.Any, shape: Shape) -> t.Callable[[int], None]:
             scope["headers"] = [*scope["headers"], (b"cookie", _cookie_from(headers).encode())]
         for _ in range(n):
             body, _ = await one(dict(scope))
-            if seen_body:
-                if body != seen_body[0]:
-                    raise AssertionError(body[:200])
-            elif shape.check(body):
-                seen_body.append(body)
-            else:
-                raise AssertionError(body[:200])
+            _check(shape, body, seen_body)
 
     def run(n: int) -> None:
         asyncio.run(many(n))

@@ -303,9 +303,8 @@ def start_server(kind: str, app: str = "e2e_app:app", attempts: int = 3) -> Serv
     raise RuntimeError(f"could not start {kind}: {last_error}")
 
 
-def stop_server(server: Server, remove_log: bool = True) -> None:
-    """Terminate the server (SIGTERM, then SIGKILL after a grace period) and wait for it."""
-    proc = server.proc
+def terminate(proc: subprocess.Popen[t.Any]) -> None:
+    """SIGTERM, then SIGKILL after a grace period; wait for the process either way."""
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -313,6 +312,11 @@ def stop_server(server: Server, remove_log: bool = True) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=20)
+
+
+def stop_server(server: Server, remove_log: bool = True) -> None:
+    """Terminate the server (SIGTERM, then SIGKILL after a grace period) and wait for it."""
+    terminate(server.proc)
     if server._log_file is not None:
         server._log_file.close()
         server._log_file = None

@@ -19,7 +19,7 @@ import pytest
 from examples.showcase import captcha
 from examples.showcase.app import create_app
 
-from helpers_servers import ERLEN_PATH, TESTS_DIR, free_port
+from helpers_servers import ERLEN_PATH, TESTS_DIR, free_port, terminate
 from session_servers import redis_url  # noqa: F401 (a fixture)
 from showcase_images import changed_pixels, decode, jpeg, png, png_claiming
 
@@ -426,11 +426,6 @@ def test_readme_command_1_prints_the_url_and_serves(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as reply:
             assert reply.read() == b"hello world!!!"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
+        terminate(proc)
         if proc.stdout is not None:
             proc.stdout.close()

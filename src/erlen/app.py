@@ -129,7 +129,6 @@ _INLINE_METHODS = (
     "ensure_sync",
 )
 _new_object = object.__new__
-_FunctionType = type(lambda: None)
 
 
 class Erlen(ServingHooks, Scaffold):
@@ -666,12 +665,6 @@ class Erlen(ServingHooks, Scaffold):
             except BaseException:
                 error = sys.exc_info()[1]
                 raise
-            # PERF: ``response(...)`` goes through the type's call slot (a C-level lookup and
-            # a bound-method call); a plain-function ``__call__``, looked up on the type as the
-            # call operator does, is called directly. Any other ``__call__`` takes the operator.
-            call = type(response).__call__
-            if type(call) is _FunctionType:
-                return call(response, environ, start_response)
             return response(environ, start_response)
         finally:
             if "werkzeug.debug.preserve_context" in environ:
