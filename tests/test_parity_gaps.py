@@ -71,6 +71,30 @@ def test_get_load_dotenv_matches_flask(
     assert erlen.helpers.get_load_dotenv(default) is flask.helpers.get_load_dotenv(default)
 
 
+# ------------------------------------------------------------------ show_server_banner
+
+
+@pytest.mark.parametrize("debug", [None, True, False])
+@pytest.mark.parametrize("path", [None, "hello:app"])
+def test_show_server_banner_prints_flasks_lines(
+    debug: bool | None, path: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import flask.cli
+
+    import erlen.cli
+
+    flask.cli.show_server_banner(debug, path)  # type: ignore[arg-type]
+    flask_out = capsys.readouterr()
+    erlen.cli.show_server_banner(debug, path)
+    erlen_out = capsys.readouterr()
+    # Same lines on the same stream; only the framework's name differs.
+    # Same lines on the same stream; only the framework's name differs.
+    assert erlen_out.err == flask_out.err == ""
+    assert erlen_out.out == flask_out.out.replace("Serving Flask app", "Serving erlen app")
+    assert (" * Debug mode: " in erlen_out.out) is (debug is not None)
+    assert (path is not None) is (f"app '{path}'" in erlen_out.out)
+
+
 # ---------------------------------------------------------- a file field without enctype
 
 

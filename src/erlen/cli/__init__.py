@@ -39,6 +39,7 @@ from .env import debug_option, env_file_option, setenv_until_close
 from .env import get_debug_flag as get_debug_flag
 from .env import get_load_dotenv as get_load_dotenv
 from .env import load_dotenv as load_dotenv
+from .env import show_server_banner as show_server_banner
 
 if t.TYPE_CHECKING:
     from ..app import Erlen

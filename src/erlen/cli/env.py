@@ -130,6 +130,18 @@ def show_debug_mode(debug: bool) -> None:
         click.echo(f" * Debug mode: {'on' if debug else 'off'}", err=True)
 
 
+def show_server_banner(debug: bool | None, app_import_path: str | None) -> None:
+    """Flask's ``flask.cli.show_server_banner``: the app's import path and the debug mode, each
+    line only when known, and nothing in the reloader's child (the parent printed them)."""
+    if is_running_from_reloader():
+        return
+    # NOTE: on stdout, as Flask's; erlen's own servers print their banner lines on stderr.
+    if app_import_path is not None:
+        click.echo(f" * Serving erlen app '{app_import_path}'")
+    if debug is not None:
+        click.echo(f" * Debug mode: {'on' if debug else 'off'}")
+
+
 def run_from_cli_guard(load_dotenv_files: bool) -> bool:
     """What ``app.run()`` does first: True if it must return at once (under the ``erlen``
     command, which serves the app itself); else load the dotenv files if asked, as Flask's
