@@ -31,6 +31,7 @@ from jinja2.utils import LRUCache
 
 from . import signals
 from .globals import _cv_app, _cv_request, current_app, g, request, session
+from .jinja_fast import FastEnvironment
 
 if t.TYPE_CHECKING:
     from jinja2 import Template
@@ -89,7 +90,7 @@ class _WatchedDict(dict):  # type: ignore[type-arg]
         self.on_change()
 
 
-class Environment(_JinjaEnvironment):
+class Environment(FastEnvironment):
     """A Jinja environment bound to an app, loading templates through its blueprints.
 
     Created by :func:`create_jinja_environment` and available as ``app.jinja_env``.
