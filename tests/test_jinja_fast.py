@@ -399,3 +399,33 @@ def test_render_sees_globals_changed_after_the_first_render() -> None:
         assert render_template_string("{{ late|default('none') }}") == "now"
         app.jinja_env.globals["request"] = "shadowed"  # the context processor still wins
         assert render_template_string("{{ late }}", late="ctx") == "ctx"
+
+
+# -- the autoescape chooser handed to Jinja ----------------------------------------------------
+
+
+def test_autoescape_default_chooser_is_the_module_function() -> None:
+    from erlen import templating
+
+    env = Erlen(__name__).jinja_env
+    assert env.autoescape is templating.select_jinja_autoescape
+    assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
+
+
+def test_autoescape_chooser_of_a_subclass_or_instance_is_honoured() -> None:
+    class TextApp(Erlen):
+        def select_jinja_autoescape(self, filename: str | None) -> bool:
+            return False
+
+    with TextApp(__name__).app_context():
+        assert render_template_string("{{ x }}", x="<b>") == "<b>"
+
+    app = Erlen(__name__)
+    app.select_jinja_autoescape = lambda filename: False  # type: ignore[method-assign]
+    with app.app_context():
+        assert render_template_string("{{ x }}", x="<b>") == "<b>"
+
+    app = Erlen(__name__)
+    app.jinja_options = {"autoescape": False}
+    with app.app_context():
+        assert render_template_string("{{ x }}", x="<b>") == "<b>"
