@@ -113,6 +113,10 @@ class Request(_HTTPRequest):
             if not files and self.mimetype != "multipart/form-data":
                 from .debughelpers import explain_missing_files
 
+                # NOTE: explaining changes the dict's class; an empty one may be shared (the
+                # urlencoded fast path's), so this request gets its own.
+                files = self.__dict__["files"] = type(files)()
+
                 explain_missing_files(self, files)
 
     def _limit_default(self, key: str, default: int | None) -> int | None:

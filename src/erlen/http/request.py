@@ -51,6 +51,9 @@ DEFAULT_MAX_CONTENT_LENGTH: int | None = None
 DEFAULT_MAX_FORM_MEMORY_SIZE = 500_000
 DEFAULT_MAX_FORM_PARTS = 1000
 DEFAULT_MAX_FORM_FIELDS = 1000
+# PERF: the ``files`` of every urlencoded request parsed by the fast path: one shared empty
+# immutable multi-dict, nothing to build, nothing for ``close`` to do.
+_NO_FILES: ImmutableMultiDict[str, FileStorage] = ImmutableMultiDict()
 # PERF: what a subclass may override that the urlencoded fast path of ``_load_form_data`` reads
 # in its own way (the body straight from ``wsgi.input``, the content type from the environ); a
 # subclass overriding one of them takes the general path.
@@ -433,7 +436,7 @@ class Request:
         d["_form_read"] = length
         lists = _parse_lists(body, max_form_fields, RequestEntityTooLarge, "form")
         d["form"] = _multidict_from_lists(ImmutableMultiDict, lists)
-        d["files"] = _multidict_from_lists(ImmutableMultiDict, {})
+        d["files"] = _NO_FILES
 
     @_lazy
     def form(self) -> MultiDict[str, str]:
