@@ -43,9 +43,6 @@ __all__ = ["Request"]
 
 _URLENCODED = "application/x-www-form-urlencoded"
 _FORM_MIMETYPES = frozenset({_URLENCODED, "multipart/form-data"})
-# SECURITY: a Content-Length longer than this is not a number the fast path reads (formparser's
-# rule); the general path refuses it.
-_MAX_CL_DIGITS = 32
 # The toolkit's limits when neither the request nor (in erlen.wrappers) the app sets them.
 DEFAULT_MAX_CONTENT_LENGTH: int | None = None
 DEFAULT_MAX_FORM_MEMORY_SIZE = 500_000
@@ -372,7 +369,9 @@ class Request:
             and "_cached_data" not in d
         ):
             raw = environ.get("CONTENT_LENGTH")
-            if raw and raw.isdigit() and raw.isascii() and len(raw) <= _MAX_CL_DIGITS:
+            # SECURITY: only a plain length (ASCII digits, formparser's bound on their number)
+            # takes the fast path; any other goes to get_input_stream, which refuses it (400).
+            if raw and raw.isdigit() and raw.isascii() and len(raw) <= _formparser._MAX_CL_DIGITS:
                 self._load_urlencoded(int(raw))
                 return
         form: MultiDict[str, str]
