@@ -37,7 +37,7 @@ from .lazy import _lazy
 from .request_json import get_json as _get_json
 from .request_url import host_is_trusted as _host_is_trusted  # noqa: F401 -- tests import it
 from .request_url import recode, request_host, request_url
-from .urlencoded import _parse_lists, parse_qs_lists
+from .urlencoded import _parse_lists
 
 __all__ = ["Request"]
 
@@ -324,7 +324,8 @@ class Request:
         if cls is ImmutableMultiDict:
             # PERF: parsed straight into the multi-dict's {key: [values]} storage, not into
             # pairs that the multi-dict groups again (another dict class takes the pairs).
-            return _multidict_from_lists(cls, parse_qs_lists(qs, self.max_form_fields))
+            lists = _parse_lists(qs, self.max_form_fields, BadRequest, "query string")
+            return _multidict_from_lists(cls, lists)
         return cls(_formparser.parse_qsl_limited(qs, self.max_form_fields))
 
     @_lazy
