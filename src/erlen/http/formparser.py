@@ -98,6 +98,13 @@ class LimitedStream(io.RawIOBase):
         self.is_max = is_max
         self._pos = 0
 
+    @classmethod
+    def at_end(cls, stream: t.IO[bytes], limit: int) -> LimitedStream:
+        """The stream of a declared body of ``limit`` bytes that were all read already."""
+        self = cls(stream, limit)
+        self._pos = limit
+        return self
+
     @property
     def is_exhausted(self) -> bool:
         """True once ``limit`` bytes have been read."""
@@ -110,17 +117,7 @@ class LimitedStream(io.RawIOBase):
         return self._pos
 
     def _pull(self, size: int, line: bool = False) -> bytes:
-        # SECURITY: servers report a body that ends early or is badly framed in their own ways
-        # (gunicorn raises NoMoreData, an OSError, or InvalidChunkSize, ChunkMissingTerminator...
-        # from its own ParseException); either is the client's fault, so a 400, never a 500.
-        try:
-            return self._stream.readline(size) if line else self._stream.read(size)
-        except OSError as e:
-            raise ClientDisconnected(_DISCONNECTED) from e
-        except HTTPException:
-            raise
-        except Exception as e:
-            raise BadRequest(_MALFORMED_BODY) from e
+        return _server_read(self._stream.readline if line else self._stream.read, size)
 
     def _got(self, data: bytes) -> bytes:
         self._pos += len(data)
@@ -180,6 +177,38 @@ class LimitedStream(io.RawIOBase):
         """Read and drop the rest of the body (so the connection can be reused)."""
         while self.read(_CHUNK):
             pass
+
+
+def _server_read(read: t.Callable[[int], bytes], size: int) -> bytes:
+    """``read(size)`` on the server's input stream, its errors turned into HTTP errors."""
+    # SECURITY: servers report a body that ends early or is badly framed in their own ways
+    # (gunicorn raises NoMoreData, an OSError, or InvalidChunkSize, ChunkMissingTerminator...
+    # from its own ParseException); either is the client's fault, so a 400, never a 500.
+    try:
+        return read(size)
+    except OSError as e:
+        raise ClientDisconnected(_DISCONNECTED) from e
+    except HTTPException:
+        raise
+    except Exception as e:
+        raise BadRequest(_MALFORMED_BODY) from e
+
+
+def read_exactly(stream: t.IO[bytes], length: int) -> bytes:
+    """The whole body of a declared ``length`` from the server's ``stream``, as a
+    :class:`LimitedStream` of that length reads it: a body that ends early is a
+    :class:`~erlen.http.exceptions.ClientDisconnected` (400), a server error a 400.
+
+    PERF: one read when the server gives the whole body at once (the usual case), and no
+    stream object around it.
+    """
+    if length == 0:
+        return b""
+    data = _server_read(stream.read, length)
+    if len(data) < length:
+        # NOTE: a server may give less per read; the rest is read as the stream would read it.
+        data += LimitedStream(stream, length - len(data)).readall()
+    return data
 
 
 def get_content_length(environ: t.Mapping[str, t.Any]) -> int | None:

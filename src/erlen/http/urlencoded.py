@@ -38,14 +38,13 @@ def _unquote(text: str) -> str:
     escape (``%zz``, a lone ``%``) stays as it is."""
     if not text.isascii():
         return unquote(text, errors="erlen.url_quote")
-    raw = text.encode("ascii")
     # PERF: with its backslashes doubled, "%XX" becomes "\xXX", which codecs.escape_decode (the
-    # C decoder pickle uses for bytes escapes) undoes in one call; an invalid escape makes it
-    # raise, and then the escapes are undone one by one.
-    if b"\\" in raw:
-        raw = raw.replace(b"\\", b"\\\\")
+    # C decoder pickle uses for bytes escapes) undoes in one call; it takes the ASCII text as is
+    # (no encoding step). An invalid escape makes it raise, and then the escapes are undone one
+    # by one.
+    raw = text.replace("\\", "\\\\") if "\\" in text else text
     try:
-        raw = escape_decode(raw.replace(b"%", b"\\x"))[0]
+        data: bytes = escape_decode(raw.replace("%", "\\x"))[0]
     except ValueError:
         head, *rest = text.encode("ascii").split(b"%")
         out = [head]
@@ -57,49 +56,75 @@ def _unquote(text: str) -> str:
             else:
                 out.append(byte)
                 out.append(part[2:])
-        raw = b"".join(out)
-    return raw.decode("utf-8", "erlen.url_quote")
+        data = b"".join(out)
+    return data.decode("utf-8", "erlen.url_quote")
 
 
-def _parse_pairs(
+def _fields(
     qs: str | bytes, max_fields: int | None, too_many: type[HTTPException], what: str
-) -> list[tuple[str, str]]:
+) -> tuple[list[str], bool]:
+    """The ``&``-separated fields of ``qs`` (empty ones included), ``+`` undone, under the field
+    limit; and whether their keys and values still need percent-decoding one by one (when an
+    escaped ``&`` or ``=`` forbids decoding the whole string before splitting it)."""
     if isinstance(qs, bytes):
         qs = qs.decode("utf-8", "erlen.url_quote")
     # PERF: the whole string is searched and rewritten once rather than each field: "+" is a
-    # space anywhere (an escaped "%2B" is undone later, so it stays a "+"), and fields are
-    # searched for "%" only when the string has one.
+    # space anywhere (an escaped "%2B" is undone later, so it stays a "+").
     if "+" in qs:
         qs = qs.replace("+", " ")
+    escaped = False
+    if "%" in qs:
+        if "%26" in qs or "%3D" in qs or "%3d" in qs:
+            escaped = True
+        else:
+            # PERF: no escaped "&" or "=", so undoing every escape at once splits the same way
+            # (an undecodable byte shows as "%XX", never as "&" or "="), in one call.
+            qs = _unquote(qs)
     fields = qs.split("&")
     # SECURITY: bound the number of fields (hash-collision and allocation DoS).
     if max_fields is not None and len(fields) > max_fields:
         if sum(1 for field in fields if field) > max_fields:
             raise too_many(f"Too many {what} fields (the limit is {max_fields}).")
+    return fields, escaped
+
+
+def _unquote_pair(key: str, value: str) -> tuple[str, str]:
+    """A field's key and value, percent-decoded (the rare path of :func:`_fields`)."""
+    return (_unquote(key) if "%" in key else key, _unquote(value) if "%" in value else value)
+
+
+def _parse_pairs(
+    qs: str | bytes, max_fields: int | None, too_many: type[HTTPException], what: str
+) -> list[tuple[str, str]]:
+    fields, escaped = _fields(qs, max_fields, too_many, what)
     pairs: list[tuple[str, str]] = []
     append = pairs.append
-    if "%" in qs and "%26" not in qs and "%3D" not in qs and "%3d" not in qs:
-        # PERF: no escaped "&" or "=", so undoing every escape at once splits the same way;
-        # and an undecodable byte before a field's end meets an ASCII "&" or "=" either way.
-        qs = _unquote(qs)
-        fields = qs.split("&")
-    elif "%" in qs:
-        for field in fields:
-            if not field:
-                continue
-            key, _, value = field.partition("=")
-            if "%" in field:
-                if "%" in key:
-                    key = _unquote(key)
-                if "%" in value:
-                    value = _unquote(value)
-            append((key, value))
-        return pairs
     for field in fields:
         if field:
             key, _, value = field.partition("=")
-            append((key, value))
+            append(_unquote_pair(key, value) if escaped else (key, value))
     return pairs
+
+
+def _parse_lists(
+    qs: str | bytes, max_fields: int | None, too_many: type[HTTPException], what: str
+) -> dict[str, list[str]]:
+    """:func:`_parse_pairs` grouped by key: ``{key: [values in order]}``, keys in the order they
+    first came (the storage of :class:`~erlen.http.datastructures.MultiDict`)."""
+    fields, escaped = _fields(qs, max_fields, too_many, what)
+    # PERF: the pairs are grouped as they are split, in a plain dict (whose operations the
+    # interpreter specialises), instead of a list of pairs grouped again by MultiDict.
+    lists: dict[str, list[str]] = {}
+    for field in fields:
+        if field:
+            key, _, value = field.partition("=")
+            if escaped:
+                key, value = _unquote_pair(key, value)
+            if key in lists:
+                lists[key].append(value)
+            else:
+                lists[key] = [value]
+    return lists
 
 
 def parse_qsl_limited(qs: str | bytes, max_fields: int | None = 1000) -> list[tuple[str, str]]:
@@ -119,3 +144,15 @@ def parse_qsl_limited(qs: str | bytes, max_fields: int | None = 1000) -> list[tu
     if not qs:
         return []
     return _parse_pairs(qs, max_fields, BadRequest, "query string")
+
+
+def parse_qs_lists(qs: str | bytes, max_fields: int | None = 1000) -> dict[str, list[str]]:
+    """:func:`parse_qsl_limited` grouped by key: ``{key: [values in order]}``, the storage of a
+    :class:`~erlen.http.datastructures.MultiDict` (``request.args`` is built from it).
+
+    >>> parse_qs_lists("tag=a&q=x&tag=b")
+    {'tag': ['a', 'b'], 'q': ['x']}
+    """
+    if not qs:
+        return {}
+    return _parse_lists(qs, max_fields, BadRequest, "query string")
