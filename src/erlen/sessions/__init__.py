@@ -9,11 +9,17 @@ key derivation, tagged JSON), so Flask and erlen read each other's cookies.
 from __future__ import annotations
 
 import hashlib
+import operator
 import typing as t
 from collections.abc import MutableMapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from ..http.datastructures import CallbackDict
+from ..http import cookies as _cookies
+from ..http.datastructures import CallbackDict, ImmutableMultiDict, MultiDict
+from ..http.dates import http_date
+from ..http.headers import Headers
+from ..http.request import Request as _HTTPRequest
+from ..http.response_fields import ResponseHeaderFields
 from ..json.tag import TaggedJSONSerializer
 from .cookie_signer import CookieSigner, cookie_signer
 
@@ -170,11 +176,105 @@ class SessionInterface:
 session_json_serializer = TaggedJSONSerializer()
 
 
+# The config keys the cookie session reads; the plan below is kept while they hold the same values.
+_PLAN_CONFIG = (
+    "SECRET_KEY",
+    "SECRET_KEY_FALLBACKS",
+    "SESSION_COOKIE_NAME",
+    "SESSION_COOKIE_DOMAIN",
+    "SESSION_COOKIE_PATH",
+    "APPLICATION_ROOT",
+    "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_SECURE",
+    "SESSION_COOKIE_SAMESITE",
+    "SESSION_COOKIE_PARTITIONED",
+    "SESSION_REFRESH_EACH_REQUEST",
+    "PERMANENT_SESSION_LIFETIME",
+)
+_read_plan_config = operator.itemgetter(*_PLAN_CONFIG)  # PERF: the twelve reads in one C call
+# The methods whose work the plan does; an interface overriding one (on its class or instance)
+# has them called, through the general path.
+_HOOKS = frozenset(
+    {
+        "get_cookie_name",
+        "get_cookie_domain",
+        "get_cookie_path",
+        "get_cookie_httponly",
+        "get_cookie_secure",
+        "get_cookie_samesite",
+        "get_cookie_partitioned",
+        "get_expiration_time",
+        "should_set_cookie",
+        "get_signing_serializer",
+        "_signer",
+    }
+)
+_MAX_PLANS = 16  # NOTE: apps per interface whose plans are kept (tests make many apps)
+
+
+class _Plan:
+    """What the cookie session derives from the config and the interface, for one app."""
+
+    __slots__ = (
+        "config",
+        "version",
+        "fallbacks",
+        "cls",
+        "salt",
+        "digest_method",
+        "serializer",
+        "session_class",
+        "key_derivation",
+        "fast",
+        "signer",
+        "name",
+        "domain",
+        "path",
+        "httponly",
+        "secure",
+        "samesite",
+        "partitioned",
+        "refresh",
+        "lifetime",
+        "max_age",
+        "cookie_parts",
+    )
+
+    config: tuple[t.Any, ...]
+    version: int | None
+    fallbacks: list[t.Any] | None
+    cls: type
+    salt: t.Any
+    digest_method: t.Any
+    serializer: t.Any
+    session_class: t.Any
+    key_derivation: t.Any
+    fast: bool
+    signer: CookieSigner | None
+    name: str
+    domain: str | None
+    path: str
+    httponly: bool
+    secure: bool
+    samesite: str | None
+    partitioned: bool
+    refresh: bool
+    lifetime: timedelta
+    max_age: int
+    cookie_parts: tuple[str, str] | None
+
+
 class SecureCookieSessionInterface(SessionInterface):
     """The default backend: the whole session in a signed (not encrypted) cookie.
 
     SECURITY: signed, so users cannot change it, but readable by them; and it cannot be revoked
     before it expires. Use a server-side backend to store secrets or to revoke sessions.
+
+    PERF: what the config and the interface's settings give (the signer with its derived keys,
+    the cookie's name and attributes, the lifetime) is worked out once per app and kept in a
+    plan while the config values and the settings stay the same (checked on every request,
+    with one C call for the config); an interface overriding a getter, ``should_set_cookie``,
+    ``get_expiration_time`` or ``get_signing_serializer`` gets every call, as in Flask.
     """
 
     salt = "cookie-session"
@@ -182,7 +282,7 @@ class SecureCookieSessionInterface(SessionInterface):
     key_derivation = "hmac"
     serializer = session_json_serializer
     session_class = SecureCookieSession
-    _last_signer: tuple[t.Any, ...] | None = None
+    _plans: dict[t.Any, _Plan] | None = None
 
     def get_signing_serializer(self, app: Erlen) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
@@ -206,7 +306,7 @@ class SecureCookieSessionInterface(SessionInterface):
 
     def _signer(self, app: Erlen) -> CookieSigner | URLSafeTimedSerializer | None:
         """The object that signs and reads the cookie: itsdangerous' serializer when a subclass
-        customizes it, else the cached :class:`CookieSigner` (same bytes, keys derived once)."""
+        customizes it, else the shared :class:`CookieSigner` (same bytes, keys derived once)."""
         # PERF: an itsdangerous serializer per request (and its key derivation per sign and
         # check) cost ~300k instructions a session request.
         if (
@@ -219,33 +319,104 @@ class SecureCookieSessionInterface(SessionInterface):
         if not secret_key:
             return None
         fallbacks = app.config["SECRET_KEY_FALLBACKS"]
-        salt, digest_method, serializer = self.salt, self.digest_method, self.serializer
-        # PERF: the signer of the last call, while the settings are the same objects (config
-        # values are), skips building the key list and the shared cache's lookup.
-        last = self._last_signer
-        if (
-            last is not None
-            and last[0] is secret_key
-            and last[2] is salt
-            and last[3] is digest_method
-            and last[4] is serializer
-            and last[1] == (fallbacks or None)
-        ):
-            return last[5]
         keys = [*fallbacks, secret_key] if fallbacks else [secret_key]
-        signer = cookie_signer(keys, salt, digest_method, serializer)
-        fallbacks_copy = list(fallbacks) if fallbacks else None
-        self._last_signer = (secret_key, fallbacks_copy, salt, digest_method, serializer, signer)
-        return signer
+        return cookie_signer(keys, self.salt, self.digest_method, self.serializer)
+
+    def _plan(self, app: Erlen) -> _Plan | None:
+        """The plan for ``app``, rebuilt when a setting changed; None for the general path."""
+        own = self.__dict__
+        if len(own) > 1 and not own.keys().isdisjoint(_HOOKS):
+            return None  # NOTE: a hook set on the instance (a monkeypatch) is called
+        plans = self._plans
+        plan = None if plans is None else plans.get(app)
+        config = app.config
+        # PERF: the config's change counter says when its values need a look (~4k instructions
+        # for the twelve); a config without one is looked at every time.
+        version = getattr(config, "_version", None)
+        if plan is None or plan.version != version or version is None:
+            try:
+                values = _read_plan_config(config)
+            except KeyError:
+                return None  # NOTE: a deleted key: the general path raises where Flask does
+            if plan is not None and plan.config == values:
+                plan.version = version
+            else:
+                plan = None
+        if (
+            plan is None
+            or plan.salt is not self.salt
+            or plan.digest_method is not self.digest_method
+            or plan.serializer is not self.serializer
+            or plan.session_class is not self.session_class
+            or plan.key_derivation is not self.key_derivation
+            or plan.cls is not type(self)
+            # NOTE: the fallback list may be changed in place; compare it with a copy.
+            or (plan.fallbacks is not None and plan.fallbacks != config["SECRET_KEY_FALLBACKS"])
+        ):
+            try:
+                values = _read_plan_config(config)
+            except KeyError:
+                return None
+            plan = self._make_plan(app, values, version)
+        return plan if plan.fast else None
+
+    def _make_plan(self, app: Erlen, values: tuple[t.Any, ...], version: int | None) -> _Plan:
+        plan = _Plan()
+        plan.config = values
+        plan.version = version
+        plan.fallbacks = list(values[1]) if values[1] else None
+        cls = plan.cls = type(self)
+        plan.salt = self.salt
+        plan.digest_method = self.digest_method
+        plan.serializer = self.serializer
+        plan.session_class = self.session_class
+        plan.key_derivation = self.key_derivation
+        plan.fast = (
+            all(
+                getattr(cls, name) is getattr(SecureCookieSessionInterface, name) for name in _HOOKS
+            )
+            and self.key_derivation == "hmac"
+            # NOTE: an app class may compute these two otherwise than from the config.
+            and app.secret_key == values[0]
+            and app.permanent_session_lifetime == _lifetime(values[11])
+        )
+        if plan.fast:
+            plan.signer = self._signer(app)  # type: ignore[assignment]
+            plan.name = self.get_cookie_name(app)
+            plan.domain = self.get_cookie_domain(app)
+            plan.path = self.get_cookie_path(app)
+            plan.httponly = self.get_cookie_httponly(app)
+            plan.secure = self.get_cookie_secure(app)
+            plan.samesite = self.get_cookie_samesite(app)
+            plan.partitioned = self.get_cookie_partitioned(app)
+            plan.refresh = bool(values[10])
+            plan.lifetime = app.permanent_session_lifetime
+            plan.max_age = int(plan.lifetime.total_seconds())
+            # NOTE: the attributes are checked when the cookie is first set, where a bad
+            # SESSION_COOKIE_* raises in the general path too.
+            plan.cookie_parts = None
+        plans = self._plans
+        if plans is None or len(plans) >= _MAX_PLANS:
+            plans = self._plans = {}
+        plans[app] = plan
+        return plan
 
     def open_session(self, app: Erlen, request: Request) -> SecureCookieSession | None:
-        s = self._signer(app)
-        if s is None:
-            return None
-        val = request.cookies.get(self.get_cookie_name(app))
+        plan = self._plan(app)
+        if plan is None:
+            s = self._signer(app)
+            if s is None:
+                return None
+            val = request.cookies.get(self.get_cookie_name(app))
+            max_age = int(app.permanent_session_lifetime.total_seconds())
+        else:
+            s = plan.signer
+            if s is None:
+                return None
+            val = _request_cookie(request, plan.name)
+            max_age = plan.max_age
         if not val:
             return self.session_class()
-        max_age = int(app.permanent_session_lifetime.total_seconds())
         try:
             data = s.loads(val, max_age=max_age)
         except Exception:
@@ -258,6 +429,16 @@ class SecureCookieSessionInterface(SessionInterface):
         return self.session_class(data)
 
     def save_session(self, app: Erlen, session: SessionMixin, response: Response) -> None:
+        plan = self._plan(app)
+        if (
+            plan is not None
+            and plan.signer is not None
+            and type(session) is SecureCookieSession
+            and type(response).set_cookie is ResponseHeaderFields.set_cookie
+            and dict.__len__(session)  # type: ignore[arg-type]
+        ):
+            self._save_planned(plan, session, response)
+            return
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
@@ -300,10 +481,91 @@ class SecureCookieSessionInterface(SessionInterface):
         if not varied:
             _vary_on_cookie(response)
 
+    def _save_planned(self, plan: _Plan, session: SecureCookieSession, response: Response) -> None:
+        """``save_session`` for a non-empty :class:`SecureCookieSession` and a response whose
+        ``set_cookie`` is erlen's: the same steps and bytes, from the plan."""
+        varied = session.accessed
+        if varied:
+            _vary_on_cookie(response)
+        # PERF: the dict's own methods: the session's would mark it accessed, which changes
+        # nothing here (``varied`` is read), through a Python call each.
+        permanent = bool(dict.get(session, "_permanent", False))
+        if not (session.modified or (permanent and plan.refresh)):
+            return
+        val = plan.signer.dumps(dict.copy(session))  # type: ignore[union-attr]
+        parts = plan.cookie_parts
+        if parts is None:
+            parts = plan.cookie_parts = _cookies.cookie_attributes(
+                plan.name,
+                plan.path,
+                plan.domain,
+                plan.secure,
+                plan.httponly,
+                plan.samesite,
+                plan.partitioned,
+            )
+        # SECURITY: the signed value is URL-safe base64 and dots, all cookie-octets, so it
+        # needs no quoting (dump_cookie would leave it as it is); the name and attributes were
+        # checked by cookie_attributes. The bytes are dump_cookie's.
+        if permanent:
+            expires = http_date(datetime.now(timezone.utc) + plan.lifetime)
+            header = f"{plan.name}={val}{parts[0]}; Expires={expires}{parts[1]}"
+        else:
+            header = f"{plan.name}={val}{parts[0]}{parts[1]}"
+        _cookies.check_cookie_size(plan.name, val, header, response.max_cookie_size)
+        response.headers.add("Set-Cookie", header)
+        if not varied:
+            _vary_on_cookie(response)
+
+
+def _lifetime(value: t.Any) -> t.Any:
+    """``PERMANENT_SESSION_LIFETIME`` as ``app.permanent_session_lifetime`` gives it."""
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)
+
+
+# Request classes whose ``cookies`` is erlen's parsing (see _request_cookie), by class.
+_PLAIN_COOKIES: dict[type, bool] = {}
+
+
+def _request_cookie(request: Request, name: str) -> str | None:
+    """``request.cookies.get(name)``, without building ``request.cookies`` when it is erlen's."""
+    cls = type(request)
+    plain = _PLAIN_COOKIES.get(cls)
+    if plain is None:
+        plain = _PLAIN_COOKIES[cls] = _static_attr(cls, "cookies") is _STOCK_COOKIES
+    if (
+        plain
+        and "cookies" not in request.__dict__
+        and request.dict_storage_class in (ImmutableMultiDict, MultiDict)
+    ):
+        # PERF: the first value of ``name`` in the header, as the MultiDict would give it,
+        # without the MultiDict (~8k instructions); ``request.cookies`` stays lazy.
+        return _cookies.cookie_value(request.environ.get("HTTP_COOKIE"), name)
+    return request.cookies.get(name)  # type: ignore[no-any-return]
+
+
+def _static_attr(cls: type, name: str) -> t.Any:
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
+_STOCK_COOKIES = _HTTPRequest.__dict__["cookies"]
+
 
 def _vary_on_cookie(response: Response) -> None:
     """Add ``Cookie`` to the response's ``Vary`` header (once: adding it again changes nothing)."""
     headers = response.headers
+    if type(headers) is Headers:
+        # PERF: the list itself: ``in`` runs a generator and ``add`` checks a value known to be
+        # safe (~10k instructions together).
+        for name, _ in headers._list:
+            if name.lower() == "vary":
+                response.vary.add("Cookie")
+                return
+        headers._list.append(("Vary", "Cookie"))
+        return
     if "Vary" in headers:
         response.vary.add("Cookie")
     else:
