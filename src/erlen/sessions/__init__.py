@@ -61,11 +61,8 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
     accessed = False
 
     def __init__(self, initial: t.Any = None) -> None:
-        def on_update(self: SecureCookieSession) -> None:
-            self.modified = True
-            self.accessed = True
-
-        super().__init__(initial, on_update)
+        # PERF: one module-level callback, not a closure made per session.
+        CallbackDict.__init__(self, initial, _mark_changed)
 
     def __getitem__(self, key: str) -> t.Any:
         self.accessed = True
@@ -102,6 +99,11 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
     def items(self) -> t.Any:
         self.accessed = True
         return super().items()
+
+
+def _mark_changed(session: SecureCookieSession) -> None:
+    session.modified = True
+    session.accessed = True
 
 
 class NullSession(SecureCookieSession):
@@ -351,7 +353,10 @@ class SecureCookieSessionInterface(SessionInterface):
             or plan.key_derivation is not self.key_derivation
             or plan.cls is not type(self)
             # NOTE: the fallback list may be changed in place; compare it with a copy.
-            or (plan.fallbacks is not None and plan.fallbacks != config["SECRET_KEY_FALLBACKS"])
+            or (
+                plan.fallbacks is not None
+                and plan.fallbacks != list(config["SECRET_KEY_FALLBACKS"] or ())
+            )
         ):
             try:
                 values = _read_plan_config(config)
@@ -364,7 +369,7 @@ class SecureCookieSessionInterface(SessionInterface):
         plan = _Plan()
         plan.config = values
         plan.version = version
-        plan.fallbacks = list(values[1]) if values[1] else None
+        plan.fallbacks = None if values[1] is None else list(values[1])
         cls = plan.cls = type(self)
         plan.salt = self.salt
         plan.digest_method = self.digest_method
@@ -492,7 +497,9 @@ class SecureCookieSessionInterface(SessionInterface):
         permanent = bool(dict.get(session, "_permanent", False))
         if not (session.modified or (permanent and plan.refresh)):
             return
-        val = plan.signer.dumps(dict.copy(session))  # type: ignore[union-attr]
+        # PERF: a copy through the dict's own items view, in C; ``dict(session)`` calls the
+        # session's keys() and __getitem__ (Python, as they mark it accessed).
+        val = plan.signer.dumps(dict(dict.items(session)))  # type: ignore[union-attr]
         parts = plan.cookie_parts
         if parts is None:
             parts = plan.cookie_parts = _cookies.cookie_attributes(
@@ -513,7 +520,13 @@ class SecureCookieSessionInterface(SessionInterface):
         else:
             header = f"{plan.name}={val}{parts[0]}{parts[1]}"
         _cookies.check_cookie_size(plan.name, val, header, response.max_cookie_size)
-        response.headers.add("Set-Cookie", header)
+        headers = response.headers
+        if type(headers) is Headers:
+            # PERF: Headers.add's checks (~4k instructions) would pass: the header is ASCII
+            # without CR, LF or NUL (see the SECURITY note above).
+            headers._list.append(("Set-Cookie", header))
+        else:
+            headers.add("Set-Cookie", header)
         if not varied:
             _vary_on_cookie(response)
 
