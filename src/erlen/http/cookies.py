@@ -70,12 +70,12 @@ def _decode_header(header: str | bytes) -> str:
     """Text of a header that arrived as bytes (ASGI) or as a latin-1 string (WSGI)."""
     if isinstance(header, (bytes, bytearray)):
         return bytes(header).decode("utf-8", "replace")
+    if header.isascii():  # PERF: a flag check on str; the usual header needs no encode
+        return header
     try:
         raw = header.encode("latin-1")
     except UnicodeEncodeError:
         # NOTE: characters above U+00FF mean the caller already decoded it (test clients).
-        return header
-    if raw.isascii():
         return header
     return raw.decode("utf-8", "replace")
 

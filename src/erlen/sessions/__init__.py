@@ -64,9 +64,18 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
         # PERF: one module-level callback, not a closure made per session.
         CallbackDict.__init__(self, initial, _mark_changed)
 
+    # PERF: dict's methods by name where ``super()`` leads to them anyway (CallbackDict keeps
+    # dict's reads), and CallbackDict's change callback inline for the session's own one.
     def __getitem__(self, key: str) -> t.Any:
         self.accessed = True
-        return super().__getitem__(key)
+        return dict.__getitem__(self, key)
+
+    def __setitem__(self, key: str, value: t.Any) -> None:
+        dict.__setitem__(self, key, value)
+        if self.on_update is _mark_changed:
+            self.modified = self.accessed = True
+        else:
+            self._changed()
 
     def __contains__(self, key: object) -> bool:
         self.accessed = True
@@ -82,7 +91,7 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
 
     def get(self, key: str, default: t.Any = None) -> t.Any:
         self.accessed = True
-        return super().get(key, default)
+        return dict.get(self, key, default)
 
     def setdefault(self, key: str, default: t.Any = None) -> t.Any:
         self.accessed = True
@@ -211,6 +220,11 @@ _HOOKS = frozenset(
         "_signer",
     }
 )
+# The interface's settings a plan is made for (on its class, or set on the instance), read in
+# one C call; a plan is kept while they are the same objects (or equal).
+_read_settings = operator.attrgetter(
+    "__class__", "salt", "digest_method", "serializer", "session_class", "key_derivation"
+)
 _MAX_PLANS = 16  # NOTE: apps per interface whose plans are kept (tests make many apps)
 
 
@@ -221,12 +235,7 @@ class _Plan:
         "config",
         "version",
         "fallbacks",
-        "cls",
-        "salt",
-        "digest_method",
-        "serializer",
-        "session_class",
-        "key_derivation",
+        "settings",
         "fast",
         "signer",
         "name",
@@ -245,12 +254,7 @@ class _Plan:
     config: tuple[t.Any, ...]
     version: int | None
     fallbacks: list[t.Any] | None
-    cls: type
-    salt: t.Any
-    digest_method: t.Any
-    serializer: t.Any
-    session_class: t.Any
-    key_derivation: t.Any
+    settings: tuple[t.Any, ...]
     fast: bool
     signer: CookieSigner | None
     name: str
@@ -346,12 +350,7 @@ class SecureCookieSessionInterface(SessionInterface):
                 plan = None
         if (
             plan is None
-            or plan.salt is not self.salt
-            or plan.digest_method is not self.digest_method
-            or plan.serializer is not self.serializer
-            or plan.session_class is not self.session_class
-            or plan.key_derivation is not self.key_derivation
-            or plan.cls is not type(self)
+            or plan.settings != _read_settings(self)
             # NOTE: the fallback list may be changed in place; compare it with a copy.
             or (
                 plan.fallbacks is not None
@@ -370,12 +369,8 @@ class SecureCookieSessionInterface(SessionInterface):
         plan.config = values
         plan.version = version
         plan.fallbacks = None if values[1] is None else list(values[1])
-        cls = plan.cls = type(self)
-        plan.salt = self.salt
-        plan.digest_method = self.digest_method
-        plan.serializer = self.serializer
-        plan.session_class = self.session_class
-        plan.key_derivation = self.key_derivation
+        cls = type(self)
+        plan.settings = _read_settings(self)
         plan.fast = (
             all(
                 getattr(cls, name) is getattr(SecureCookieSessionInterface, name) for name in _HOOKS
@@ -519,7 +514,9 @@ class SecureCookieSessionInterface(SessionInterface):
             header = f"{plan.name}={val}{parts[0]}; Expires={expires}{parts[1]}"
         else:
             header = f"{plan.name}={val}{parts[0]}{parts[1]}"
-        _cookies.check_cookie_size(plan.name, val, header, response.max_cookie_size)
+        max_size = response.max_cookie_size
+        if max_size and len(header) > max_size:
+            _cookies.check_cookie_size(plan.name, val, header, max_size)
         headers = response.headers
         if type(headers) is Headers:
             # PERF: Headers.add's checks (~4k instructions) would pass: the header is ASCII
