@@ -512,3 +512,14 @@ def test_permanent_expiry_header(monkeypatch: pytest.MonkeyPatch) -> None:
     rv = app.test_client().get("/perm")
     expected = datetime.fromtimestamp(NOW, timezone.utc) + timedelta(days=31)
     assert f"; Expires={expected.strftime('%a, %d %b %Y %H:%M:%S GMT')}" in rv.headers["Set-Cookie"]
+
+
+def test_a_new_config_object_is_looked_at() -> None:
+    app = erlen.Erlen(__name__)
+    app.config["SECRET_KEY"] = "k"
+    _set_cookie(app)
+    replacement = Config(app.config.root_path, dict(app.config))
+    replacement["SESSION_COOKIE_NAME"] = "other"
+    replacement._version = app.config._version  # NOTE: even at the same count
+    app.config = replacement
+    assert app.test_client().get("/set").headers["Set-Cookie"].startswith("other=")

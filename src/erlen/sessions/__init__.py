@@ -232,6 +232,7 @@ class _Plan:
     """What the cookie session derives from the config and the interface, for one app."""
 
     __slots__ = (
+        "source",
         "config",
         "version",
         "fallbacks",
@@ -251,6 +252,7 @@ class _Plan:
         "cookie_parts",
     )
 
+    source: t.Any
     config: tuple[t.Any, ...]
     version: int | None
     fallbacks: list[t.Any] | None
@@ -339,13 +341,14 @@ class SecureCookieSessionInterface(SessionInterface):
         # PERF: the config's change counter says when its values need a look (~4k instructions
         # for the twelve); a config without one is looked at every time.
         version = getattr(config, "_version", None)
-        if plan is None or plan.version != version or version is None:
+        if plan is None or plan.version != version or version is None or plan.source is not config:
             try:
                 values = _read_plan_config(config)
             except KeyError:
                 return None  # NOTE: a deleted key: the general path raises where Flask does
             if plan is not None and plan.config == values:
                 plan.version = version
+                plan.source = config
             else:
                 plan = None
         if (
@@ -361,11 +364,14 @@ class SecureCookieSessionInterface(SessionInterface):
                 values = _read_plan_config(config)
             except KeyError:
                 return None
-            plan = self._make_plan(app, values, version)
+            plan = self._make_plan(app, config, values, version)
         return plan if plan.fast else None
 
-    def _make_plan(self, app: Erlen, values: tuple[t.Any, ...], version: int | None) -> _Plan:
+    def _make_plan(
+        self, app: Erlen, config: t.Any, values: tuple[t.Any, ...], version: int | None
+    ) -> _Plan:
         plan = _Plan()
+        plan.source = config
         plan.config = values
         plan.version = version
         plan.fallbacks = None if values[1] is None else list(values[1])
