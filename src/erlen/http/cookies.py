@@ -258,23 +258,23 @@ def dump_cookie(
     if isinstance(value, (bytes, bytearray)):
         value = bytes(value).decode("utf-8", "replace")
     quoted = _quote_value(value)
-    parts = [f"{key}={quoted}", head]
+    header = f"{key}={quoted}{head}"
 
     if isinstance(max_age, timedelta):
         max_age = int(max_age.total_seconds())
     elif max_age is not None:
         max_age = int(max_age)
     if expires is not None:
-        parts.append(f"; Expires={_format_expires(expires)}")
+        header += f"; Expires={_format_expires(expires)}"
     elif max_age is not None and sync_expires:
         when = datetime.now(timezone.utc) + timedelta(seconds=max_age)
-        parts.append(f"; Expires={http_date(when)}")
+        header += f"; Expires={http_date(when)}"
     if max_age is not None:
-        parts.append(f"; Max-Age={max_age}")
-    parts.append(rest)
+        header += f"; Max-Age={max_age}"
+    header += rest
 
-    header = "".join(parts)
-    check_cookie_size(key, quoted, header, max_size)
+    if max_size and len(header) > max_size:
+        check_cookie_size(key, quoted, header, max_size)
     return header
 
 
