@@ -10,6 +10,7 @@ overridden getter must be called, so the plan is not used.
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 import typing as t
 import zlib
@@ -523,3 +524,77 @@ def test_a_new_config_object_is_looked_at() -> None:
     replacement._version = app.config._version  # NOTE: even at the same count
     app.config = replacement
     assert app.test_client().get("/set").headers["Set-Cookie"].startswith("other=")
+
+
+# --------------------------------------------------------------------------- tagged JSON, direct
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.dictionaries(st.text(max_size=5), _values, max_size=5) | _values,
+    sort_keys=st.booleans(),
+    ensure_ascii=st.booleans(),
+)
+def test_tagged_dumps_through_the_kept_encoder_is_json_dumps(
+    value: t.Any, sort_keys: bool, ensure_ascii: bool
+) -> None:
+    app = erlen.Erlen(__name__)
+    app.json.sort_keys = sort_keys  # type: ignore[attr-defined]
+    app.json.ensure_ascii = ensure_ascii  # type: ignore[attr-defined]
+    serializer = sessions_module.session_json_serializer
+    with app.app_context():
+        try:
+            expected: t.Any = json.dumps(
+                serializer.tag(value),
+                separators=(",", ":"),
+                sort_keys=sort_keys,
+                ensure_ascii=ensure_ascii,
+                default=app.json.default,  # type: ignore[attr-defined]
+            )
+        except TypeError as e:  # NOTE: keys of mixed types cannot be sorted
+            expected = type(e)
+        try:
+            got: t.Any = serializer.dumps(value)
+        except TypeError as e:
+            got = type(e)
+    assert got == expected
+
+
+def _loaded(text: str) -> t.Any:
+    serializer = sessions_module.session_json_serializer
+    try:
+        return serializer.loads(text)
+    except ValueError as e:
+        return type(e)
+
+
+def _reference_loaded(text: str) -> t.Any:
+    serializer = sessions_module.session_json_serializer
+    try:
+        return serializer._untag_scan(json.loads(text))
+    except ValueError as e:
+        return type(e)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    value=_values | st.dictionaries(_keys, _values, max_size=4),
+    before=st.sampled_from(["", " ", "\n\t", "x"]),
+    after=st.sampled_from(["", " ", "\r\n", "x", "}", "1"]),
+    cut=st.integers(0, 3),
+)
+def test_tagged_loads_through_the_scanner_is_the_walk(
+    value: t.Any, before: str, after: str, cut: int
+) -> None:
+    serializer = sessions_module.session_json_serializer
+    text = before + serializer.dumps(value) + after
+    text = text[: len(text) - cut] if cut else text
+    app = erlen.Erlen(__name__)
+    for ctx in (app.app_context(), None):
+        if ctx is not None:
+            ctx.push()
+        try:
+            assert repr(_loaded(text)) == repr(_reference_loaded(text))
+        finally:
+            if ctx is not None:
+                ctx.pop()

@@ -105,8 +105,9 @@ def _cannot_shrink(data: bytes) -> bool:
       is ``>= L - 1`` zlib cannot win. ``L * H`` is bounded below first by the number of
       distinct bytes alone (cheap, ``_MIN_DISTINCT``), then computed from the byte counts.
 
-    Anything not proven goes to zlib (``tests/test_fastpaths.py`` checks the answer against
-    ``zlib.compress`` on many payloads).
+    Anything not proven goes to zlib (``tests/test_fastpaths.py`` and
+    ``tests/test_session_fastpath.py`` check the answer against ``zlib.compress`` on many
+    payloads).
     """
     n = len(data)
     if n < _TINY:
