@@ -9,18 +9,25 @@ key derivation, tagged JSON), so Flask and erlen read each other's cookies.
 from __future__ import annotations
 
 import hashlib
-import operator
 import typing as t
 from collections.abc import MutableMapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from ..http import cookies as _cookies
-from ..http.datastructures import CallbackDict, ImmutableMultiDict, MultiDict
+from ..http.datastructures import CallbackDict
 from ..http.dates import http_date
 from ..http.headers import Headers
-from ..http.request import Request as _HTTPRequest
 from ..http.response_fields import ResponseHeaderFields
 from ..json.tag import TaggedJSONSerializer
+from .cookie_plan import (
+    HOOKS,
+    MAX_PLANS,
+    Plan,
+    lifetime,
+    read_plan_config,
+    read_settings,
+    request_cookie,
+)
 from .cookie_signer import CookieSigner, cookie_signer
 
 if t.TYPE_CHECKING:
@@ -187,91 +194,6 @@ class SessionInterface:
 session_json_serializer = TaggedJSONSerializer()
 
 
-# The config keys the cookie session reads; the plan below is kept while they hold the same values.
-_PLAN_CONFIG = (
-    "SECRET_KEY",
-    "SECRET_KEY_FALLBACKS",
-    "SESSION_COOKIE_NAME",
-    "SESSION_COOKIE_DOMAIN",
-    "SESSION_COOKIE_PATH",
-    "APPLICATION_ROOT",
-    "SESSION_COOKIE_HTTPONLY",
-    "SESSION_COOKIE_SECURE",
-    "SESSION_COOKIE_SAMESITE",
-    "SESSION_COOKIE_PARTITIONED",
-    "SESSION_REFRESH_EACH_REQUEST",
-    "PERMANENT_SESSION_LIFETIME",
-)
-_read_plan_config = operator.itemgetter(*_PLAN_CONFIG)  # PERF: the twelve reads in one C call
-# The methods whose work the plan does; an interface overriding one (on its class or instance)
-# has them called, through the general path.
-_HOOKS = frozenset(
-    {
-        "get_cookie_name",
-        "get_cookie_domain",
-        "get_cookie_path",
-        "get_cookie_httponly",
-        "get_cookie_secure",
-        "get_cookie_samesite",
-        "get_cookie_partitioned",
-        "get_expiration_time",
-        "should_set_cookie",
-        "get_signing_serializer",
-        "_signer",
-    }
-)
-# The interface's settings a plan is made for (on its class, or set on the instance), read in
-# one C call; a plan is kept while they are the same objects (or equal).
-_read_settings = operator.attrgetter(
-    "__class__", "salt", "digest_method", "serializer", "session_class", "key_derivation"
-)
-_MAX_PLANS = 16  # NOTE: apps per interface whose plans are kept (tests make many apps)
-
-
-class _Plan:
-    """What the cookie session derives from the config and the interface, for one app."""
-
-    __slots__ = (
-        "source",
-        "config",
-        "version",
-        "fallbacks",
-        "settings",
-        "fast",
-        "signer",
-        "name",
-        "domain",
-        "path",
-        "httponly",
-        "secure",
-        "samesite",
-        "partitioned",
-        "refresh",
-        "lifetime",
-        "max_age",
-        "cookie_parts",
-    )
-
-    source: t.Any
-    config: tuple[t.Any, ...]
-    version: int | None
-    fallbacks: list[t.Any] | None
-    settings: tuple[t.Any, ...]
-    fast: bool
-    signer: CookieSigner | None
-    name: str
-    domain: str | None
-    path: str
-    httponly: bool
-    secure: bool
-    samesite: str | None
-    partitioned: bool
-    refresh: bool
-    lifetime: timedelta
-    max_age: int
-    cookie_parts: tuple[str, str] | None
-
-
 class SecureCookieSessionInterface(SessionInterface):
     """The default backend: the whole session in a signed (not encrypted) cookie.
 
@@ -290,7 +212,7 @@ class SecureCookieSessionInterface(SessionInterface):
     key_derivation = "hmac"
     serializer = session_json_serializer
     session_class = SecureCookieSession
-    _plans: dict[t.Any, _Plan] | None = None
+    _plans: dict[t.Any, Plan] | None = None
 
     def get_signing_serializer(self, app: Erlen) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
@@ -330,10 +252,10 @@ class SecureCookieSessionInterface(SessionInterface):
         keys = [*fallbacks, secret_key] if fallbacks else [secret_key]
         return cookie_signer(keys, self.salt, self.digest_method, self.serializer)
 
-    def _plan(self, app: Erlen) -> _Plan | None:
+    def _plan(self, app: Erlen) -> Plan | None:
         """The plan for ``app``, rebuilt when a setting changed; None for the general path."""
         own = self.__dict__
-        if len(own) > 1 and not own.keys().isdisjoint(_HOOKS):
+        if len(own) > 1 and not own.keys().isdisjoint(HOOKS):
             return None  # NOTE: a hook set on the instance (a monkeypatch) is called
         plans = self._plans
         plan = None if plans is None else plans.get(app)
@@ -343,7 +265,7 @@ class SecureCookieSessionInterface(SessionInterface):
         version = getattr(config, "_version", None)
         if plan is None or plan.version != version or version is None or plan.source is not config:
             try:
-                values = _read_plan_config(config)
+                values = read_plan_config(config)
             except KeyError:
                 return None  # NOTE: a deleted key: the general path raises where Flask does
             if plan is not None and plan.config == values:
@@ -353,7 +275,7 @@ class SecureCookieSessionInterface(SessionInterface):
                 plan = None
         if (
             plan is None
-            or plan.settings != _read_settings(self)
+            or plan.settings != read_settings(self)
             # NOTE: the fallback list may be changed in place; compare it with a copy.
             or (
                 plan.fallbacks is not None
@@ -361,7 +283,7 @@ class SecureCookieSessionInterface(SessionInterface):
             )
         ):
             try:
-                values = _read_plan_config(config)
+                values = read_plan_config(config)
             except KeyError:
                 return None
             plan = self._make_plan(app, config, values, version)
@@ -369,22 +291,20 @@ class SecureCookieSessionInterface(SessionInterface):
 
     def _make_plan(
         self, app: Erlen, config: t.Any, values: tuple[t.Any, ...], version: int | None
-    ) -> _Plan:
-        plan = _Plan()
+    ) -> Plan:
+        plan = Plan()
         plan.source = config
         plan.config = values
         plan.version = version
         plan.fallbacks = None if values[1] is None else list(values[1])
         cls = type(self)
-        plan.settings = _read_settings(self)
+        plan.settings = read_settings(self)
         plan.fast = (
-            all(
-                getattr(cls, name) is getattr(SecureCookieSessionInterface, name) for name in _HOOKS
-            )
+            all(getattr(cls, name) is getattr(SecureCookieSessionInterface, name) for name in HOOKS)
             and self.key_derivation == "hmac"
             # NOTE: an app class may compute these two otherwise than from the config.
             and app.secret_key == values[0]
-            and app.permanent_session_lifetime == _lifetime(values[11])
+            and app.permanent_session_lifetime == lifetime(values[11])
         )
         if plan.fast:
             plan.signer = self._signer(app)  # type: ignore[assignment]
@@ -402,7 +322,7 @@ class SecureCookieSessionInterface(SessionInterface):
             # SESSION_COOKIE_* raises in the general path too.
             plan.cookie_parts = None
         plans = self._plans
-        if plans is None or len(plans) >= _MAX_PLANS:
+        if plans is None or len(plans) >= MAX_PLANS:
             plans = self._plans = {}
         plans[app] = plan
         return plan
@@ -419,7 +339,7 @@ class SecureCookieSessionInterface(SessionInterface):
             s = plan.signer
             if s is None:
                 return None
-            val = _request_cookie(request, plan.name)
+            val = request_cookie(request, plan.name)
             max_age = plan.max_age
         if not val:
             return self.session_class()
@@ -487,7 +407,7 @@ class SecureCookieSessionInterface(SessionInterface):
         if not varied:
             _vary_on_cookie(response)
 
-    def _save_planned(self, plan: _Plan, session: SecureCookieSession, response: Response) -> None:
+    def _save_planned(self, plan: Plan, session: SecureCookieSession, response: Response) -> None:
         """``save_session`` for a non-empty :class:`SecureCookieSession` and a response whose
         ``set_cookie`` is erlen's: the same steps and bytes, from the plan."""
         varied = session.accessed
@@ -532,42 +452,6 @@ class SecureCookieSessionInterface(SessionInterface):
             headers.add("Set-Cookie", header)
         if not varied:
             _vary_on_cookie(response)
-
-
-def _lifetime(value: t.Any) -> t.Any:
-    """``PERMANENT_SESSION_LIFETIME`` as ``app.permanent_session_lifetime`` gives it."""
-    return value if isinstance(value, timedelta) else timedelta(seconds=value)
-
-
-# Request classes whose ``cookies`` is erlen's parsing (see _request_cookie), by class.
-_PLAIN_COOKIES: dict[type, bool] = {}
-
-
-def _request_cookie(request: Request, name: str) -> str | None:
-    """``request.cookies.get(name)``, without building ``request.cookies`` when it is erlen's."""
-    cls = type(request)
-    plain = _PLAIN_COOKIES.get(cls)
-    if plain is None:
-        plain = _PLAIN_COOKIES[cls] = _static_attr(cls, "cookies") is _STOCK_COOKIES
-    if (
-        plain
-        and "cookies" not in request.__dict__
-        and request.dict_storage_class in (ImmutableMultiDict, MultiDict)
-    ):
-        # PERF: the first value of ``name`` in the header, as the MultiDict would give it,
-        # without the MultiDict (~8k instructions); ``request.cookies`` stays lazy.
-        return _cookies.cookie_value(request.environ.get("HTTP_COOKIE"), name)
-    return request.cookies.get(name)  # type: ignore[no-any-return]
-
-
-def _static_attr(cls: type, name: str) -> t.Any:
-    for klass in cls.__mro__:
-        if name in klass.__dict__:
-            return klass.__dict__[name]
-    return None
-
-
-_STOCK_COOKIES = _HTTPRequest.__dict__["cookies"]
 
 
 def _vary_on_cookie(response: Response) -> None:
