@@ -95,6 +95,11 @@ class Config(dict):
     ['DEBUG', 'SECRET_KEY']
     """
 
+    #: Counts the changes made through the dict's methods, so that what is derived from the
+    #: config (the cookie session's settings) is worked out again only after one. NOTE: a
+    #: mutable value changed in place (a list appended to) does not count.
+    _version = 0
+
     def __init__(
         self,
         root_path: str | os.PathLike[str],
@@ -102,6 +107,40 @@ class Config(dict):
     ) -> None:
         super().__init__(defaults or {})
         self.root_path = root_path
+
+    # NOTE: dict's C methods do not call __setitem__, so each way to change the dict counts.
+    def __setitem__(self, key: str, value: t.Any) -> None:
+        dict.__setitem__(self, key, value)
+        self._version += 1
+
+    def __delitem__(self, key: str) -> None:
+        dict.__delitem__(self, key)
+        self._version += 1
+
+    def update(self, *args: t.Any, **kwargs: t.Any) -> None:
+        dict.update(self, *args, **kwargs)
+        self._version += 1
+
+    def setdefault(self, key: str, default: t.Any = None) -> t.Any:
+        self._version += 1
+        return dict.setdefault(self, key, default)
+
+    def pop(self, key: str, *default: t.Any) -> t.Any:
+        self._version += 1
+        return dict.pop(self, key, *default)
+
+    def popitem(self) -> tuple[str, t.Any]:
+        self._version += 1
+        return dict.popitem(self)
+
+    def clear(self) -> None:
+        dict.clear(self)
+        self._version += 1
+
+    def __ior__(self, other: t.Any) -> t.Any:  # type: ignore[misc,override]
+        dict.update(self, other)
+        self._version += 1
+        return self
 
     def from_envvar(self, variable_name: str, silent: bool = False) -> bool:
         """Load the Python file named by the environment variable ``variable_name``.

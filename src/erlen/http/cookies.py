@@ -24,7 +24,14 @@ from urllib.parse import quote
 
 from .dates import http_date
 
-__all__ = ["dump_cookie", "parse_cookie", "parse_cookie_pairs"]
+__all__ = [
+    "check_cookie_size",
+    "cookie_attributes",
+    "cookie_value",
+    "dump_cookie",
+    "parse_cookie",
+    "parse_cookie_pairs",
+]
 
 # RFC 6265 section 4.1.1: cookie-octet, the characters a cookie value may hold unquoted.
 _COOKIE_OCTETS = frozenset(
@@ -63,12 +70,12 @@ def _decode_header(header: str | bytes) -> str:
     """Text of a header that arrived as bytes (ASGI) or as a latin-1 string (WSGI)."""
     if isinstance(header, (bytes, bytearray)):
         return bytes(header).decode("utf-8", "replace")
+    if header.isascii():  # PERF: a flag check on str; the usual header needs no encode
+        return header
     try:
         raw = header.encode("latin-1")
     except UnicodeEncodeError:
         # NOTE: characters above U+00FF mean the caller already decoded it (test clients).
-        return header
-    if raw.isascii():
         return header
     return raw.decode("utf-8", "replace")
 
@@ -168,6 +175,62 @@ def _format_expires(expires: str | datetime | date | float) -> str:
     return http_date(expires)
 
 
+def cookie_attributes(
+    key: str,
+    path: str | None = "/",
+    domain: str | None = None,
+    secure: bool = False,
+    httponly: bool = False,
+    samesite: str | None = None,
+    partitioned: bool = False,
+) -> tuple[str, str]:
+    """The checked, formatted attributes of a ``Set-Cookie`` header as ``(domain, rest)``: what
+    goes between the value and ``Expires`` (``"; Domain=..."`` or ``""``) and what follows
+    ``Max-Age`` (``"; Secure; HttpOnly; Path=/..."``). :func:`dump_cookie` builds its header
+    from them; a caller setting the same cookie on every response (the session) keeps them.
+
+    Raises ``ValueError`` for a key that is not a token, or an attribute that could inject.
+    """
+    if not isinstance(key, str) or not _TOKEN.fullmatch(key):
+        # SECURITY: a name outside the token set could inject attributes or another cookie.
+        raise ValueError(f"Cookie name must be a non-empty RFC 9110 token: {key!r}")
+    head = f"; Domain={_format_domain(domain)}" if domain else ""
+    parts = []
+    if secure or partitioned:
+        parts.append("; Secure")
+    if httponly:
+        parts.append("; HttpOnly")
+    if path is not None:
+        # PERF: a path of quote()'s safe characters only (the usual "/...") is its own quoting.
+        if not _SAFE_PATH.fullmatch(path):
+            _check_attribute("path", path)
+            # NOTE: other characters are percent-encoded, as Werkzeug does.
+            path = quote(path, safe=_PATH_SAFE)
+        parts.append("; Path=" + path)
+    if samesite is not None:
+        canonical = _SAMESITE.get(str(samesite).lower())
+        if canonical is None:
+            raise ValueError("SameSite must be 'Strict', 'Lax', or 'None'.")
+        parts.append(f"; SameSite={canonical}")
+    if partitioned:
+        parts.append("; Partitioned")
+    return head, "".join(parts)
+
+
+def check_cookie_size(key: str, quoted: str, header: str, max_size: int) -> None:
+    """Warn (``UserWarning``) when ``header`` is over ``max_size`` bytes (0 disables the check):
+    browsers may drop such a cookie silently. ``quoted`` is the value as written."""
+    size = len(header)  # ASCII only, so characters are bytes
+    if max_size and size > max_size:
+        warnings.warn(
+            f"The {key!r} cookie is too large: its value is {len(quoted)} bytes and the"
+            f" whole header {size} bytes, over the {max_size} byte limit. Browsers may"
+            " silently ignore cookies this large.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def dump_cookie(
     key: str,
     value: str | bytes = "",
@@ -191,57 +254,34 @@ def dump_cookie(
     >>> dump_cookie("sid", "a;b", httponly=True, samesite="lax")
     'sid="a\\\\073b"; HttpOnly; Path=/; SameSite=Lax'
     """
-    if not isinstance(key, str) or not _TOKEN.fullmatch(key):
-        # SECURITY: a name outside the token set could inject attributes or another cookie.
-        raise ValueError(f"Cookie name must be a non-empty RFC 9110 token: {key!r}")
+    head, rest = cookie_attributes(key, path, domain, secure, httponly, samesite, partitioned)
     if isinstance(value, (bytes, bytearray)):
         value = bytes(value).decode("utf-8", "replace")
     quoted = _quote_value(value)
-    parts = [f"{key}={quoted}"]
-
-    if domain:
-        parts.append(f"Domain={_format_domain(domain)}")
+    header = f"{key}={quoted}{head}"
 
     if isinstance(max_age, timedelta):
         max_age = int(max_age.total_seconds())
     elif max_age is not None:
         max_age = int(max_age)
     if expires is not None:
-        parts.append(f"Expires={_format_expires(expires)}")
+        header += f"; Expires={_format_expires(expires)}"
     elif max_age is not None and sync_expires:
         when = datetime.now(timezone.utc) + timedelta(seconds=max_age)
-        parts.append(f"Expires={http_date(when)}")
+        header += f"; Expires={http_date(when)}"
     if max_age is not None:
-        parts.append(f"Max-Age={max_age}")
+        header += f"; Max-Age={max_age}"
+    header += rest
 
-    if secure or partitioned:
-        parts.append("Secure")
-    if httponly:
-        parts.append("HttpOnly")
-    if path is not None:
-        # PERF: a path of quote()'s safe characters only (the usual "/...") is its own quoting.
-        if not _SAFE_PATH.fullmatch(path):
-            _check_attribute("path", path)
-            # NOTE: other characters are percent-encoded, as Werkzeug does.
-            path = quote(path, safe=_PATH_SAFE)
-        parts.append("Path=" + path)
-    if samesite is not None:
-        canonical = _SAMESITE.get(str(samesite).lower())
-        if canonical is None:
-            raise ValueError("SameSite must be 'Strict', 'Lax', or 'None'.")
-        parts.append(f"SameSite={canonical}")
-    if partitioned:
-        parts.append("Partitioned")
-
-    header = "; ".join(parts)
-    size = len(header)  # ASCII only, so characters are bytes
-    if max_size and size > max_size:
-        value_size = len(quoted)
-        warnings.warn(
-            f"The {key!r} cookie is too large: its value is {value_size} bytes and the"
-            f" whole header {size} bytes, over the {max_size} byte limit. Browsers may"
-            " silently ignore cookies this large.",
-            UserWarning,
-            stacklevel=2,
-        )
+    if max_size and len(header) > max_size:
+        check_cookie_size(key, quoted, header, max_size)
     return header
+
+
+def cookie_value(header: str | bytes | None, name: str) -> str | None:
+    """The value of the first cookie called ``name`` in a ``Cookie`` header, or None: what
+    ``MultiDict(parse_cookie_pairs(header)).get(name)`` gives, without the dict."""
+    for key, value in parse_cookie_pairs(header):
+        if key == name:
+            return value
+    return None

@@ -208,6 +208,24 @@ class DefaultJSONProvider(JSONProvider):
             cached = self.__dict__["_encoder_cache"] = (key, encoder)
         return cached[1]
 
+    def _compact_c_encoder(self) -> t.Any:
+        """The C encoder of ``dumps(obj, separators=(",", ":"))`` with this provider's settings
+        (the one :meth:`response` keeps), or None without the accelerator. It has no
+        circular-reference dict: a cycle ends in RecursionError, to be retried through
+        :meth:`dumps` for ``json``'s own error."""
+        default, ensure_ascii, sort_keys = self.default, self.ensure_ascii, self.sort_keys
+        cached = self._c_encoder_cache
+        if (
+            cached is None
+            or cached[0] != default  # NOTE: a bound method is a new object per access
+            or cached[1] is not ensure_ascii
+            or cached[2] is not sort_keys
+        ):
+            cached = self._c_encoder(default, ensure_ascii, sort_keys)
+            if cached is None:
+                return None
+        return cached[3]
+
     def _c_encoder(self, default: t.Any, ensure_ascii: bool, sort_keys: bool) -> t.Any:
         """Build and keep the C encoder :meth:`response` uses (None without the accelerator)."""
         if _c_make_encoder is None:  # NOTE: a Python without the _json accelerator

@@ -337,8 +337,15 @@ class TaggedJSONSerializer:
             value = self.tag(value)
         provider = _app_json()
         if provider is not None and type(provider).dumps is DefaultJSONProvider.dumps:
-            # PERF: the provider's cached compact encoder is what ``provider.dumps(value,
-            # separators=(",", ":"))`` builds afresh on every call; same options, same output.
+            # PERF: the provider's cached compact C encoder is what ``provider.dumps(value,
+            # separators=(",", ":"))`` builds afresh on every call (with a JSONEncoder around
+            # it); same options, same output.
+            encoder = provider._compact_c_encoder()
+            if encoder is not None:
+                try:
+                    return "".join(encoder(value, 0))
+                except RecursionError:
+                    pass  # NOTE: a cycle or deep nesting: json's own error, from the encoder
             return provider._encoder(False).encode(value)  # type: ignore[no-any-return]
         return _dumps(value, separators=(",", ":"))
 
@@ -353,5 +360,15 @@ class TaggedJSONSerializer:
                 decoder = self._decoder
                 if decoder is None:
                     decoder = self._decoder = _json.JSONDecoder(object_hook=self.untag)
-                return decoder.decode(value)
+                # PERF: the decoder's C scanner directly; ``decode`` wraps it in two Python
+                # calls and two regex matches for the whitespace around the document. Only a
+                # document that does not start at 0 and end at the end (whitespace, garbage)
+                # goes through ``decode``, for its answer or its error.
+                try:
+                    obj, end = decoder.scan_once(value, 0)  # type: ignore[attr-defined]
+                except StopIteration:
+                    return decoder.decode(value)
+                if end != len(value):
+                    return decoder.decode(value)
+                return obj
         return self._untag_scan(_loads(value))

@@ -13,8 +13,21 @@ import typing as t
 from collections.abc import MutableMapping
 from datetime import datetime, timezone
 
+from ..http import cookies as _cookies
 from ..http.datastructures import CallbackDict
+from ..http.dates import http_date
+from ..http.headers import Headers
+from ..http.response_fields import ResponseHeaderFields
 from ..json.tag import TaggedJSONSerializer
+from .cookie_plan import (
+    HOOKS,
+    MAX_PLANS,
+    Plan,
+    lifetime,
+    read_plan_config,
+    read_settings,
+    request_cookie,
+)
 from .cookie_signer import CookieSigner, cookie_signer
 
 if t.TYPE_CHECKING:
@@ -55,15 +68,21 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
     accessed = False
 
     def __init__(self, initial: t.Any = None) -> None:
-        def on_update(self: SecureCookieSession) -> None:
-            self.modified = True
-            self.accessed = True
+        # PERF: one module-level callback, not a closure made per session.
+        CallbackDict.__init__(self, initial, _mark_changed)
 
-        super().__init__(initial, on_update)
-
+    # PERF: dict's methods by name where ``super()`` leads to them anyway (CallbackDict keeps
+    # dict's reads), and CallbackDict's change callback inline for the session's own one.
     def __getitem__(self, key: str) -> t.Any:
         self.accessed = True
-        return super().__getitem__(key)
+        return dict.__getitem__(self, key)
+
+    def __setitem__(self, key: str, value: t.Any) -> None:
+        dict.__setitem__(self, key, value)
+        if self.on_update is _mark_changed:
+            self.modified = self.accessed = True
+        else:
+            self._changed()
 
     def __contains__(self, key: object) -> bool:
         self.accessed = True
@@ -79,7 +98,7 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
 
     def get(self, key: str, default: t.Any = None) -> t.Any:
         self.accessed = True
-        return super().get(key, default)
+        return dict.get(self, key, default)
 
     def setdefault(self, key: str, default: t.Any = None) -> t.Any:
         self.accessed = True
@@ -96,6 +115,11 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
     def items(self) -> t.Any:
         self.accessed = True
         return super().items()
+
+
+def _mark_changed(session: SecureCookieSession) -> None:
+    session.modified = True
+    session.accessed = True
 
 
 class NullSession(SecureCookieSession):
@@ -175,6 +199,12 @@ class SecureCookieSessionInterface(SessionInterface):
 
     SECURITY: signed, so users cannot change it, but readable by them; and it cannot be revoked
     before it expires. Use a server-side backend to store secrets or to revoke sessions.
+
+    PERF: what the config and the interface's settings give (the signer with its derived keys,
+    the cookie's name and attributes, the lifetime) is worked out once per app and kept in a
+    plan while the config values and the settings stay the same (checked on every request,
+    with one C call for the config); an interface overriding a getter, ``should_set_cookie``,
+    ``get_expiration_time`` or ``get_signing_serializer`` gets every call, as in Flask.
     """
 
     salt = "cookie-session"
@@ -182,7 +212,7 @@ class SecureCookieSessionInterface(SessionInterface):
     key_derivation = "hmac"
     serializer = session_json_serializer
     session_class = SecureCookieSession
-    _last_signer: tuple[t.Any, ...] | None = None
+    _plans: dict[t.Any, Plan] | None = None
 
     def get_signing_serializer(self, app: Erlen) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
@@ -206,7 +236,7 @@ class SecureCookieSessionInterface(SessionInterface):
 
     def _signer(self, app: Erlen) -> CookieSigner | URLSafeTimedSerializer | None:
         """The object that signs and reads the cookie: itsdangerous' serializer when a subclass
-        customizes it, else the cached :class:`CookieSigner` (same bytes, keys derived once)."""
+        customizes it, else the shared :class:`CookieSigner` (same bytes, keys derived once)."""
         # PERF: an itsdangerous serializer per request (and its key derivation per sign and
         # check) cost ~300k instructions a session request.
         if (
@@ -219,33 +249,100 @@ class SecureCookieSessionInterface(SessionInterface):
         if not secret_key:
             return None
         fallbacks = app.config["SECRET_KEY_FALLBACKS"]
-        salt, digest_method, serializer = self.salt, self.digest_method, self.serializer
-        # PERF: the signer of the last call, while the settings are the same objects (config
-        # values are), skips building the key list and the shared cache's lookup.
-        last = self._last_signer
-        if (
-            last is not None
-            and last[0] is secret_key
-            and last[2] is salt
-            and last[3] is digest_method
-            and last[4] is serializer
-            and last[1] == (fallbacks or None)
-        ):
-            return last[5]
         keys = [*fallbacks, secret_key] if fallbacks else [secret_key]
-        signer = cookie_signer(keys, salt, digest_method, serializer)
-        fallbacks_copy = list(fallbacks) if fallbacks else None
-        self._last_signer = (secret_key, fallbacks_copy, salt, digest_method, serializer, signer)
-        return signer
+        return cookie_signer(keys, self.salt, self.digest_method, self.serializer)
+
+    def _plan(self, app: Erlen) -> Plan | None:
+        """The plan for ``app``, rebuilt when a setting changed; None for the general path."""
+        own = self.__dict__
+        if len(own) > 1 and not own.keys().isdisjoint(HOOKS):
+            return None  # NOTE: a hook set on the instance (a monkeypatch) is called
+        plans = self._plans
+        plan = None if plans is None else plans.get(app)
+        config = app.config
+        # PERF: the config's change counter says when its values need a look (~4k instructions
+        # for the twelve); a config without one is looked at every time.
+        version = getattr(config, "_version", None)
+        if plan is None or plan.version != version or version is None or plan.source is not config:
+            try:
+                values = read_plan_config(config)
+            except KeyError:
+                return None  # NOTE: a deleted key: the general path raises where Flask does
+            if plan is not None and plan.config == values:
+                plan.version = version
+                plan.source = config
+            else:
+                plan = None
+        if (
+            plan is None
+            or plan.settings != read_settings(self)
+            # NOTE: the fallback list may be changed in place; compare it with a copy.
+            or (
+                plan.fallbacks is not None
+                and plan.fallbacks != list(config["SECRET_KEY_FALLBACKS"] or ())
+            )
+        ):
+            try:
+                values = read_plan_config(config)
+            except KeyError:
+                return None
+            plan = self._make_plan(app, config, values, version)
+        return plan if plan.fast else None
+
+    def _make_plan(
+        self, app: Erlen, config: t.Any, values: tuple[t.Any, ...], version: int | None
+    ) -> Plan:
+        plan = Plan()
+        plan.source = config
+        plan.config = values
+        plan.version = version
+        plan.fallbacks = None if values[1] is None else list(values[1])
+        cls = type(self)
+        plan.settings = read_settings(self)
+        plan.fast = (
+            all(getattr(cls, name) is getattr(SecureCookieSessionInterface, name) for name in HOOKS)
+            and self.key_derivation == "hmac"
+            # NOTE: an app class may compute these two otherwise than from the config.
+            and app.secret_key == values[0]
+            and app.permanent_session_lifetime == lifetime(values[11])
+        )
+        if plan.fast:
+            plan.signer = self._signer(app)  # type: ignore[assignment]
+            plan.name = self.get_cookie_name(app)
+            plan.domain = self.get_cookie_domain(app)
+            plan.path = self.get_cookie_path(app)
+            plan.httponly = self.get_cookie_httponly(app)
+            plan.secure = self.get_cookie_secure(app)
+            plan.samesite = self.get_cookie_samesite(app)
+            plan.partitioned = self.get_cookie_partitioned(app)
+            plan.refresh = bool(values[10])
+            plan.lifetime = app.permanent_session_lifetime
+            plan.max_age = int(plan.lifetime.total_seconds())
+            # NOTE: the attributes are checked when the cookie is first set, where a bad
+            # SESSION_COOKIE_* raises in the general path too.
+            plan.cookie_parts = None
+        plans = self._plans
+        if plans is None or len(plans) >= MAX_PLANS:
+            plans = self._plans = {}
+        plans[app] = plan
+        return plan
 
     def open_session(self, app: Erlen, request: Request) -> SecureCookieSession | None:
-        s = self._signer(app)
-        if s is None:
-            return None
-        val = request.cookies.get(self.get_cookie_name(app))
+        plan = self._plan(app)
+        if plan is None:
+            s = self._signer(app)
+            if s is None:
+                return None
+            val = request.cookies.get(self.get_cookie_name(app))
+            max_age = int(app.permanent_session_lifetime.total_seconds())
+        else:
+            s = plan.signer
+            if s is None:
+                return None
+            val = request_cookie(request, plan.name)
+            max_age = plan.max_age
         if not val:
             return self.session_class()
-        max_age = int(app.permanent_session_lifetime.total_seconds())
         try:
             data = s.loads(val, max_age=max_age)
         except Exception:
@@ -258,6 +355,16 @@ class SecureCookieSessionInterface(SessionInterface):
         return self.session_class(data)
 
     def save_session(self, app: Erlen, session: SessionMixin, response: Response) -> None:
+        plan = self._plan(app)
+        if (
+            plan is not None
+            and plan.signer is not None
+            and type(session) is SecureCookieSession
+            and type(response).set_cookie is ResponseHeaderFields.set_cookie
+            and dict.__len__(session)  # type: ignore[arg-type]
+        ):
+            self._save_planned(plan, session, response)
+            return
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
@@ -300,10 +407,65 @@ class SecureCookieSessionInterface(SessionInterface):
         if not varied:
             _vary_on_cookie(response)
 
+    def _save_planned(self, plan: Plan, session: SecureCookieSession, response: Response) -> None:
+        """``save_session`` for a non-empty :class:`SecureCookieSession` and a response whose
+        ``set_cookie`` is erlen's: the same steps and bytes, from the plan."""
+        varied = session.accessed
+        if varied:
+            _vary_on_cookie(response)
+        # PERF: the dict's own methods: the session's would mark it accessed, which changes
+        # nothing here (``varied`` is read), through a Python call each.
+        permanent = bool(dict.get(session, "_permanent", False))
+        if not (session.modified or (permanent and plan.refresh)):
+            return
+        # PERF: a copy through the dict's own items view, in C; ``dict(session)`` calls the
+        # session's keys() and __getitem__ (Python, as they mark it accessed).
+        val = plan.signer.dumps(dict(dict.items(session)))  # type: ignore[union-attr]
+        parts = plan.cookie_parts
+        if parts is None:
+            parts = plan.cookie_parts = _cookies.cookie_attributes(
+                plan.name,
+                plan.path,
+                plan.domain,
+                plan.secure,
+                plan.httponly,
+                plan.samesite,
+                plan.partitioned,
+            )
+        # SECURITY: the signed value is URL-safe base64 and dots, all cookie-octets, so it
+        # needs no quoting (dump_cookie would leave it as it is); the name and attributes were
+        # checked by cookie_attributes. The bytes are dump_cookie's.
+        if permanent:
+            expires = http_date(datetime.now(timezone.utc) + plan.lifetime)
+            header = f"{plan.name}={val}{parts[0]}; Expires={expires}{parts[1]}"
+        else:
+            header = f"{plan.name}={val}{parts[0]}{parts[1]}"
+        max_size = response.max_cookie_size
+        if max_size and len(header) > max_size:
+            _cookies.check_cookie_size(plan.name, val, header, max_size)
+        headers = response.headers
+        if type(headers) is Headers:
+            # PERF: Headers.add's checks (~4k instructions) would pass: the header is ASCII
+            # without CR, LF or NUL (see the SECURITY note above).
+            headers._list.append(("Set-Cookie", header))
+        else:
+            headers.add("Set-Cookie", header)
+        if not varied:
+            _vary_on_cookie(response)
+
 
 def _vary_on_cookie(response: Response) -> None:
     """Add ``Cookie`` to the response's ``Vary`` header (once: adding it again changes nothing)."""
     headers = response.headers
+    if type(headers) is Headers:
+        # PERF: the list itself: ``in`` runs a generator and ``add`` checks a value known to be
+        # safe (~10k instructions together).
+        for name, _ in headers._list:
+            if name.lower() == "vary":
+                response.vary.add("Cookie")
+                return
+        headers._list.append(("Vary", "Cookie"))
+        return
     if "Vary" in headers:
         response.vary.add("Cookie")
     else:

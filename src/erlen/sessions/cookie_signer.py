@@ -16,6 +16,7 @@ against it and against Flask in ``tests/test_cookie_compat.py``).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import struct
 import time
@@ -23,6 +24,11 @@ import typing as t
 import zlib
 from binascii import a2b_base64, b2a_base64
 from math import log2
+
+try:
+    from _sha1 import sha1 as _builtin_sha1
+except ImportError:  # NOTE: a Python built without its own SHA-1
+    _builtin_sha1 = None
 
 _Q = struct.Struct(">Q")
 # URL-safe base64 is standard base64 with ``-_`` for ``+/`` (RFC 4648 section 5).
@@ -49,6 +55,29 @@ def _b64decode(data: bytes) -> bytes:
 _SMALL = 25
 # c * log2(c) for the counts a short payload can have (0 for 0 and 1).
 _CLOGC = [0.0, 0.0] + [c * log2(c) for c in range(2, _SMALL + 1)]
+# Payloads shorter than this never shrink enough, whatever their bytes (see _cannot_shrink).
+_TINY = 12
+
+
+def _bound_holds(n: int, bits: float) -> bool:
+    """Whether a zlib stream coding ``n`` bytes as literals in ``bits`` bits at best (a dynamic
+    block's header aside) is at least ``n - 1`` bytes long (see :func:`_cannot_shrink`)."""
+    # A margin for float rounding, on the safe side (it only sends more payloads to zlib).
+    return 6 + (29 + bits - 1e-6) / 8 >= n - 1
+
+
+def _least_bits(n: int, k: int) -> float:
+    """The least ``L*H`` of ``n`` bytes of which ``k`` differ: one byte ``n - k + 1`` times and
+    every other once (``sum(c * log2(c))`` is convex, so it peaks at that most uneven split)."""
+    return n * log2(n) - _CLOGC[n - k + 1]
+
+
+# The fewest distinct bytes that prove a payload of each length (up to _SMALL) cannot shrink,
+# by the least entropy such a payload can have (``_least_bits``); a length past _SMALL never.
+_MIN_DISTINCT = [
+    next((k for k in range(1, n + 1) if _bound_holds(n, _least_bits(n, k))), n + 1)
+    for n in range(_SMALL + 1)
+]
 
 
 def _cannot_shrink(data: bytes) -> bool:
@@ -56,27 +85,40 @@ def _cannot_shrink(data: bytes) -> bool:
     ``data`` uncompressed, so the caller need not compress it to find out.
 
     PERF: ``zlib.compress`` costs ~87k instructions even for ten bytes (it clears a 64 KiB hash
-    table), more than the rest of a small session cookie. A proof instead, for short payloads:
+    table), more than the rest of a small session cookie. A proof instead:
 
-    - no 3-byte sequence occurs twice in ``data``, so DEFLATE finds no match (its shortest is 3)
-      and codes each byte as a literal;
-    - a zlib stream is 2 header bytes, the DEFLATE blocks and a 4-byte checksum;
-    - a stored block costs more than its bytes, a fixed-Huffman block at least 8 bits a
-      literal, and a dynamic-Huffman block at least a 29-bit header (block type 3, HLIT 5,
-      HDIST 5, HCLEN 4, four 3-bit code-length codes) plus, by Shannon's bound on any prefix
-      code, ``L * H`` bits for the ``L`` literals, ``H`` their empirical entropy.
+    - a zlib stream is 2 header bytes, the DEFLATE blocks and a 4-byte checksum; the last block
+      has a 3-bit header and (Huffman blocks) an end-of-block code of at least 7 bits (fixed
+      code) or a header of at least 29 bits (dynamic code: block type 3, HLIT 5, HDIST 5,
+      HCLEN 4, four 3-bit code-length codes); a stored block costs 4 bytes more than its data.
+      The first byte is always a literal (nothing precedes it to copy), at least 8 bits in the
+      fixed code, and a second symbol (literal, or a match of at least 7 + 5 bits) follows when
+      there are 2 bytes or more: at least 3 + 8 + 8 + 7 = 26 bits with the fixed code, 29 + 1
+      + 1 with a dynamic one, 5 + L bytes stored. So 2 bytes or more never take under 6 + 4,
+      i.e. 10 bytes; zlib's output is used only when it is at most ``L - 2`` bytes, so never
+      below 12 bytes (``_TINY``), whatever the bytes.
+    - For up to 25 bytes: if no 3-byte sequence occurs twice in ``data``, DEFLATE finds no
+      match (its shortest is 3) and codes each byte as a literal; a fixed-Huffman block then
+      spends at least 8 bits a literal, and a dynamic-Huffman block its 29-bit header plus, by
+      Shannon's bound on any prefix code, ``L * H`` bits for the ``L`` literals, ``H`` their
+      empirical entropy. So the output has at least ``6 + (29 + L*H) / 8`` bytes, and if that
+      is ``>= L - 1`` zlib cannot win. ``L * H`` is bounded below first by the number of
+      distinct bytes alone (cheap, ``_MIN_DISTINCT``), then computed from the byte counts.
 
-    So the output has at least ``6 + (29 + L*H) / 8`` bytes, and if that is ``>= L - 1`` zlib
-    cannot win. Anything not proven goes to zlib (``tests/test_cookie_signer.py`` checks the
-    answer against ``zlib.compress`` on many payloads).
+    Anything not proven goes to zlib (``tests/test_fastpaths.py`` and
+    ``tests/test_session_fastpath.py`` check the answer against ``zlib.compress`` on many
+    payloads).
     """
     n = len(data)
+    if n < _TINY:
+        return True
     if n > _SMALL:
         return False
-    if n < 3:
-        return True
-    if len(set(zip(data, data[1:], data[2:], strict=False))) != n - 2:
+    distinct = len(set(data))
+    if distinct != n and len(set(zip(data, data[1:], data[2:], strict=False))) != n - 2:
         return False
+    if distinct >= _MIN_DISTINCT[n]:
+        return True
     # L*H = L*log2(L) - sum(c * log2(c)) over the counts c of the distinct bytes, counted as
     # runs of the sorted bytes.
     spent = 0.0
@@ -90,9 +132,7 @@ def _cannot_shrink(data: bytes) -> bool:
             prev, run = byte, 1
     if run > 1:
         spent += _CLOGC[run]
-    bits = n * log2(n) - spent
-    # A margin for float rounding, on the safe side (it only sends more payloads to zlib).
-    return 6 + (29 + bits - 1e-6) / 8 >= n - 1
+    return _bound_holds(n, n * log2(n) - spent)
 
 
 # RFC 2104: HMAC(K, m) = H((K' ^ opad) + H((K' ^ ipad) + m)), K' the key padded to H's block.
@@ -104,8 +144,10 @@ class _Mac:
     """HMAC with one key, the padded-key hash states computed once.
 
     PERF: ``hmac.new``/``hmac.digest`` redo the key setup on every message (~19k instructions
-    a signature through OpenSSL); copying the two ready states costs less than half of that.
-    Digests without ``copy``/``block_size`` fall back to :func:`hmac.digest`.
+    a signature through OpenSSL); copying the two ready states costs half of that, and a third
+    less again with CPython's own SHA-1, whose state is a plain struct to copy (OpenSSL's is an
+    allocated context), for ``hashlib.sha1`` (Flask's digest): SHA-1 is SHA-1, the bytes are
+    the same. Digests without ``copy``/``block_size`` fall back to :func:`hmac.digest`.
     """
 
     __slots__ = ("_inner", "_outer", "_key", "_digest")
@@ -115,6 +157,8 @@ class _Mac:
         self._digest = digest_method
         self._inner: t.Any = None
         self._outer: t.Any = None
+        if digest_method is hashlib.sha1 and _builtin_sha1 is not None:
+            digest_method = _builtin_sha1
         try:
             inner, outer = digest_method(), digest_method()
             block = inner.block_size
@@ -145,7 +189,7 @@ def _as_bytes(value: str | bytes) -> bytes:
 class CookieSigner:
     """Signs and checks session cookies for one list of secret keys (the last one signs)."""
 
-    __slots__ = ("digest_method", "keys", "serializer", "_macs")
+    __slots__ = ("digest_method", "keys", "serializer", "_macs", "_sign", "_last_stamp")
 
     def __init__(
         self,
@@ -162,15 +206,26 @@ class CookieSigner:
             for key in reversed(secret_keys)
         ]
         self._macs = [_Mac(key, digest_method) for key in self.keys]
+        self._sign = self._macs[0].sign
+        # The last timestamp dumps wrote and its base64 (it changes once a second).
+        self._last_stamp: tuple[int, bytes] = (-1, b"")
         self.serializer = serializer
 
     def get_timestamp(self) -> int:
         """The current time in seconds: what a cookie is stamped with and aged against."""
         return int(time.time())
 
+    def _now(self) -> int:
+        # PERF: the clock read inline, unless get_timestamp is overridden (or patched by a test).
+        if type(self).get_timestamp is _get_timestamp:
+            return int(time.time())
+        return self.get_timestamp()
+
     def dumps(self, obj: t.Any) -> str:
         """Serialize, maybe compress, timestamp and sign ``obj``."""
-        data = _as_bytes(self.serializer.dumps(obj))
+        data = self.serializer.dumps(obj)
+        if type(data) is str:
+            data = data.encode()
         # itsdangerous compresses when that saves more than one byte.
         if _cannot_shrink(data):
             payload = _b64encode(data)
@@ -180,14 +235,20 @@ class CookieSigner:
                 payload = b"." + _b64encode(compressed)
             else:
                 payload = _b64encode(data)
-        stamp = _Q.pack(self.get_timestamp()).lstrip(b"\x00")
-        value = payload + b"." + _b64encode(stamp)
-        sig = self._macs[0].sign(value)
-        return (value + b"." + _b64encode(sig)).decode("ascii")
+        now = self._now()
+        last = self._last_stamp
+        if last[0] == now:
+            # PERF: one base64 of the time a second, not one a cookie.
+            stamp = last[1]
+        else:
+            stamp = _b64encode(_Q.pack(now).lstrip(b"\x00"))
+            self._last_stamp = (now, stamp)
+        value = payload + b"." + stamp
+        return (value + b"." + _b64encode(self._sign(value))).decode("ascii")
 
     def loads(self, cookie: str | bytes, max_age: int | None = None) -> t.Any:
         """The value of a cookie signed by any of the keys; :class:`SignatureError` if none."""
-        signed = _as_bytes(cookie)
+        signed = cookie.encode() if type(cookie) is str else _as_bytes(cookie)
         value, sep, sig_b64 = signed.rpartition(b".")
         if not sep:
             raise SignatureError("no signature")
@@ -195,12 +256,13 @@ class CookieSigner:
             sig = _b64decode(sig_b64)
         except ValueError:
             raise SignatureError("malformed signature")
-        for mac in self._macs:
-            # SECURITY: a constant-time comparison, against every accepted key.
-            if hmac.compare_digest(mac.sign(value), sig):
-                break
-        else:
-            raise SignatureError("bad signature")
+        # SECURITY: a constant-time comparison, against every accepted key.
+        if not hmac.compare_digest(self._sign(value), sig):
+            for mac in self._macs[1:]:
+                if hmac.compare_digest(mac.sign(value), sig):
+                    break
+            else:
+                raise SignatureError("bad signature")
         payload, sep, stamp_b64 = value.rpartition(b".")
         if not sep:
             raise SignatureError("no timestamp")
@@ -209,7 +271,7 @@ class CookieSigner:
         except (ValueError, struct.error):
             raise SignatureError("malformed timestamp")
         if max_age is not None:
-            age = self.get_timestamp() - stamp
+            age = self._now() - stamp
             if age > max_age or age < 0:
                 raise SignatureError("expired")
         compressed = payload[:1] == b"."
@@ -220,6 +282,9 @@ class CookieSigner:
         if compressed:
             data = zlib.decompress(data)
         return self.serializer.loads(data.decode("utf-8"))
+
+
+_get_timestamp = CookieSigner.get_timestamp
 
 
 _signers: dict[tuple[t.Any, ...], CookieSigner] = {}
