@@ -45,18 +45,30 @@ import sys
 import typing as t
 
 from .._async import asgi_loop
+from ..app import hooks_version
+from ..ctx import RequestContext
 from ..http.bodies import AsyncBody
+from ..http.exceptions import HTTPException
+from ..http.request_url import _GOOD_HOSTS
 from ..http.response import _STATUS_LINES, Response
-from ..sessions import SecureCookieSessionInterface
-from ..sessions.server import ServerSessionInterface, ServerSideSession
+from ..sessions.server import ServerSideSession
 from ..signals import request_finished, request_started
 from .asgi_body import ReceiveStream, _has_body, read_body
+from .asgi_inline import (
+    _handle_exception,
+    _session_kind,
+    _start_request,
+    _StartResponse,
+    inline_pipeline,
+    open_session_async,
+)
+from .asgi_scope import environ_from_scope, host_known, scope_request_class
+from .lifespan import BACKGROUND_KEY, start_background
 from .steps import Steps, drive, hop, in_thread, outcome, worker_pool
 from .steps import start as start_step
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
-    from ..ctx import RequestContext
 
 __all__ = ["ReceiveStream", "Steps", "asgi_app", "environ_from_scope", "worker_pool"]
 
@@ -70,6 +82,7 @@ PRESERVE_EXTENSION = "erlen.preserve_context"
 PRESERVE_CONTEXT_KEY = "werkzeug.debug.preserve_context"
 
 _END = object()
+_new_object = object.__new__
 
 
 # -- the entry ---------------------------------------------------------------------------------
@@ -92,142 +105,7 @@ def asgi_app(app: Erlen, scope: Scope, receive: Receive, send: Send) -> t.Awaita
     raise ValueError(f"erlen cannot serve an ASGI scope of type {kind!r}.")
 
 
-# -- scope to environ -------------------------------------------------------------------------
-
-#: Raw header name -> environ key ("" for a name that is dropped).
-_HEADER_KEYS: dict[bytes, str] = {}
-#: ``server`` of a scope -> (SERVER_NAME, SERVER_PORT).
-_SERVERS: dict[t.Any, tuple[str, str]] = {}
-_PROTOCOLS = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0", "2": "HTTP/2", "3": "HTTP/3"}
-#: What every environ starts from (the rest is set per request).
-_ENVIRON_BASE: dict[str, t.Any] = {
-    "REQUEST_METHOD": "GET",
-    "SCRIPT_NAME": "",
-    "PATH_INFO": "/",
-    "QUERY_STRING": "",
-    "SERVER_NAME": "",
-    "SERVER_PORT": "",
-    "SERVER_PROTOCOL": "HTTP/1.1",
-    "wsgi.version": (1, 0),
-    "wsgi.url_scheme": "http",
-    "wsgi.errors": None,
-    "wsgi.multithread": True,
-    "wsgi.multiprocess": True,
-    "wsgi.run_once": False,
-    "asgi.scope": None,
-}
-#: SECURITY: the caches above are keyed by what clients send; past this size they stop growing.
-_CACHE_MAX = 512
-
-
-def _header_key(raw_name: bytes) -> str:
-    name = raw_name.decode("latin-1")
-    # SECURITY: as gunicorn does, drop names with "_": "X_Forwarded_For" would otherwise
-    # land on the same environ key as "X-Forwarded-For" and could spoof it.
-    if "_" in name:
-        key = ""
-    else:
-        key = name.upper().replace("-", "_")
-        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            key = "HTTP_" + key
-    if len(_HEADER_KEYS) < _CACHE_MAX:
-        _HEADER_KEYS[raw_name] = key
-    return key
-
-
-def _server(server: t.Any) -> tuple[str, str]:
-    if not server:
-        server = ("localhost", 80)
-    pair = (str(server[0]), str(server[1] if server[1] is not None else 80))
-    if len(_SERVERS) < _CACHE_MAX:
-        _SERVERS[tuple(server)] = pair
-    return pair
-
-
-def environ_from_scope(scope: Scope) -> dict[str, t.Any]:
-    """The WSGI environ (PEP 3333) for an HTTP or WebSocket scope, without ``wsgi.input``.
-
-    PERF: header names and the server address go through small caches; an ASCII path needs no
-    re-encoding.
-    """
-    get = scope.get
-    root = get("root_path", "")
-    path = scope["path"]
-    # NOTE: servers differ on whether ``path`` includes ``root_path`` (the spec says it does).
-    if root:
-        if path.startswith(root):
-            path = path[len(root) :]
-        if not root.isascii():
-            root = root.encode().decode("latin-1")
-    if not path.isascii():
-        path = path.encode().decode("latin-1")
-    server = get("server")
-    try:
-        server_name, server_port = _SERVERS[server]
-    except (KeyError, TypeError):  # NOTE: TypeError: a list, which is not hashable
-        server_name, server_port = _server(server)
-    scheme = get("scheme")
-    if scheme is None or scheme in ("ws", "wss", ""):
-        scheme = "https" if scheme == "wss" else "http"
-    # PERF: a copy of the constant part is cheaper than a literal that builds the whole dict.
-    environ = _ENVIRON_BASE.copy()
-    environ["REQUEST_METHOD"] = get("method", "GET")
-    environ["SCRIPT_NAME"] = root
-    environ["PATH_INFO"] = path
-    query = get("query_string")
-    if query:
-        environ["QUERY_STRING"] = query.decode("latin-1")
-    environ["SERVER_NAME"] = server_name
-    environ["SERVER_PORT"] = server_port
-    version = get("http_version", "1.1")
-    if version != "1.1":
-        environ["SERVER_PROTOCOL"] = _PROTOCOLS.get(version) or "HTTP/" + version
-    environ["wsgi.url_scheme"] = scheme
-    environ["wsgi.errors"] = sys.stderr
-    environ["asgi.scope"] = scope
-    client = get("client")
-    if client:
-        environ["REMOTE_ADDR"] = str(client[0])
-        environ["REMOTE_PORT"] = str(client[1])
-    keys = _HEADER_KEYS
-    for raw_name, raw_value in get("headers", ()):
-        key = keys.get(raw_name)
-        if key is None:
-            key = _header_key(raw_name)
-        if not key:
-            continue
-        # PERF: UTF-8 is the decoder's fast path; for ASCII it gives what latin-1 gives.
-        try:
-            value = raw_value.decode()
-        except UnicodeDecodeError:
-            value = raw_value.decode("latin-1")
-        else:
-            if len(value) != len(raw_value):
-                value = raw_value.decode("latin-1")
-        if key in environ:
-            value = f"{environ[key]}{'; ' if key == 'HTTP_COOKIE' else ','}{value}"
-        environ[key] = value
-    return environ
-
-
 # -- HTTP -----------------------------------------------------------------------------------------
-
-
-class _StartResponse:
-    """A WSGI ``start_response`` that keeps what it is given."""
-
-    __slots__ = ("status", "headers")
-
-    def __init__(self) -> None:
-        self.status = "500 INTERNAL SERVER ERROR"
-        self.headers: list[tuple[str, str]] = []
-
-    def __call__(
-        self, status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
-    ) -> t.Any:
-        self.status = status
-        self.headers = headers
-        return None
 
 
 def _native_view(app: Erlen, ctx: RequestContext) -> t.Any:
@@ -264,52 +142,210 @@ def _own_pipeline(cls: type) -> bool:
 
 
 async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
-    environ = environ_from_scope(scope)
-    extensions = scope.get("extensions")
-    if extensions:
-        preserve = extensions.get(PRESERVE_EXTENSION)
+    get = scope.get
+    # PERF: one pass over the headers finds what the pipeline needs before any environ exists:
+    # the Host (routing checks it), whether a cookie came (the session may need saving) and
+    # whether a body may follow (then the environ is built now and the body read ahead).
+    host_raw = None
+    cookie = False
+    plain = True
+    for name, value in get("headers", ()):
+        if name == b"host":
+            if host_raw is None:
+                host_raw = value
+            else:
+                plain = False  # NOTE: two Host headers: the environ's check refuses them
+        elif name == b"cookie":
+            cookie = True
+        elif name == b"content-length" or name == b"transfer-encoding":
+            plain = False
+        elif not name.islower():
+            plain = False  # NOTE: ASGI names are lower case; any other takes the long way
+    extensions = get("extensions")
+    preserve = extensions.get(PRESERVE_EXTENSION) if extensions else None
+    inline = _inline_app(app)
+    request: t.Any = None
+    environ: dict[str, t.Any] | None = None
+    if inline and plain and preserve is None and get("http_version", "1.1") in _HTTP1:
+        path = scope["path"]
+        root = get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        cls = scope_request_class(app.request_class)
+        if (
+            cls is not None
+            and path
+            and path[0] == "/"
+            and path.isascii()
+            and (len(path) == 1 or path[1] != "/")
+        ):
+            # -- Request.__init__ for this scope, without its environ (see asgi_scope)
+            request = _new_object(cls)
+            request._scope = scope
+            request._environ_made = None
+            request.shallow = False
+            request.method = get("method", "GET").upper()
+            request.path = path
+            request.url_rule = request.view_args = request.routing_exception = None
+            host_ok = host_raw is not None and host_known(host_raw)
+    stream: ReceiveStream | None = None
+    if request is None:
+        environ = environ_from_scope(scope)
         if preserve is not None:
             environ[PRESERVE_CONTEXT_KEY] = preserve
-    stream: ReceiveStream | None = None
-    if _has_body(environ):
-        stream = await read_body(app, environ, receive)
+        if _has_body(environ):
+            stream = await read_body(app, environ, receive)
+        else:
+            environ["wsgi.input"] = io.BytesIO()
+        if not inline:
+            await _stepwise_http(app, environ, stream, send, receive)
+            return
+        request = app.request_class(environ, False)
+        request.url_rule = request.view_args = request.routing_exception = None
+        host_ok = environ.get("HTTP_HOST") in _GOOD_HOSTS
+        cookie = "HTTP_COOKIE" in environ
+    ctx = RequestContext(app, environ, request)  # type: ignore[arg-type]
+    # -- match_request: its usual case inline, as in wsgi_app; anything else is the method's
+    url_map = app.url_map
+    if (
+        host_ok
+        and app.config["TRUSTED_HOSTS"] is None
+        and not app.subdomain_matching
+        and not url_map.host_matching
+    ):
+        try:
+            request.url_rule, request.view_args = url_map.match(request.path, request.method)
+        except HTTPException:
+            app.match_request(request)
     else:
-        environ["wsgi.input"] = io.BytesIO()
+        app.match_request(request)
+    rule = request.url_rule
+    plan = app._hook_plans.get(rule.endpoint if rule is not None else None)
+    if plan is None or plan.version != hooks_version[0]:
+        plan = app._hook_plan(request)
+    view: t.Any = None
+    native = False
+    found = True
+    if rule is not None:
+        view = app.view_functions.get(rule.endpoint)
+        if view is None:
+            found = False
+        else:
+            wrapped = app._sync_cache.get(view) or app.ensure_sync(view)
+            native = getattr(wrapped, "_erlen_async", False)
+            if not native:
+                view = wrapped
+    sessions = _session_kind(app)
+    context = contextvars.copy_context()
+    if found and (
+        native
+        or not (
+            plan.before
+            or plan.url_value_preprocessors
+            or plan.after
+            or request_started.receivers
+            or request_finished.receivers
+            or sessions[0]
+        )
+    ):
+        # An async view on the loop, or a sync view with nothing around it: the pipeline
+        # inline on the loop, the sync view (and any user code) in the pool.
+        coro = inline_pipeline(app, ctx, plan, view, native, cookie, sessions, preserve, environ)
+        try:
+            # PERF: the first step here; a view that never waits needs no more (see drive).
+            waited = context.run(coro.send, None)
+        except StopIteration as stop:
+            status, headers, app_iter = stop.value
+        else:
+            status, headers, app_iter = await drive(app, context, coro, waited)
+    else:
+        # A sync view with hooks around it: the shared pipeline, whole, in one worker thread.
+        if environ is None:
+            environ = request.environ
+        status, headers, app_iter = await _whole_in_pool(app, context, environ, ctx)
+    if type(status) is int:
+        # PERF: the usual response (see inline_pipeline): two messages, nothing to convert.
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": app_iter[0]})
+    else:
+        await send_response(app, context, status, headers, app_iter, send, receive, stream)
+    if environ is None:
+        environ = request._environ_made
+        if environ is None:
+            return
+    tasks = environ.get(BACKGROUND_KEY)
+    if tasks:
+        for task in tasks:
+            start_background(app, *task)
+
+
+async def _whole_in_pool(
+    app: Erlen,
+    context: contextvars.Context,
+    environ: dict[str, t.Any],
+    ctx: RequestContext | None,
+) -> tuple[str, list[tuple[str, str]], t.Any]:
+    """The shared pipeline, :meth:`Erlen.wsgi_app` itself, in one hop to the worker pool."""
+    loop = asyncio.get_running_loop()
+    context.run(asgi_loop.set, loop)  # NOTE: for async hooks, see erlen._async
+    start = _StartResponse()
+    if ctx is None or "wsgi_app" in app.__dict__ or not _own_pipeline(type(app)):
+        # NOTE: middleware (or an override) may change the environ: it builds its own.
+        args: tuple[t.Any, ...] = (environ, start)
+    else:
+        # PERF: the request built and matched on the loop is the one the pipeline uses.
+        args = (environ, start, ctx)
+    key = ctx.request.url_rule if ctx is not None else None
+    job = start_step(worker_pool(app), loop, context, app.wsgi_app, args, key)
+    app_iter = job.result() if job.finished else await outcome(job)
+    return start.status, start.headers, app_iter
+
+
+async def _stepwise_http(
+    app: Erlen,
+    environ: dict[str, t.Any],
+    stream: ReceiveStream | None,
+    send: Send,
+    receive: Receive,
+) -> None:
+    """An app that overrides a pipeline step (or wraps ``wsgi_app``): every step a call."""
     ctx = app.request_context(environ)
     # NOTE: routing only (no context is needed, nothing is pushed): it picks where the view runs.
     app.match_request(ctx.request)
     view = _native_view(app, ctx)
     context = contextvars.copy_context()
     if view is None:
-        # The shared pipeline, whole, in one worker thread.
-        loop = asyncio.get_running_loop()
-        context.run(asgi_loop.set, loop)  # NOTE: for async hooks, see erlen._async
-        start = _StartResponse()
-        if "wsgi_app" in app.__dict__ or not _own_pipeline(type(app)):
-            # NOTE: middleware (or an override) may change the environ: it builds its own.
-            args: tuple[t.Any, ...] = (environ, start)
-        else:
-            # PERF: the request built and matched above is the one the pipeline uses.
-            args = (environ, start, ctx)
-        job = start_step(worker_pool(app), loop, context, app.wsgi_app, args, ctx.request.url_rule)
-        app_iter = job.result() if job.finished else await outcome(job)
-        status, headers = start.status, start.headers
+        status, headers, app_iter = await _whole_in_pool(app, context, environ, ctx)
     else:
         coro = _native_pipeline(app, ctx, view, environ)
         try:
-            # PERF: the first step here; a view that never waits needs no more (see drive).
             waited = context.run(coro.send, None)
         except StopIteration as stop:
             app_iter, status, headers = stop.value
         else:
             app_iter, status, headers = await drive(app, context, coro, waited)
     await send_response(app, context, status, headers, app_iter, send, receive, stream)
-    tasks = environ.get("erlen.background_tasks")
+    tasks = environ.get(BACKGROUND_KEY)
     if tasks:
-        from .lifespan import start_background
-
         for task in tasks:
             start_background(app, *task)
+
+
+_HTTP1 = ("1.1", "1.0")
+#: type of an app -> whether handle_http may run its pipeline inline.
+_INLINE_CLASSES: dict[type, bool] = {}
+
+
+def _inline_app(app: Erlen) -> bool:
+    """Whether ``app`` keeps erlen's pipeline (wsgi_app's inline test, and no WSGI middleware
+    in ``app.wsgi_app``: it is honoured under ASGI too, with the environ it expects)."""
+    if not app._inline_pipeline or "wsgi_app" in app.__dict__:
+        return False
+    cls = type(app)
+    own = _INLINE_CLASSES.get(cls)
+    if own is None:
+        own = _INLINE_CLASSES[cls] = _own_pipeline(cls)
+    return own
 
 
 _RESPONSE_CALL = Response.__call__
@@ -388,30 +424,6 @@ async def _native_pipeline(
             ctx.pop(error)
 
 
-#: type of a session interface -> (server-side, saves without blocking).
-_SESSION_KINDS: dict[type, tuple[bool, bool]] = {}
-
-
-def _session_kind(app: Erlen) -> tuple[bool, bool]:
-    kind = type(app.session_interface)
-    found = _SESSION_KINDS.get(kind)
-    if found is None:
-        server = issubclass(kind, ServerSessionInterface)
-        # NOTE: the cookie session saves without I/O; a server-side one is saved by the edge
-        # with the async store (its sync save_session returns at once for a deferred session).
-        found = _SESSION_KINDS[kind] = (server, server or kind is SecureCookieSessionInterface)
-    return found
-
-
-def _handle_exception(app: Erlen, e: Exception) -> t.Any:
-    # NOTE: in the worker thread the error is not "being handled"; raise it there so that
-    # handle_exception logs it with its traceback (sys.exc_info), as under WSGI.
-    try:
-        raise e
-    except Exception:
-        return app.handle_exception(e)
-
-
 def _preserve(environ: dict[str, t.Any]) -> None:
     from ..globals import _cv_app, _cv_request
 
@@ -419,34 +431,17 @@ def _preserve(environ: dict[str, t.Any]) -> None:
     environ[PRESERVE_CONTEXT_KEY](_cv_request.get())
 
 
-def _start_request(app: Erlen) -> t.Any:
-    # NOTE: the part of Erlen.full_dispatch_request before the view.
-    if request_started.receivers:
-        request_started.send(app, _async_wrapper=app.ensure_sync)
-    return app.preprocess_request()
-
-
-async def open_session_async(app: Erlen, ctx: RequestContext, lock: bool = True) -> None:
-    """Open the request's server-side session for a coroutine: loaded with the async store
-    (when the cookie names one), and marked so the edge saves it with the async store."""
-    interface = t.cast(ServerSessionInterface, app.session_interface)
-    session = ctx._session
-    if session is None:
-        session = ctx._session = interface.open_session(app, ctx.request)
-    if isinstance(session, ServerSideSession):
-        session._deferred = True
-        await interface.load_async(session, defer_error=True, lock=lock)
-
-
 #: Header name -> its lowercased bytes for the ``http.response.start`` message.
 _NAMES: dict[str, bytes] = {}
+#: SECURITY: header names can come from request data; past this size the cache stops growing.
+_CACHE_MAX = 512
 #: The status lines responses use -> their codes (PERF: the same strings, hashes cached).
 _STATUS = {line: code for code, line in _STATUS_LINES.items()}
 
 
 def _name(name: str) -> bytes:
     raw = name.lower().encode("latin-1")
-    if len(_NAMES) < _CACHE_MAX:  # SECURITY: header names can come from request data
+    if len(_NAMES) < _CACHE_MAX:
         _NAMES[name] = raw
     return raw
 
