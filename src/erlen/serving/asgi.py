@@ -52,9 +52,16 @@ from ..http.exceptions import HTTPException
 from ..http.request_url import _GOOD_HOSTS
 from ..http.response import _STATUS_LINES, Response
 from ..sessions.server import ServerSideSession
-from ..signals import request_finished, request_started
+from ..signals import (
+    appcontext_popped,
+    appcontext_tearing_down,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
 from .asgi_body import ReceiveStream, _has_body, read_body
 from .asgi_inline import (
+    _SESSION_KINDS,
     _handle_exception,
     _session_kind,
     _start_request,
@@ -62,7 +69,17 @@ from .asgi_inline import (
     inline_pipeline,
     open_session_async,
 )
-from .asgi_scope import environ_from_scope, host_known, scope_request_class
+from .asgi_scope import (
+    _GOOD_RAW_HOSTS,
+    _SCOPE_CLASSES,
+    COOKIE,
+    HEADER_KINDS,
+    HOST,
+    environ_from_scope,
+    header_kind,
+    host_known,
+    scope_request_class,
+)
 from .lifespan import BACKGROUND_KEY, start_background
 from .steps import Steps, drive, hop, in_thread, outcome, worker_pool
 from .steps import start as start_step
@@ -149,21 +166,29 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
     host_raw = None
     cookie = False
     plain = True
+    kinds = HEADER_KINDS
     for name, value in get("headers", ()):
-        if name == b"host":
-            if host_raw is None:
-                host_raw = value
+        try:
+            kind = kinds[name]
+        except KeyError:
+            kind = header_kind(name)
+        if kind:
+            if kind == HOST:
+                if host_raw is None:
+                    host_raw = value
+                else:
+                    plain = False  # NOTE: two Host headers: the environ's check refuses them
+            elif kind == COOKIE:
+                cookie = True
             else:
-                plain = False  # NOTE: two Host headers: the environ's check refuses them
-        elif name == b"cookie":
-            cookie = True
-        elif name == b"content-length" or name == b"transfer-encoding":
-            plain = False
-        elif not name.islower():
-            plain = False  # NOTE: ASGI names are lower case; any other takes the long way
+                plain = False  # NOTE: a body may follow
     extensions = get("extensions")
     preserve = extensions.get(PRESERVE_EXTENSION) if extensions else None
-    inline = _inline_app(app)
+    inline = (
+        app._inline_pipeline
+        and "wsgi_app" not in app.__dict__
+        and (_INLINE_CLASSES.get(type(app)) or _inline_class(type(app)))
+    )
     request: t.Any = None
     environ: dict[str, t.Any] | None = None
     if inline and plain and preserve is None and get("http_version", "1.1") in _HTTP1:
@@ -171,7 +196,10 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         root = get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
-        cls = scope_request_class(app.request_class)
+        try:
+            cls = _SCOPE_CLASSES[app.request_class]
+        except KeyError:
+            cls = scope_request_class(app.request_class)
         if (
             cls is not None
             and path
@@ -187,7 +215,7 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
             request.method = get("method", "GET").upper()
             request.path = path
             request.url_rule = request.view_args = request.routing_exception = None
-            host_ok = host_raw is not None and host_known(host_raw)
+            host_ok = host_raw is not None and (host_raw in _GOOD_RAW_HOSTS or host_known(host_raw))
     stream: ReceiveStream | None = None
     if request is None:
         environ = environ_from_scope(scope)
@@ -235,11 +263,11 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
             native = getattr(wrapped, "_erlen_async", False)
             if not native:
                 view = wrapped
-    sessions = _session_kind(app)
-    context = contextvars.copy_context()
-    if found and (
-        native
-        or not (
+    sessions = _SESSION_KINDS.get(type(app.session_interface)) or _session_kind(app)
+    context: contextvars.Context | None = None
+    if not found or (
+        not native
+        and (
             plan.before
             or plan.url_value_preprocessors
             or plan.after
@@ -248,9 +276,38 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
             or sessions[0]
         )
     ):
-        # An async view on the loop, or a sync view with nothing around it: the pipeline
-        # inline on the loop, the sync view (and any user code) in the pool.
-        coro = inline_pipeline(app, ctx, plan, view, native, cookie, sessions, preserve, environ)
+        # A sync view with hooks around it: the shared pipeline, whole, in one worker thread.
+        if environ is None:
+            environ = request.environ
+        context = contextvars.copy_context()
+        status, headers, app_iter = await _whole_in_pool(app, context, environ, ctx)
+    elif (
+        preserve is None
+        and not sessions[0]
+        and not (
+            plan.before
+            or plan.url_value_preprocessors
+            or plan.after
+            or plan.teardown
+            or app.teardown_appcontext_funcs
+            or request_started.receivers
+            or request_finished.receivers
+            or request_tearing_down.receivers
+            or appcontext_tearing_down.receivers
+            or appcontext_popped.receivers
+        )
+    ):
+        # Nothing around the view: the pipeline awaited here, in this task's context (see
+        # inline_pipeline's "direct"), the view on the loop or (sync) in the pool.
+        status, headers, app_iter = await inline_pipeline(
+            app, ctx, plan, view, native, cookie, sessions, preserve, environ, True
+        )
+    else:
+        # An async view with hooks: the pipeline inline in the request's own context.
+        context = contextvars.copy_context()
+        coro = inline_pipeline(
+            app, ctx, plan, view, native, cookie, sessions, preserve, environ, False
+        )
         try:
             # PERF: the first step here; a view that never waits needs no more (see drive).
             waited = context.run(coro.send, None)
@@ -258,16 +315,13 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
             status, headers, app_iter = stop.value
         else:
             status, headers, app_iter = await drive(app, context, coro, waited)
-    else:
-        # A sync view with hooks around it: the shared pipeline, whole, in one worker thread.
-        if environ is None:
-            environ = request.environ
-        status, headers, app_iter = await _whole_in_pool(app, context, environ, ctx)
     if type(status) is int:
         # PERF: the usual response (see inline_pipeline): two messages, nothing to convert.
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": app_iter[0]})
     else:
+        if context is None:
+            context = contextvars.copy_context()
         await send_response(app, context, status, headers, app_iter, send, receive, stream)
     if environ is None:
         environ = request._environ_made
@@ -332,19 +386,14 @@ async def _stepwise_http(
 
 
 _HTTP1 = ("1.1", "1.0")
-#: type of an app -> whether handle_http may run its pipeline inline.
+#: type of an app -> whether handle_http may run its pipeline inline: it keeps erlen's
+#: pipeline (wsgi_app's inline test, app._inline_pipeline, and wsgi_app itself; an app whose
+#: ``wsgi_app`` is WSGI middleware gets the environ it expects, under ASGI too).
 _INLINE_CLASSES: dict[type, bool] = {}
 
 
-def _inline_app(app: Erlen) -> bool:
-    """Whether ``app`` keeps erlen's pipeline (wsgi_app's inline test, and no WSGI middleware
-    in ``app.wsgi_app``: it is honoured under ASGI too, with the environ it expects)."""
-    if not app._inline_pipeline or "wsgi_app" in app.__dict__:
-        return False
-    cls = type(app)
-    own = _INLINE_CLASSES.get(cls)
-    if own is None:
-        own = _INLINE_CLASSES[cls] = _own_pipeline(cls)
+def _inline_class(cls: type) -> bool:
+    own = _INLINE_CLASSES[cls] = _own_pipeline(cls)
     return own
 
 

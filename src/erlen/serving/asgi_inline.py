@@ -1,14 +1,26 @@
 """The ASGI pipeline inline: :meth:`Erlen.wsgi_app`'s inline steps in one coroutine.
 
 :func:`inline_pipeline` is what the WSGI edge's inline ``wsgi_app`` does (design §4), with the
-view awaited: an ``async def`` view on the loop, a sync one in the worker pool (``await
-in_thread_as(...)``, one hop, the only step that leaves the loop). It runs while the app keeps
-erlen's pipeline methods (``app._inline_pipeline``, the test ``wsgi_app`` makes) and the edge
-has chosen it (:func:`erlen.serving.asgi.handle_http`): for a sync view only when no hook or
-signal receiver runs around it, since each would be a hop of its own; the whole pipeline then
-runs in one hop, as before. Anything unusual (an error, a hook, a session, an after-request
-function, a context pushed by the view, a teardown) goes through the method that handles it,
-in the pool when that method may call user code.
+view awaited: an ``async def`` view on the loop, a sync one in the worker pool (one hop, the only
+step that leaves the loop). It runs while the app keeps erlen's pipeline methods
+(``app._inline_pipeline``, the test ``wsgi_app`` makes) and the edge has chosen it
+(:func:`erlen.serving.asgi.handle_http`): for a sync view only when no hook or signal receiver
+runs around it, since each would be a hop of its own; the whole pipeline then runs in one hop,
+as before. Anything unusual (an error, a hook, a session, an after-request function, a context
+pushed by the view, a teardown) goes through the method that handles it, in the pool when that
+method may call user code.
+
+Two ways to run it, chosen by the edge:
+
+- In the request's own :class:`contextvars.Context`, stepped by
+  :func:`erlen.serving.steps.drive`: every step, in the pool or on the loop, sees the context
+  the others left (a hook's context variable, a context pushed in one step and popped in a
+  later one), and the contexts are popped there, teardown functions in the pool.
+- ``direct``: awaited by the edge in the server's task, as WSGI runs a request in its thread's
+  context; a step in the pool runs in a copy of it. PERF: no context to copy, no coroutine
+  stepped from outside (its end is a ``StopIteration`` to catch, ~2.5k instructions), ~5k
+  instructions a request. Only for a request with nothing that needs the one context: no
+  hook, no teardown function or signal receiver, no server-side session (see the edge).
 
 The response comes back ready for ``send``: the usual one (one encoded chunk with exactly
 ``Content-Type`` and ``Content-Length``, what ``Response.__call__`` sends as it is) as
@@ -19,9 +31,12 @@ pairs; any other as what ``start_response`` would get, for
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import sys
 import typing as t
 
+from .._async import asgi_loop
 from ..app import _HookPlan, hooks_version
 from ..ctx import AppContext
 from ..globals import (
@@ -43,7 +58,7 @@ from ..signals import (
     request_started,
     request_tearing_down,
 )
-from .steps import in_thread, in_thread_as
+from .steps import hop, in_thread_as, worker_pool
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
@@ -71,6 +86,62 @@ def raw_pair(pair: tuple[str, str]) -> tuple[bytes, bytes]:
     if len(_RAW_PAIRS) < _CACHE_MAX:
         _RAW_PAIRS[pair] = raw
     return raw
+
+
+class _PlainText:
+    """What a response class sends for a ``str`` (see :func:`plain_text`)."""
+
+    __slots__ = ("mimetype", "charset", "status", "code", "raw_ct")
+
+    def __init__(self, cls: type[Response], code: int, raw_ct: tuple[bytes, bytes]) -> None:
+        # NOTE: the class attributes it was made with; a class changed since is made again.
+        self.mimetype: t.Any = cls.default_mimetype
+        self.charset: t.Any = cls.charset
+        self.status: t.Any = cls.default_status
+        self.code = code
+        self.raw_ct = raw_ct
+
+
+#: response class -> what it sends for a ``str``: its status code and Content-Type.
+_PLAIN_TEXT: dict[type, _PlainText] = {}
+#: Never matches the class attributes: the class answers text some other way.
+_NOT_PLAIN = _PlainText(Response, 0, (b"", b""))
+_NOT_PLAIN.mimetype = _NOT_PLAIN.charset = _NOT_PLAIN.status = object()
+
+
+def plain_text(cls: type[Response]) -> _PlainText:
+    """How ``cls(text)`` is sent when it is sent as made: a sample built by the class itself
+    tells the status and the Content-Type (so no rule of the constructor is copied here).
+
+    Only for a class with Response's constructor, emission and UTF-8 charset, whose text
+    response is exactly ``Content-Type`` and ``Content-Length`` with the encoded text.
+    """
+    found = _NOT_PLAIN
+    if (
+        cls.__init__ is Response.__init__
+        and cls._fast_path
+        and cls.__call__ is _RESPONSE_CALL
+        and cls.charset == "utf-8"
+    ):
+        sample = cls("\u00e9")
+        pairs = sample._pairs if sample._headers is None else sample._headers._list
+        if (
+            sample.response == ["\u00e9".encode()]
+            and len(pairs) == 2
+            and pairs[0][0] == "Content-Type"
+            and pairs[1] == ("Content-Length", "2")
+            and not sample._on_close
+            and not sample.direct_passthrough
+            and sample._status_code not in NO_BODY_STATUSES
+        ):
+            found = _PlainText(cls, sample._status_code, raw_pair(pairs[0]))
+    if len(_PLAIN_TEXT) < 64:  # NOTE: response classes are few; this is a cache
+        _PLAIN_TEXT[cls] = found
+    return found
+
+
+def _raw_length(size: int) -> tuple[bytes, bytes]:
+    return (b"content-length", str(size).encode())
 
 
 def _call_view(view: t.Callable[..., t.Any], view_args: dict[str, t.Any] | None) -> t.Any:
@@ -138,6 +209,27 @@ async def open_session_async(app: Erlen, ctx: RequestContext, lock: bool = True)
         await interface.load_async(session, defer_error=True, lock=lock)
 
 
+async def _direct_hop(
+    app: Erlen, key: t.Any, func: t.Callable[..., t.Any], args: tuple[t.Any, ...]
+) -> t.Any:
+    """``func(*args)`` in the pool, in a copy of the current context (the direct mode)."""
+    loop = asyncio.get_running_loop()
+    if asgi_loop.get(None) is not loop:
+        asgi_loop.set(loop)  # NOTE: for async hooks called from the thread, see erlen._async
+    return await hop(worker_pool(app), loop, contextvars.copy_context(), func, args, key)
+
+
+def _in_pool(
+    direct: bool, app: Erlen, func: t.Callable[..., t.Any], *args: t.Any, key: t.Any = None
+) -> t.Awaitable[t.Any]:
+    """``func(*args)`` in the pool, awaited: in the request's context, or directly."""
+    if key is None:
+        key = getattr(func, "__func__", func)  # NOTE: a bound method's function
+    if direct:
+        return _direct_hop(app, key, func, args)
+    return in_thread_as(key, func, *args)
+
+
 async def inline_pipeline(
     app: Erlen,
     ctx: RequestContext,
@@ -148,6 +240,7 @@ async def inline_pipeline(
     sessions: tuple[bool, bool],
     preserve: t.Any,
     environ: dict[str, t.Any] | None,
+    direct: bool,
 ) -> tuple[t.Any, t.Any, t.Any]:
     """The request's pipeline, run in its context (see :func:`erlen.serving.steps.drive`).
 
@@ -158,7 +251,7 @@ async def inline_pipeline(
     interface. ``preserve``: the test client's context-preserving callback, or None.
     ``environ``: the request's environ when the edge built it (a body may have come), None
     when the request builds it on demand (a body-less request, see
-    :mod:`erlen.serving.asgi_scope`).
+    :mod:`erlen.serving.asgi_scope`). ``direct``: see the module docstring.
     """
     request = ctx.request
     tokens = ctx._cv_tokens
@@ -185,7 +278,7 @@ async def inline_pipeline(
                     await open_session_async(app, ctx)
                 rv = None
                 if plan.before or plan.url_value_preprocessors or request_started.receivers:
-                    rv = await in_thread(_start_request, app)
+                    rv = await _in_pool(direct, app, _start_request, app)
                 if rv is None:
                     # -- dispatch_request
                     if request.routing_exception is not None:
@@ -198,12 +291,35 @@ async def inline_pipeline(
                         # PERF: the coroutine awaited here, on the loop: no task, no thread.
                         rv = await (view(**view_args) if view_args else view())
                     else:
-                        rv = await in_thread_as(rule, _call_view, view, request.view_args)
+                        rv = await _in_pool(
+                            direct, app, _call_view, view, request.view_args, key=rule
+                        )
             except Exception as e:
-                rv = await in_thread(app.handle_user_exception, e)
+                rv = await _in_pool(direct, app, app.handle_user_exception, e)
             # -- finalize_request (make_response's first answers, inline)
             response_class = app.response_class
             if type(rv) is str:
+                if not (
+                    ctx._after_request_functions
+                    or ctx._session is not None
+                    or cookie
+                    or plan.after
+                    or plan.version != hooks_version[0]
+                    or request_finished.receivers
+                    or request.method == "HEAD"
+                ):
+                    plain = _PLAIN_TEXT.get(response_class) or plain_text(response_class)
+                    if (
+                        plain.mimetype is response_class.default_mimetype
+                        and plain.charset is response_class.charset
+                        and plain.status is response_class.default_status
+                    ):
+                        # PERF: nothing will see the response object (no hook, no session,
+                        # no receiver): the text goes straight to what the class would send.
+                        text = rv.encode()
+                        size = len(text)
+                        raw = _RAW_LENGTHS[size] if size < 512 else _raw_length(size)
+                        return plain.code, [plain.raw_ct, raw], [text]
                 response = response_class(rv)
             elif type(rv) is response_class:
                 response = rv
@@ -223,14 +339,14 @@ async def inline_pipeline(
                     or plan.version != hooks_version[0]
                 ):
                     # NOTE: user code (hooks, a session interface that may do I/O): the pool.
-                    response = await in_thread(app.process_response, response)
+                    response = await _in_pool(direct, app, app.process_response, response)
                 else:
                     response = app.process_response(response)
             if request_finished.receivers:
-                await in_thread(_send_finished, app, response)
+                await _in_pool(direct, app, _send_finished, app, response)
         except Exception as e:
             error = e
-            response = await in_thread(_handle_exception, app, e)
+            response = await _in_pool(direct, app, _handle_exception, app, e)
         except BaseException:
             error = sys.exc_info()[1]
             raise
@@ -263,7 +379,7 @@ async def inline_pipeline(
                         _RAW_PAIRS.get(ct) or raw_pair(ct),
                         _RAW_LENGTHS[size]
                         if size < 512 and length is _LENGTH_PAIRS[size]
-                        else raw_pair(length),
+                        else (b"content-length", length[1].encode("latin-1")),
                     ],
                     body,
                 )
@@ -318,9 +434,13 @@ async def inline_pipeline(
             _reset_request_ctx(tokens.pop()[0])
             if app_ctx is not None:
                 _reset_app_ctx(app_ctx._tokens.pop())
+        elif direct:
+            # NOTE: no teardown function or receiver (the edge's condition): erlen's code only,
+            # and the tokens belong to this context.
+            ctx.pop(error)
         else:
             # NOTE: teardown functions and signal receivers are user code: the pool.
-            await in_thread(ctx.pop, error)
+            await _in_pool(False, app, ctx.pop, error)
 
 
 def _send_finished(app: Erlen, response: t.Any) -> None:

@@ -212,3 +212,24 @@ def host_known(raw: bytes) -> bool:
         _GOOD_RAW_HOSTS.add(raw)
         return True
     return False
+
+
+#: What the edge looks for in a request's header names before any environ exists.
+HOST, COOKIE, BODY = 1, 2, 3
+_KIND_OF_KEY = {"HTTP_HOST": HOST, "HTTP_COOKIE": COOKIE, "CONTENT_LENGTH": BODY}
+_KIND_OF_KEY["HTTP_TRANSFER_ENCODING"] = BODY
+#: Raw header name -> HOST, COOKIE, BODY or 0 (PERF: one dict hit per header; bytes
+#: comparisons are not specialised and cost a call each).
+HEADER_KINDS: dict[bytes, int] = {}
+
+
+def header_kind(raw_name: bytes) -> int:
+    """What the header ``raw_name`` is to the edge, as the environ would see it (any case;
+    a name with ``_`` is dropped there, so it is nothing here)."""
+    key = _HEADER_KEYS.get(raw_name)
+    if key is None:
+        key = _header_key(raw_name)
+    kind = _KIND_OF_KEY.get(key, 0)
+    if len(HEADER_KINDS) < _CACHE_MAX:  # SECURITY: names come from clients
+        HEADER_KINDS[raw_name] = kind
+    return kind
