@@ -184,11 +184,13 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
                 plain = False  # NOTE: a body may follow
     extensions = get("extensions")
     preserve = extensions.get(PRESERVE_EXTENSION) if extensions else None
-    inline = (
-        app._inline_pipeline
-        and "wsgi_app" not in app.__dict__
-        and (_INLINE_CLASSES.get(type(app)) or _inline_class(type(app)))
-    )
+    try:
+        edge = app._asgi.edge
+    except AttributeError:
+        edge = _edge(app)
+    # NOTE: wsgi_app's own test (a subclass overriding a pipeline step gets every call) and
+    # WSGI middleware in app.wsgi_app (honoured under ASGI too, with the environ it expects).
+    inline = app._inline_pipeline and edge.inline_class and "wsgi_app" not in edge.app_dict
     request: t.Any = None
     environ: dict[str, t.Any] | None = None
     if inline and plain and preserve is None and get("http_version", "1.1") in _HTTP1:
@@ -232,7 +234,13 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         request.url_rule = request.view_args = request.routing_exception = None
         host_ok = environ.get("HTTP_HOST") in _GOOD_HOSTS
         cookie = "HTTP_COOKIE" in environ
-    ctx = RequestContext(app, environ, request)  # type: ignore[arg-type]
+    # -- RequestContext.__init__, inline as in wsgi_app
+    ctx = _new_object(RequestContext)
+    ctx.app = app
+    ctx.request = request
+    ctx._session = ctx._hooks = None
+    ctx._after_request_functions = ()
+    ctx._cv_tokens = []
     # -- match_request: its usual case inline, as in wsgi_app; anything else is the method's
     url_map = app.url_map
     if (
@@ -265,37 +273,28 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
                 view = wrapped
     sessions = _SESSION_KINDS.get(type(app.session_interface)) or _session_kind(app)
     context: contextvars.Context | None = None
-    if not found or (
-        not native
-        and (
-            plan.before
-            or plan.url_value_preprocessors
-            or plan.after
-            or request_started.receivers
-            or request_finished.receivers
-            or sessions[0]
-        )
-    ):
+    around = (
+        plan.before
+        or plan.url_value_preprocessors
+        or plan.after
+        or request_started.receivers
+        or request_finished.receivers
+        or sessions[0]
+    )
+    if not found or (around and not native):
         # A sync view with hooks around it: the shared pipeline, whole, in one worker thread.
         if environ is None:
             environ = request.environ
         context = contextvars.copy_context()
         status, headers, app_iter = await _whole_in_pool(app, context, environ, ctx)
-    elif (
-        preserve is None
-        and not sessions[0]
-        and not (
-            plan.before
-            or plan.url_value_preprocessors
-            or plan.after
-            or plan.teardown
-            or app.teardown_appcontext_funcs
-            or request_started.receivers
-            or request_finished.receivers
-            or request_tearing_down.receivers
-            or appcontext_tearing_down.receivers
-            or appcontext_popped.receivers
-        )
+    elif not (
+        around
+        or preserve is not None
+        or plan.teardown
+        or app.teardown_appcontext_funcs
+        or request_tearing_down.receivers
+        or appcontext_tearing_down.receivers
+        or appcontext_popped.receivers
     ):
         # Nothing around the view: the pipeline awaited here, in this task's context (see
         # inline_pipeline's "direct"), the view on the loop or (sync) in the pool.
@@ -386,15 +385,25 @@ async def _stepwise_http(
 
 
 _HTTP1 = ("1.1", "1.0")
-#: type of an app -> whether handle_http may run its pipeline inline: it keeps erlen's
-#: pipeline (wsgi_app's inline test, app._inline_pipeline, and wsgi_app itself; an app whose
-#: ``wsgi_app`` is WSGI middleware gets the environ it expects, under ASGI too).
-_INLINE_CLASSES: dict[type, bool] = {}
 
 
-def _inline_class(cls: type) -> bool:
-    own = _INLINE_CLASSES[cls] = _own_pipeline(cls)
-    return own
+class _Edge:
+    """What the HTTP edge keeps about one app (``app._asgi.edge``, made on first use)."""
+
+    __slots__ = ("app_dict", "inline_class")
+
+    def __init__(self, app: Erlen) -> None:
+        #: PERF: the app's instance dict, held so that a test for ``wsgi_app`` assigned on the
+        #: app (WSGI middleware) costs no ``app.__dict__`` lookup per request.
+        self.app_dict = app.__dict__
+        #: The app's class keeps erlen's wsgi_app, full_dispatch_request, dispatch_request and
+        #: ensure_sync (app._inline_pipeline covers the other steps).
+        self.inline_class = _own_pipeline(type(app))
+
+
+def _edge(app: Erlen) -> _Edge:
+    edge = app._asgi.edge = _Edge(app)
+    return edge
 
 
 _RESPONSE_CALL = Response.__call__
