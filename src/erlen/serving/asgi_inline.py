@@ -58,7 +58,7 @@ from ..signals import (
     request_started,
     request_tearing_down,
 )
-from .steps import hop, in_thread_as, worker_pool
+from .steps import in_thread_as, outcome, start, worker_pool
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
@@ -216,7 +216,11 @@ async def _direct_hop(
     loop = asyncio.get_running_loop()
     if asgi_loop.get(None) is not loop:
         asgi_loop.set(loop)  # NOTE: for async hooks called from the thread, see erlen._async
-    return await hop(worker_pool(app), loop, contextvars.copy_context(), func, args, key)
+    # PERF: steps.hop's two steps here, one coroutine fewer.
+    job = start(worker_pool(app), loop, contextvars.copy_context(), func, args, key)
+    if job.finished:
+        return job.result()
+    return await outcome(job)
 
 
 def _in_pool(
