@@ -1,39 +1,50 @@
 """The ASGI edge: ``await app(scope, receive, send)`` for the HTTP, WebSocket and lifespan scopes.
 
-The request pipeline is the app's own, the one the WSGI edge runs; this module turns an ASGI
-HTTP scope into the WSGI-shaped environ the request object reads, runs the pipeline's steps
-where they belong and sends the response. The request body is read ahead in
-:mod:`erlen.serving.asgi_body`, WebSockets live in :mod:`erlen.serving.websocket`, lifespan and
-background tasks in :mod:`erlen.serving.lifespan`.
+The request pipeline is the app's own, the one the WSGI edge runs; this module makes the
+request from an ASGI HTTP scope, runs the pipeline's steps where they belong and sends the
+response. A body-less HTTP/1 request gets a request whose WSGI environ is built from the scope
+only when something asks for it (:mod:`erlen.serving.asgi_scope`); any other gets its environ
+here, its body read ahead in :mod:`erlen.serving.asgi_body`. WebSockets live in
+:mod:`erlen.serving.websocket`, lifespan and background tasks in :mod:`erlen.serving.lifespan`.
 
 Where code runs
 ---------------
-- Every step of one request runs in ONE :class:`contextvars.Context` made for that request, as
-  every step of a WSGI request runs in its thread's context. So ``stream_with_context`` and
-  anything else that pushes a context in one step and pops it in a later one works.
-- A sync view (and any request that is not an ``async def`` view's): the shared pipeline,
-  :meth:`Erlen.wsgi_app` itself, runs in one hop to the app's bounded worker-thread pool
+While the app keeps erlen's pipeline (``app._inline_pipeline``, ``wsgi_app`` its own), the
+request is routed here, on the loop, and then:
+
+- A view with nothing around it (no hook, no teardown function, no signal receiver, no
+  server-side session): the pipeline, inline in one coroutine
+  (:func:`erlen.serving.asgi_inline.inline_pipeline`), is awaited in the server task's context,
+  as WSGI runs a request in its thread's context. An ``async def`` view is awaited on the loop;
+  a sync view is the one step handed to the app's bounded worker-thread pool
   (:mod:`erlen.serving.steps`; with ``ASGI_INLINE_WAIT`` the loop waits a moment on the spot
-  for a view that has been quick). An ``async def`` hook or error handler it calls is sent back to this event loop
-  (:mod:`erlen._async`), so it shares the loop with the server's other work.
-- An ``async def`` view is awaited natively on the loop: the pipeline around it is one
-  coroutine stepped in the request's context (``steps.drive``), so no thread is held while it
-  waits. The pipeline's steps around the view (:meth:`Erlen.preprocess_request`, error
-  handling, :meth:`Erlen.finalize_request`, the context pop with its teardown) are the same
-  methods; each runs inline on the loop when it calls no user code, else in the pool
-  (``await in_thread(...)``).
-- Server-side sessions around an ``async def`` view use the store's async form, never a
-  blocking call on the loop: the session is opened here, loaded with
-  ``interface.load_async`` before the view when the cookie carries an id, and saved with
-  ``interface.save_session_async`` once the response is made (see the docstring of
-  :mod:`erlen.sessions.server`). Sync views keep the sync form, in the pool.
+  for a view that has been quick), in a copy of that context.
+- An ``async def`` view with hooks around it: the same coroutine, stepped in ONE
+  :class:`contextvars.Context` made for the request (``steps.drive``), so every step sees what
+  the others left (``stream_with_context``, a hook's context variable). Steps that call user
+  code (hooks, error handlers, the context pop with its teardown) run in the pool, the others
+  inline on the loop.
+- A sync view with hooks around it: the shared pipeline, :meth:`Erlen.wsgi_app` itself, in one
+  hop to the pool, in the request's context.
+
+An ``async def`` hook or error handler called from the pool is sent back to this event loop
+(:mod:`erlen._async`), so it shares the loop with the server's other work. An app that
+overrides a pipeline step, or wraps ``wsgi_app`` in WSGI middleware, gets every step as a
+method call (``_stepwise_http``), with the environ built here.
+
+Server-side sessions around an ``async def`` view use the store's async form, never a blocking
+call on the loop: the session is opened by the edge, loaded with ``interface.load_async``
+before the view when the cookie carries an id, and saved with ``interface.save_session_async``
+once the response is made (see the docstring of :mod:`erlen.sessions.server`). Sync views keep
+the sync form, in the pool.
 
 The response
 ------------
 It is sent as the WSGI pipeline hands it over: after the request context is popped, which is
 also when WSGI sends the body. A buffered body goes out in two messages (start, then the body);
-a streamed body is pulled chunk by chunk in the worker pool and stops when the client
-disconnects.
+the usual one (a single chunk with only Content-Type and Content-Length) is made straight from
+the response's header pairs. A streamed body is pulled chunk by chunk in the worker pool and
+stops when the client disconnects.
 """
 
 from __future__ import annotations
@@ -47,10 +58,9 @@ import typing as t
 from .._async import asgi_loop
 from ..app import hooks_version
 from ..ctx import RequestContext
-from ..http.bodies import AsyncBody
 from ..http.exceptions import HTTPException
 from ..http.request_url import _GOOD_HOSTS
-from ..http.response import _STATUS_LINES, Response
+from ..http.response import Response
 from ..sessions.server import ServerSideSession
 from ..signals import (
     appcontext_popped,
@@ -80,8 +90,9 @@ from .asgi_scope import (
     host_known,
     scope_request_class,
 )
+from .asgi_send import send_response
 from .lifespan import BACKGROUND_KEY, start_background
-from .steps import Steps, drive, hop, in_thread, outcome, worker_pool
+from .steps import Steps, drive, in_thread, outcome, worker_pool
 from .steps import start as start_step
 
 if t.TYPE_CHECKING:
@@ -98,7 +109,6 @@ Send = t.Callable[[t.MutableMapping[str, t.Any]], t.Awaitable[None]]
 PRESERVE_EXTENSION = "erlen.preserve_context"
 PRESERVE_CONTEXT_KEY = "werkzeug.debug.preserve_context"
 
-_END = object()
 _new_object = object.__new__
 
 
@@ -487,125 +497,3 @@ def _preserve(environ: dict[str, t.Any]) -> None:
 
     environ[PRESERVE_CONTEXT_KEY](_cv_app.get())
     environ[PRESERVE_CONTEXT_KEY](_cv_request.get())
-
-
-#: Header name -> its lowercased bytes for the ``http.response.start`` message.
-_NAMES: dict[str, bytes] = {}
-#: SECURITY: header names can come from request data; past this size the cache stops growing.
-_CACHE_MAX = 512
-#: The status lines responses use -> their codes (PERF: the same strings, hashes cached).
-_STATUS = {line: code for code, line in _STATUS_LINES.items()}
-
-
-def _name(name: str) -> bytes:
-    raw = name.lower().encode("latin-1")
-    if len(_NAMES) < _CACHE_MAX:
-        _NAMES[name] = raw
-    return raw
-
-
-async def send_response(
-    app: Erlen,
-    context: contextvars.Context,
-    status: str,
-    headers: list[tuple[str, str]],
-    app_iter: t.Any,
-    send: Send,
-    receive: Receive,
-    stream: ReceiveStream | None,
-) -> None:
-    """Send the status, headers and body the WSGI side produced; close the body at the end."""
-    names = _NAMES
-    raw_headers = []
-    # PERF: a loop, not a comprehension (a call of its own); ASCII encodes on the fast path.
-    for name, value in headers:
-        raw_headers.append(
-            (
-                names.get(name) or _name(name),
-                value.encode() if value.isascii() else value.encode("latin-1"),
-            )
-        )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": _STATUS.get(status) or int(status[:3]),
-            "headers": raw_headers,
-        }
-    )
-    if type(app_iter) is list or type(app_iter) is tuple:
-        # PERF: a buffered body is sent as it is, with no thread and no watcher; the last
-        # chunk ends the response (no empty message after it).
-        if len(app_iter) == 1:
-            await send({"type": "http.response.body", "body": app_iter[0]})
-            return
-        last = len(app_iter) - 1
-        for i, chunk in enumerate(app_iter):
-            if i == last:
-                await send({"type": "http.response.body", "body": chunk})
-            elif chunk:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        if last < 0:
-            await send({"type": "http.response.body", "body": b""})
-        return
-    steps = Steps(app, context)
-    watcher: asyncio.Future[t.Any] | None = None
-    if stream is None or stream.done:
-        watcher = asyncio.ensure_future(_wait_disconnect(receive))
-    try:
-        if isinstance(app_iter, AsyncBody):
-            await steps.task(_pump_async(app_iter, send, watcher))
-        else:
-            await _pump_sync(steps, app_iter, send, watcher)
-    finally:
-        if watcher is not None:
-            watcher.cancel()
-        close = getattr(app_iter, "close", None)
-        if close is not None:
-            # NOTE: runs stream_with_context's teardown and the response's on-close callbacks.
-            await hop(steps.pool, steps.loop, context, close, ())
-
-
-async def _wait_disconnect(receive: Receive) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
-
-
-async def _pump_sync(
-    steps: Steps, app_iter: t.Any, send: Send, watcher: asyncio.Future[t.Any] | None
-) -> None:
-    iterator = iter(app_iter)
-    while True:
-        pending = steps.thread(next, iterator, _END)
-        if watcher is not None:
-            await asyncio.wait((pending, watcher), return_when=asyncio.FIRST_COMPLETED)
-            if watcher.done():
-                # NOTE: the client is gone: stop; the generator is closed once its current
-                # step returns (a running generator cannot be closed).
-                await pending
-                return
-        chunk = await pending
-        if chunk is _END:
-            break
-        if chunk and not await _send_chunk(send, chunk):
-            return
-    await _send_chunk(send, b"", more=False)
-
-
-async def _pump_async(body: AsyncBody, send: Send, watcher: asyncio.Future[t.Any] | None) -> None:
-    async for chunk in body:
-        if watcher is not None and watcher.done():
-            return
-        if chunk and not await _send_chunk(send, chunk):
-            return
-    await _send_chunk(send, b"", more=False)
-
-
-async def _send_chunk(send: Send, chunk: bytes, more: bool = True) -> bool:
-    """Send one body chunk; False when the client is gone."""
-    try:
-        await send({"type": "http.response.body", "body": chunk, "more_body": more})
-    except OSError:  # NOTE: ASGI 2.4 servers raise on a send after a disconnect
-        return False
-    return True
