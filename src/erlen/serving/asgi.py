@@ -1,39 +1,50 @@
 """The ASGI edge: ``await app(scope, receive, send)`` for the HTTP, WebSocket and lifespan scopes.
 
-The request pipeline is the app's own, the one the WSGI edge runs; this module turns an ASGI
-HTTP scope into the WSGI-shaped environ the request object reads, runs the pipeline's steps
-where they belong and sends the response. The request body is read ahead in
-:mod:`erlen.serving.asgi_body`, WebSockets live in :mod:`erlen.serving.websocket`, lifespan and
-background tasks in :mod:`erlen.serving.lifespan`.
+The request pipeline is the app's own, the one the WSGI edge runs; this module makes the
+request from an ASGI HTTP scope, runs the pipeline's steps where they belong and sends the
+response. A body-less HTTP/1 request gets a request whose WSGI environ is built from the scope
+only when something asks for it (:mod:`erlen.serving.asgi_scope`); any other gets its environ
+here, its body read ahead in :mod:`erlen.serving.asgi_body`. WebSockets live in
+:mod:`erlen.serving.websocket`, lifespan and background tasks in :mod:`erlen.serving.lifespan`.
 
 Where code runs
 ---------------
-- Every step of one request runs in ONE :class:`contextvars.Context` made for that request, as
-  every step of a WSGI request runs in its thread's context. So ``stream_with_context`` and
-  anything else that pushes a context in one step and pops it in a later one works.
-- A sync view (and any request that is not an ``async def`` view's): the shared pipeline,
-  :meth:`Erlen.wsgi_app` itself, runs in one hop to the app's bounded worker-thread pool
+While the app keeps erlen's pipeline (``app._inline_pipeline``, ``wsgi_app`` its own), the
+request is routed here, on the loop, and then:
+
+- A view with nothing around it (no hook, no teardown function, no signal receiver, no
+  server-side session): the pipeline, inline in one coroutine
+  (:func:`erlen.serving.asgi_inline.inline_pipeline`), is awaited in the server task's context,
+  as WSGI runs a request in its thread's context. An ``async def`` view is awaited on the loop;
+  a sync view is the one step handed to the app's bounded worker-thread pool
   (:mod:`erlen.serving.steps`; with ``ASGI_INLINE_WAIT`` the loop waits a moment on the spot
-  for a view that has been quick). An ``async def`` hook or error handler it calls is sent back to this event loop
-  (:mod:`erlen._async`), so it shares the loop with the server's other work.
-- An ``async def`` view is awaited natively on the loop: the pipeline around it is one
-  coroutine stepped in the request's context (``steps.drive``), so no thread is held while it
-  waits. The pipeline's steps around the view (:meth:`Erlen.preprocess_request`, error
-  handling, :meth:`Erlen.finalize_request`, the context pop with its teardown) are the same
-  methods; each runs inline on the loop when it calls no user code, else in the pool
-  (``await in_thread(...)``).
-- Server-side sessions around an ``async def`` view use the store's async form, never a
-  blocking call on the loop: the session is opened here, loaded with
-  ``interface.load_async`` before the view when the cookie carries an id, and saved with
-  ``interface.save_session_async`` once the response is made (see the docstring of
-  :mod:`erlen.sessions.server`). Sync views keep the sync form, in the pool.
+  for a view that has been quick), in a copy of that context.
+- An ``async def`` view with hooks around it: the same coroutine, stepped in ONE
+  :class:`contextvars.Context` made for the request (``steps.drive``), so every step sees what
+  the others left (``stream_with_context``, a hook's context variable). Steps that call user
+  code (hooks, error handlers, the context pop with its teardown) run in the pool, the others
+  inline on the loop.
+- A sync view with hooks around it: the shared pipeline, :meth:`Erlen.wsgi_app` itself, in one
+  hop to the pool, in the request's context.
+
+An ``async def`` hook or error handler called from the pool is sent back to this event loop
+(:mod:`erlen._async`), so it shares the loop with the server's other work. An app that
+overrides a pipeline step, or wraps ``wsgi_app`` in WSGI middleware, gets every step as a
+method call (``_stepwise_http``), with the environ built here.
+
+Server-side sessions around an ``async def`` view use the store's async form, never a blocking
+call on the loop: the session is opened by the edge, loaded with ``interface.load_async``
+before the view when the cookie carries an id, and saved with ``interface.save_session_async``
+once the response is made (see the docstring of :mod:`erlen.sessions.server`). Sync views keep
+the sync form, in the pool.
 
 The response
 ------------
 It is sent as the WSGI pipeline hands it over: after the request context is popped, which is
 also when WSGI sends the body. A buffered body goes out in two messages (start, then the body);
-a streamed body is pulled chunk by chunk in the worker pool and stops when the client
-disconnects.
+the usual one (a single chunk with only Content-Type and Content-Length) is made straight from
+the response's header pairs. A streamed body is pulled chunk by chunk in the worker pool and
+stops when the client disconnects.
 """
 
 from __future__ import annotations
@@ -45,18 +56,47 @@ import sys
 import typing as t
 
 from .._async import asgi_loop
-from ..http.bodies import AsyncBody
-from ..http.response import _STATUS_LINES, Response
-from ..sessions import SecureCookieSessionInterface
-from ..sessions.server import ServerSessionInterface, ServerSideSession
-from ..signals import request_finished, request_started
+from ..app import hooks_version
+from ..ctx import RequestContext
+from ..http.exceptions import HTTPException
+from ..http.request_url import _GOOD_HOSTS
+from ..http.response import Response
+from ..sessions.server import ServerSideSession
+from ..signals import (
+    appcontext_popped,
+    appcontext_tearing_down,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
 from .asgi_body import ReceiveStream, _has_body, read_body
-from .steps import Steps, drive, hop, in_thread, outcome, worker_pool
+from .asgi_inline import (
+    _SESSION_KINDS,
+    _handle_exception,
+    _session_kind,
+    _start_request,
+    _StartResponse,
+    inline_pipeline,
+    open_session_async,
+)
+from .asgi_scope import (
+    _GOOD_RAW_HOSTS,
+    _SCOPE_CLASSES,
+    COOKIE,
+    HEADER_KINDS,
+    HOST,
+    environ_from_scope,
+    header_kind,
+    host_known,
+    scope_request_class,
+)
+from .asgi_send import send_response
+from .lifespan import BACKGROUND_KEY, start_background
+from .steps import Steps, drive, in_thread, outcome, worker_pool
 from .steps import start as start_step
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
-    from ..ctx import RequestContext
 
 __all__ = ["ReceiveStream", "Steps", "asgi_app", "environ_from_scope", "worker_pool"]
 
@@ -69,7 +109,7 @@ Send = t.Callable[[t.MutableMapping[str, t.Any]], t.Awaitable[None]]
 PRESERVE_EXTENSION = "erlen.preserve_context"
 PRESERVE_CONTEXT_KEY = "werkzeug.debug.preserve_context"
 
-_END = object()
+_new_object = object.__new__
 
 
 # -- the entry ---------------------------------------------------------------------------------
@@ -92,142 +132,7 @@ def asgi_app(app: Erlen, scope: Scope, receive: Receive, send: Send) -> t.Awaita
     raise ValueError(f"erlen cannot serve an ASGI scope of type {kind!r}.")
 
 
-# -- scope to environ -------------------------------------------------------------------------
-
-#: Raw header name -> environ key ("" for a name that is dropped).
-_HEADER_KEYS: dict[bytes, str] = {}
-#: ``server`` of a scope -> (SERVER_NAME, SERVER_PORT).
-_SERVERS: dict[t.Any, tuple[str, str]] = {}
-_PROTOCOLS = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0", "2": "HTTP/2", "3": "HTTP/3"}
-#: What every environ starts from (the rest is set per request).
-_ENVIRON_BASE: dict[str, t.Any] = {
-    "REQUEST_METHOD": "GET",
-    "SCRIPT_NAME": "",
-    "PATH_INFO": "/",
-    "QUERY_STRING": "",
-    "SERVER_NAME": "",
-    "SERVER_PORT": "",
-    "SERVER_PROTOCOL": "HTTP/1.1",
-    "wsgi.version": (1, 0),
-    "wsgi.url_scheme": "http",
-    "wsgi.errors": None,
-    "wsgi.multithread": True,
-    "wsgi.multiprocess": True,
-    "wsgi.run_once": False,
-    "asgi.scope": None,
-}
-#: SECURITY: the caches above are keyed by what clients send; past this size they stop growing.
-_CACHE_MAX = 512
-
-
-def _header_key(raw_name: bytes) -> str:
-    name = raw_name.decode("latin-1")
-    # SECURITY: as gunicorn does, drop names with "_": "X_Forwarded_For" would otherwise
-    # land on the same environ key as "X-Forwarded-For" and could spoof it.
-    if "_" in name:
-        key = ""
-    else:
-        key = name.upper().replace("-", "_")
-        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            key = "HTTP_" + key
-    if len(_HEADER_KEYS) < _CACHE_MAX:
-        _HEADER_KEYS[raw_name] = key
-    return key
-
-
-def _server(server: t.Any) -> tuple[str, str]:
-    if not server:
-        server = ("localhost", 80)
-    pair = (str(server[0]), str(server[1] if server[1] is not None else 80))
-    if len(_SERVERS) < _CACHE_MAX:
-        _SERVERS[tuple(server)] = pair
-    return pair
-
-
-def environ_from_scope(scope: Scope) -> dict[str, t.Any]:
-    """The WSGI environ (PEP 3333) for an HTTP or WebSocket scope, without ``wsgi.input``.
-
-    PERF: header names and the server address go through small caches; an ASCII path needs no
-    re-encoding.
-    """
-    get = scope.get
-    root = get("root_path", "")
-    path = scope["path"]
-    # NOTE: servers differ on whether ``path`` includes ``root_path`` (the spec says it does).
-    if root:
-        if path.startswith(root):
-            path = path[len(root) :]
-        if not root.isascii():
-            root = root.encode().decode("latin-1")
-    if not path.isascii():
-        path = path.encode().decode("latin-1")
-    server = get("server")
-    try:
-        server_name, server_port = _SERVERS[server]
-    except (KeyError, TypeError):  # NOTE: TypeError: a list, which is not hashable
-        server_name, server_port = _server(server)
-    scheme = get("scheme")
-    if scheme is None or scheme in ("ws", "wss", ""):
-        scheme = "https" if scheme == "wss" else "http"
-    # PERF: a copy of the constant part is cheaper than a literal that builds the whole dict.
-    environ = _ENVIRON_BASE.copy()
-    environ["REQUEST_METHOD"] = get("method", "GET")
-    environ["SCRIPT_NAME"] = root
-    environ["PATH_INFO"] = path
-    query = get("query_string")
-    if query:
-        environ["QUERY_STRING"] = query.decode("latin-1")
-    environ["SERVER_NAME"] = server_name
-    environ["SERVER_PORT"] = server_port
-    version = get("http_version", "1.1")
-    if version != "1.1":
-        environ["SERVER_PROTOCOL"] = _PROTOCOLS.get(version) or "HTTP/" + version
-    environ["wsgi.url_scheme"] = scheme
-    environ["wsgi.errors"] = sys.stderr
-    environ["asgi.scope"] = scope
-    client = get("client")
-    if client:
-        environ["REMOTE_ADDR"] = str(client[0])
-        environ["REMOTE_PORT"] = str(client[1])
-    keys = _HEADER_KEYS
-    for raw_name, raw_value in get("headers", ()):
-        key = keys.get(raw_name)
-        if key is None:
-            key = _header_key(raw_name)
-        if not key:
-            continue
-        # PERF: UTF-8 is the decoder's fast path; for ASCII it gives what latin-1 gives.
-        try:
-            value = raw_value.decode()
-        except UnicodeDecodeError:
-            value = raw_value.decode("latin-1")
-        else:
-            if len(value) != len(raw_value):
-                value = raw_value.decode("latin-1")
-        if key in environ:
-            value = f"{environ[key]}{'; ' if key == 'HTTP_COOKIE' else ','}{value}"
-        environ[key] = value
-    return environ
-
-
 # -- HTTP -----------------------------------------------------------------------------------------
-
-
-class _StartResponse:
-    """A WSGI ``start_response`` that keeps what it is given."""
-
-    __slots__ = ("status", "headers")
-
-    def __init__(self) -> None:
-        self.status = "500 INTERNAL SERVER ERROR"
-        self.headers: list[tuple[str, str]] = []
-
-    def __call__(
-        self, status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
-    ) -> t.Any:
-        self.status = status
-        self.headers = headers
-        return None
 
 
 def _native_view(app: Erlen, ctx: RequestContext) -> t.Any:
@@ -264,52 +169,251 @@ def _own_pipeline(cls: type) -> bool:
 
 
 async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
-    environ = environ_from_scope(scope)
-    extensions = scope.get("extensions")
-    if extensions:
-        preserve = extensions.get(PRESERVE_EXTENSION)
+    get = scope.get
+    # PERF: one pass over the headers finds what the pipeline needs before any environ exists:
+    # the Host (routing checks it), whether a cookie came (the session may need saving) and
+    # whether a body may follow (then the environ is built now and the body read ahead).
+    host_raw = None
+    cookie = False
+    plain = True
+    kinds = HEADER_KINDS
+    for name, value in get("headers", ()):
+        try:
+            kind = kinds[name]
+        except KeyError:
+            kind = header_kind(name)
+        if kind:
+            if kind == HOST:
+                if host_raw is None:
+                    host_raw = value
+                else:
+                    plain = False  # NOTE: two Host headers: the environ's check refuses them
+            elif kind == COOKIE:
+                cookie = True
+            else:
+                plain = False  # NOTE: a body may follow
+    extensions = get("extensions")
+    preserve = extensions.get(PRESERVE_EXTENSION) if extensions else None
+    try:
+        edge = app._asgi.edge
+    except AttributeError:
+        edge = _edge(app)
+    # NOTE: wsgi_app's own test (a subclass overriding a pipeline step gets every call) and
+    # WSGI middleware in app.wsgi_app (honoured under ASGI too, with the environ it expects).
+    inline = app._inline_pipeline and edge.inline_class and "wsgi_app" not in edge.app_dict
+    request: t.Any = None
+    environ: dict[str, t.Any] | None = None
+    if inline and plain and preserve is None and get("http_version", "1.1") in _HTTP1:
+        path = scope["path"]
+        root = get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        try:
+            cls = _SCOPE_CLASSES[app.request_class]
+        except KeyError:
+            cls = scope_request_class(app.request_class)
+        if (
+            cls is not None
+            and path
+            and path[0] == "/"
+            and path.isascii()
+            and (len(path) == 1 or path[1] != "/")
+        ):
+            # -- Request.__init__ for this scope, without its environ (see asgi_scope)
+            request = _new_object(cls)
+            request._scope = scope
+            request._environ_made = None
+            request.shallow = False
+            request.method = get("method", "GET").upper()
+            request.path = path
+            request.url_rule = request.view_args = request.routing_exception = None
+            host_ok = host_raw is not None and (host_raw in _GOOD_RAW_HOSTS or host_known(host_raw))
+    stream: ReceiveStream | None = None
+    if request is None:
+        environ = environ_from_scope(scope)
         if preserve is not None:
             environ[PRESERVE_CONTEXT_KEY] = preserve
-    stream: ReceiveStream | None = None
-    if _has_body(environ):
-        stream = await read_body(app, environ, receive)
+        if _has_body(environ):
+            stream = await read_body(app, environ, receive)
+        else:
+            environ["wsgi.input"] = io.BytesIO()
+        if not inline:
+            await _stepwise_http(app, environ, stream, send, receive)
+            return
+        request = app.request_class(environ, False)
+        request.url_rule = request.view_args = request.routing_exception = None
+        host_ok = environ.get("HTTP_HOST") in _GOOD_HOSTS
+        cookie = "HTTP_COOKIE" in environ
+    # -- RequestContext.__init__, inline as in wsgi_app
+    ctx = _new_object(RequestContext)
+    ctx.app = app
+    ctx.request = request
+    ctx._session = ctx._hooks = None
+    ctx._after_request_functions = ()
+    ctx._cv_tokens = []
+    # -- match_request: its usual case inline, as in wsgi_app; anything else is the method's
+    url_map = app.url_map
+    if (
+        host_ok
+        and app.config["TRUSTED_HOSTS"] is None
+        and not app.subdomain_matching
+        and not url_map.host_matching
+    ):
+        try:
+            request.url_rule, request.view_args = url_map.match(request.path, request.method)
+        except HTTPException:
+            app.match_request(request)
     else:
-        environ["wsgi.input"] = io.BytesIO()
+        app.match_request(request)
+    rule = request.url_rule
+    plan = app._hook_plans.get(rule.endpoint if rule is not None else None)
+    if plan is None or plan.version != hooks_version[0]:
+        plan = app._hook_plan(request)
+    view: t.Any = None
+    native = False
+    found = True
+    if rule is not None:
+        view = app.view_functions.get(rule.endpoint)
+        if view is None:
+            found = False
+        else:
+            wrapped = app._sync_cache.get(view) or app.ensure_sync(view)
+            native = getattr(wrapped, "_erlen_async", False)
+            if not native:
+                view = wrapped
+    sessions = _SESSION_KINDS.get(type(app.session_interface)) or _session_kind(app)
+    context: contextvars.Context | None = None
+    around = (
+        plan.before
+        or plan.url_value_preprocessors
+        or plan.after
+        or request_started.receivers
+        or request_finished.receivers
+        or sessions[0]
+    )
+    if not found or (around and not native):
+        # A sync view with hooks around it: the shared pipeline, whole, in one worker thread.
+        if environ is None:
+            environ = request.environ
+        context = contextvars.copy_context()
+        status, headers, app_iter = await _whole_in_pool(app, context, environ, ctx)
+    elif not (
+        around
+        or preserve is not None
+        or plan.teardown
+        or app.teardown_appcontext_funcs
+        or request_tearing_down.receivers
+        or appcontext_tearing_down.receivers
+        or appcontext_popped.receivers
+    ):
+        # Nothing around the view: the pipeline awaited here, in this task's context (see
+        # inline_pipeline's "direct"), the view on the loop or (sync) in the pool.
+        status, headers, app_iter = await inline_pipeline(
+            app, ctx, plan, view, native, cookie, sessions, preserve, environ, True
+        )
+    else:
+        # An async view with hooks: the pipeline inline in the request's own context.
+        context = contextvars.copy_context()
+        coro = inline_pipeline(
+            app, ctx, plan, view, native, cookie, sessions, preserve, environ, False
+        )
+        try:
+            # PERF: the first step here; a view that never waits needs no more (see drive).
+            waited = context.run(coro.send, None)
+        except StopIteration as stop:
+            status, headers, app_iter = stop.value
+        else:
+            status, headers, app_iter = await drive(app, context, coro, waited)
+    if type(status) is int:
+        # PERF: the usual response (see inline_pipeline): two messages, nothing to convert.
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": app_iter[0]})
+    else:
+        if context is None:
+            context = contextvars.copy_context()
+        await send_response(app, context, status, headers, app_iter, send, receive, stream)
+    if environ is None:
+        environ = request._environ_made
+        if environ is None:
+            return
+    tasks = environ.get(BACKGROUND_KEY)
+    if tasks:
+        for task in tasks:
+            start_background(app, *task)
+
+
+async def _whole_in_pool(
+    app: Erlen,
+    context: contextvars.Context,
+    environ: dict[str, t.Any],
+    ctx: RequestContext | None,
+) -> tuple[str, list[tuple[str, str]], t.Any]:
+    """The shared pipeline, :meth:`Erlen.wsgi_app` itself, in one hop to the worker pool."""
+    loop = asyncio.get_running_loop()
+    context.run(asgi_loop.set, loop)  # NOTE: for async hooks, see erlen._async
+    start = _StartResponse()
+    if ctx is None or "wsgi_app" in app.__dict__ or not _own_pipeline(type(app)):
+        # NOTE: middleware (or an override) may change the environ: it builds its own.
+        args: tuple[t.Any, ...] = (environ, start)
+    else:
+        # PERF: the request built and matched on the loop is the one the pipeline uses.
+        args = (environ, start, ctx)
+    key = ctx.request.url_rule if ctx is not None else None
+    job = start_step(worker_pool(app), loop, context, app.wsgi_app, args, key)
+    app_iter = job.result() if job.finished else await outcome(job)
+    return start.status, start.headers, app_iter
+
+
+async def _stepwise_http(
+    app: Erlen,
+    environ: dict[str, t.Any],
+    stream: ReceiveStream | None,
+    send: Send,
+    receive: Receive,
+) -> None:
+    """An app that overrides a pipeline step (or wraps ``wsgi_app``): every step a call."""
     ctx = app.request_context(environ)
     # NOTE: routing only (no context is needed, nothing is pushed): it picks where the view runs.
     app.match_request(ctx.request)
     view = _native_view(app, ctx)
     context = contextvars.copy_context()
     if view is None:
-        # The shared pipeline, whole, in one worker thread.
-        loop = asyncio.get_running_loop()
-        context.run(asgi_loop.set, loop)  # NOTE: for async hooks, see erlen._async
-        start = _StartResponse()
-        if "wsgi_app" in app.__dict__ or not _own_pipeline(type(app)):
-            # NOTE: middleware (or an override) may change the environ: it builds its own.
-            args: tuple[t.Any, ...] = (environ, start)
-        else:
-            # PERF: the request built and matched above is the one the pipeline uses.
-            args = (environ, start, ctx)
-        job = start_step(worker_pool(app), loop, context, app.wsgi_app, args, ctx.request.url_rule)
-        app_iter = job.result() if job.finished else await outcome(job)
-        status, headers = start.status, start.headers
+        status, headers, app_iter = await _whole_in_pool(app, context, environ, ctx)
     else:
         coro = _native_pipeline(app, ctx, view, environ)
         try:
-            # PERF: the first step here; a view that never waits needs no more (see drive).
             waited = context.run(coro.send, None)
         except StopIteration as stop:
             app_iter, status, headers = stop.value
         else:
             app_iter, status, headers = await drive(app, context, coro, waited)
     await send_response(app, context, status, headers, app_iter, send, receive, stream)
-    tasks = environ.get("erlen.background_tasks")
+    tasks = environ.get(BACKGROUND_KEY)
     if tasks:
-        from .lifespan import start_background
-
         for task in tasks:
             start_background(app, *task)
+
+
+_HTTP1 = ("1.1", "1.0")
+
+
+class _Edge:
+    """What the HTTP edge keeps about one app (``app._asgi.edge``, made on first use)."""
+
+    __slots__ = ("app_dict", "inline_class")
+
+    def __init__(self, app: Erlen) -> None:
+        #: PERF: the app's instance dict, held so that a test for ``wsgi_app`` assigned on the
+        #: app (WSGI middleware) costs no ``app.__dict__`` lookup per request.
+        self.app_dict = app.__dict__
+        #: The app's class keeps erlen's wsgi_app, full_dispatch_request, dispatch_request and
+        #: ensure_sync (app._inline_pipeline covers the other steps).
+        self.inline_class = _own_pipeline(type(app))
+
+
+def _edge(app: Erlen) -> _Edge:
+    edge = app._asgi.edge = _Edge(app)
+    return edge
 
 
 _RESPONSE_CALL = Response.__call__
@@ -388,171 +492,8 @@ async def _native_pipeline(
             ctx.pop(error)
 
 
-#: type of a session interface -> (server-side, saves without blocking).
-_SESSION_KINDS: dict[type, tuple[bool, bool]] = {}
-
-
-def _session_kind(app: Erlen) -> tuple[bool, bool]:
-    kind = type(app.session_interface)
-    found = _SESSION_KINDS.get(kind)
-    if found is None:
-        server = issubclass(kind, ServerSessionInterface)
-        # NOTE: the cookie session saves without I/O; a server-side one is saved by the edge
-        # with the async store (its sync save_session returns at once for a deferred session).
-        found = _SESSION_KINDS[kind] = (server, server or kind is SecureCookieSessionInterface)
-    return found
-
-
-def _handle_exception(app: Erlen, e: Exception) -> t.Any:
-    # NOTE: in the worker thread the error is not "being handled"; raise it there so that
-    # handle_exception logs it with its traceback (sys.exc_info), as under WSGI.
-    try:
-        raise e
-    except Exception:
-        return app.handle_exception(e)
-
-
 def _preserve(environ: dict[str, t.Any]) -> None:
     from ..globals import _cv_app, _cv_request
 
     environ[PRESERVE_CONTEXT_KEY](_cv_app.get())
     environ[PRESERVE_CONTEXT_KEY](_cv_request.get())
-
-
-def _start_request(app: Erlen) -> t.Any:
-    # NOTE: the part of Erlen.full_dispatch_request before the view.
-    if request_started.receivers:
-        request_started.send(app, _async_wrapper=app.ensure_sync)
-    return app.preprocess_request()
-
-
-async def open_session_async(app: Erlen, ctx: RequestContext, lock: bool = True) -> None:
-    """Open the request's server-side session for a coroutine: loaded with the async store
-    (when the cookie names one), and marked so the edge saves it with the async store."""
-    interface = t.cast(ServerSessionInterface, app.session_interface)
-    session = ctx._session
-    if session is None:
-        session = ctx._session = interface.open_session(app, ctx.request)
-    if isinstance(session, ServerSideSession):
-        session._deferred = True
-        await interface.load_async(session, defer_error=True, lock=lock)
-
-
-#: Header name -> its lowercased bytes for the ``http.response.start`` message.
-_NAMES: dict[str, bytes] = {}
-#: The status lines responses use -> their codes (PERF: the same strings, hashes cached).
-_STATUS = {line: code for code, line in _STATUS_LINES.items()}
-
-
-def _name(name: str) -> bytes:
-    raw = name.lower().encode("latin-1")
-    if len(_NAMES) < _CACHE_MAX:  # SECURITY: header names can come from request data
-        _NAMES[name] = raw
-    return raw
-
-
-async def send_response(
-    app: Erlen,
-    context: contextvars.Context,
-    status: str,
-    headers: list[tuple[str, str]],
-    app_iter: t.Any,
-    send: Send,
-    receive: Receive,
-    stream: ReceiveStream | None,
-) -> None:
-    """Send the status, headers and body the WSGI side produced; close the body at the end."""
-    names = _NAMES
-    raw_headers = []
-    # PERF: a loop, not a comprehension (a call of its own); ASCII encodes on the fast path.
-    for name, value in headers:
-        raw_headers.append(
-            (
-                names.get(name) or _name(name),
-                value.encode() if value.isascii() else value.encode("latin-1"),
-            )
-        )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": _STATUS.get(status) or int(status[:3]),
-            "headers": raw_headers,
-        }
-    )
-    if type(app_iter) is list or type(app_iter) is tuple:
-        # PERF: a buffered body is sent as it is, with no thread and no watcher; the last
-        # chunk ends the response (no empty message after it).
-        if len(app_iter) == 1:
-            await send({"type": "http.response.body", "body": app_iter[0]})
-            return
-        last = len(app_iter) - 1
-        for i, chunk in enumerate(app_iter):
-            if i == last:
-                await send({"type": "http.response.body", "body": chunk})
-            elif chunk:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        if last < 0:
-            await send({"type": "http.response.body", "body": b""})
-        return
-    steps = Steps(app, context)
-    watcher: asyncio.Future[t.Any] | None = None
-    if stream is None or stream.done:
-        watcher = asyncio.ensure_future(_wait_disconnect(receive))
-    try:
-        if isinstance(app_iter, AsyncBody):
-            await steps.task(_pump_async(app_iter, send, watcher))
-        else:
-            await _pump_sync(steps, app_iter, send, watcher)
-    finally:
-        if watcher is not None:
-            watcher.cancel()
-        close = getattr(app_iter, "close", None)
-        if close is not None:
-            # NOTE: runs stream_with_context's teardown and the response's on-close callbacks.
-            await hop(steps.pool, steps.loop, context, close, ())
-
-
-async def _wait_disconnect(receive: Receive) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
-
-
-async def _pump_sync(
-    steps: Steps, app_iter: t.Any, send: Send, watcher: asyncio.Future[t.Any] | None
-) -> None:
-    iterator = iter(app_iter)
-    while True:
-        pending = steps.thread(next, iterator, _END)
-        if watcher is not None:
-            await asyncio.wait((pending, watcher), return_when=asyncio.FIRST_COMPLETED)
-            if watcher.done():
-                # NOTE: the client is gone: stop; the generator is closed once its current
-                # step returns (a running generator cannot be closed).
-                await pending
-                return
-        chunk = await pending
-        if chunk is _END:
-            break
-        if chunk and not await _send_chunk(send, chunk):
-            return
-    await _send_chunk(send, b"", more=False)
-
-
-async def _pump_async(body: AsyncBody, send: Send, watcher: asyncio.Future[t.Any] | None) -> None:
-    async for chunk in body:
-        if watcher is not None and watcher.done():
-            return
-        if chunk and not await _send_chunk(send, chunk):
-            return
-    await _send_chunk(send, b"", more=False)
-
-
-async def _send_chunk(send: Send, chunk: bytes, more: bool = True) -> bool:
-    """Send one body chunk; False when the client is gone."""
-    try:
-        await send({"type": "http.response.body", "body": chunk, "more_body": more})
-    except OSError:  # NOTE: ASGI 2.4 servers raise on a send after a disconnect
-        return False
-    return True

@@ -131,6 +131,14 @@ def in_thread(func: t.Callable[..., t.Any], *args: t.Any) -> t.Generator[t.Any, 
     return (yield (_HOP, func, args))
 
 
+@types.coroutine
+def in_thread_as(
+    key: t.Any, func: t.Callable[..., t.Any], *args: t.Any
+) -> t.Generator[t.Any, t.Any, t.Any]:
+    """:func:`in_thread` with the key :func:`start` knows the step by (a view's URL rule)."""
+    return (yield (_HOP, func, args, key))
+
+
 async def drive(
     app: Erlen,
     context: contextvars.Context,
@@ -164,7 +172,10 @@ async def drive(
                     # NOTE: an async hook called from a worker thread finds the loop here.
                     run(asgi_loop.set, loop)
                 func = waited[1]
-                key = getattr(func, "__func__", func)  # NOTE: a bound method's function
+                if len(waited) > 3:
+                    key = waited[3]
+                else:
+                    key = getattr(func, "__func__", func)  # NOTE: a bound method's function
                 job = start(worker_pool(app), loop, context, func, waited[2], key)
                 value = job.result() if job.finished else await outcome(job)
             else:
