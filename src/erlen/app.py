@@ -597,6 +597,8 @@ class Erlen(ServingHooks, Scaffold):
                     app_ctx.app = self
                     if appcontext_pushed.receivers:
                         app_ctx.push()
+                    else:
+                        app_ctx._joint = True
                     pair = (app_ctx, ctx)
                 else:
                     pair = (outer, ctx)
@@ -724,7 +726,8 @@ class Erlen(ServingHooks, Scaffold):
                 and (
                     app_ctx is None
                     or (
-                        not app_ctx._tokens
+                        app_ctx._joint
+                        and not app_ctx._tokens
                         and not self.teardown_appcontext_funcs
                         and not appcontext_tearing_down.receivers
                         and not appcontext_popped.receivers
@@ -732,6 +735,8 @@ class Erlen(ServingHooks, Scaffold):
                 )
             ):
                 _reset_context(tokens.pop()[0])
+                if app_ctx is not None:
+                    app_ctx._joint = False
             else:
                 ctx.pop(error)
 

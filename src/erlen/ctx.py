@@ -80,8 +80,10 @@ class AppContext:
     _g: _AppCtxGlobals | None = None
     _url_adapter: MapAdapter | None = None
     #: The tokens of this context's own pushes; a shared empty tuple until the first push.
-    #: PERF: an app context pushed together with its request context has none (see module doc).
     _tokens: list[contextvars.Token[tuple[t.Any, t.Any]]] | tuple[()] = ()
+    #: True while pushed together with a request context, whose token is also this push's.
+    #: PERF: no token (and no list) of its own for the usual request (see module doc).
+    _joint = False
 
     def __init__(self, app: Erlen) -> None:
         self.app = app
@@ -118,8 +120,23 @@ class AppContext:
             self._tokens = [token]
 
     def pop(self, exc: BaseException | None = _unset) -> None:
+        if not self._tokens:
+            raise AssertionError(
+                f"Popped the app context {self!r}, which is not pushed on its own"
+                + (" (its request context pops it)." if self._joint else ".")
+            )
+        before = self._tokens[-1].old_value
+        request_ctx = _get_context(_NO_CONTEXT)[1]
+        if request_ctx is not (None if before is contextvars.Token.MISSING else before[1]):
+            # NOTE: a request context pushed inside this one is still active; with one variable
+            # for both, popping this one first would drop that one too. Nothing is popped yet,
+            # so the caller can pop them in order.
+            raise AssertionError(
+                f"Popped the app context {self!r} while the request context {request_ctx!r}"
+                " pushed after it is still active: pop the request context first."
+            )
         try:
-            if len(self._tokens) == 1:
+            if len(self._tokens) == 1 and not self._joint:
                 if exc is _unset:
                     import sys
 
@@ -137,20 +154,13 @@ class AppContext:
             _reset_context(token)
         if pair[0] is not self:
             raise AssertionError(f"Popped wrong app context. ({pair[0]!r} instead of {self!r})")
-        before = token.old_value
-        if pair[1] is not (None if before is contextvars.Token.MISSING else before[1]):
-            # NOTE: a request context pushed inside this one is still active; with one variable
-            # for both, popping this one first would drop that one too.
-            raise AssertionError(
-                f"Popped the app context {self!r} while the request context {pair[1]!r} pushed"
-                " after it was still active: pop the request context first."
-            )
         if appcontext_popped.receivers:
             appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
 
     def _pop_joint(self, exc: BaseException | None) -> None:
         """End an app context that was pushed together with a request context whose pair was
         just reset: run its teardown with it current on its own, as a separate pop would."""
+        self._joint = False
         app = self.app
         if (
             app.teardown_appcontext_funcs
@@ -247,6 +257,8 @@ class RequestContext:
                 # NOTE: the receivers see the app context alone, as in Flask; it then has a
                 # push of its own, popped by its own pop.
                 app_ctx.push()
+            else:
+                app_ctx._joint = True
             token = _set_context((app_ctx, self))
         else:
             app_ctx = None
@@ -274,10 +286,10 @@ class RequestContext:
             token, app_ctx = self._cv_tokens.pop()
             _reset_context(token)
             if app_ctx is not None:
-                if app_ctx._tokens:
-                    app_ctx.pop(exc)
-                else:
+                if app_ctx._joint:
                     app_ctx._pop_joint(exc)
+                else:
+                    app_ctx.pop(exc)
             if ctx is not self:
                 raise AssertionError(f"Popped wrong request context. ({ctx!r} instead of {self!r})")
 
