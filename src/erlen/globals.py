@@ -1,7 +1,9 @@
 """The context-bound names: ``current_app``, ``g``, ``request``, ``session``.
 
-Each is a proxy that looks up the active application or request context, held in a
-:class:`contextvars.ContextVar`, so the names are safe across threads and asyncio tasks.
+Each is a proxy that looks up the active application or request context. Both are held in one
+:class:`contextvars.ContextVar` as the pair ``(app_ctx, request_ctx)`` (see :mod:`erlen.ctx`), so
+the names are safe across threads and asyncio tasks; ``_cv_app`` and ``_cv_request`` read and
+push one side of it with ``ContextVar``'s methods.
 """
 
 from __future__ import annotations
