@@ -896,7 +896,7 @@ class Erlen(ServingHooks, Scaffold):
 
     def process_response(self, response: Response) -> Response:
         """``after_this_request`` functions, ``after_request`` hooks, then save the session."""
-        ctx = _get_request_ctx()
+        ctx = _get_context(_NO_CONTEXT)[1]  # PERF: one C call (called inside a request)
         for func in ctx._after_request_functions:
             response = self.ensure_sync(func)(response)
         plan = ctx._hooks

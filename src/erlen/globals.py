@@ -279,7 +279,17 @@ def _proxy(cv: ContextVar[t.Any] | _ContextHalf[t.Any], attr: str | None, messag
                 raise RuntimeError(message)
             return getattr(ctx, name)
 
-    cls = type("LocalProxy", (LocalProxy,), {"__slots__": (), "__getattribute__": __getattribute__})
+    namespace: dict[str, t.Any] = {"__slots__": (), "__getattribute__": __getattribute__}
+    if isinstance(cv, _ContextHalf):
+
+        def _get_current_object(self: t.Any) -> t.Any:
+            ctx = get(empty)[index]
+            if ctx is None:
+                raise RuntimeError(message)
+            return ctx if attr is None else getattr(ctx, attr)
+
+        namespace["_get_current_object"] = _get_current_object
+    cls = type("LocalProxy", (LocalProxy,), namespace)
     cls.__module__ = __name__
     return cls(cv, attr, message)
 
