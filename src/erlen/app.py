@@ -574,7 +574,10 @@ class Erlen(ServingHooks, Scaffold):
         # of events is _wsgi_app's; anything unusual (an error, a hook, a nested context,
         # files to close) goes through the method that handles it. _INLINE_METHODS lists the
         # methods whose bodies appear here: a subclass overriding one of them takes _wsgi_app.
-        request = self.request_class(environ, False)  # NOTE: populate_request=False, see ctx
+        # PERF: the class read as an attribute, then called: ``self.request_class(...)`` compiles
+        # to a method load, which cannot specialise for a class held by the instance.
+        request_class = self.request_class
+        request = request_class(environ, False)  # NOTE: populate_request=False, see ctx
         request.url_rule = request.view_args = request.routing_exception = None
         ctx = _new_object(RequestContext)  # RequestContext.__init__, inline
         ctx.app = self
@@ -726,8 +729,9 @@ class Erlen(ServingHooks, Scaffold):
                 and (
                     app_ctx is None
                     or (
+                        # NOTE: an app context pushed on its own too and still pushed would have
+                        # failed the pair check above.
                         app_ctx._joint
-                        and not app_ctx._tokens
                         and not self.teardown_appcontext_funcs
                         and not appcontext_tearing_down.receivers
                         and not appcontext_popped.receivers
