@@ -248,3 +248,19 @@ def test_the_app_context_of_a_request_is_popped_by_the_request() -> None:
     # request push its app context on its own first; either way the pop is refused.
     assert len(errors) == 1 and errors[0].startswith("Popped the app context")
     assert not erlen.has_app_context()
+
+
+def test_the_two_variable_helpers_push_and_pop_one_side_each() -> None:
+    from erlen.globals import _reset_app_ctx, _reset_request_ctx, _set_app_ctx, _set_request_ctx
+
+    app = erlen.Erlen(__name__)
+    app_ctx = app.app_context()
+    req_ctx = app.test_request_context("/x")
+    app_token = _set_app_ctx(app_ctx)
+    req_token = _set_request_ctx(req_ctx)
+    assert _get_app_ctx() is app_ctx and _get_request_ctx() is req_ctx
+    assert erlen.request.path == "/x"
+    _reset_request_ctx(req_token)
+    assert _get_app_ctx() is app_ctx and not erlen.has_request_context()
+    _reset_app_ctx(app_token)
+    assert not erlen.has_app_context()

@@ -52,11 +52,11 @@ _get_context = _cv_context.get
 _set_context = _cv_context.set
 _reset_context = _cv_context.reset
 
-T = t.TypeVar("T")
+_T = t.TypeVar("_T")
 _no_default: t.Any = object()
 
 
-class _ContextHalf(t.Generic[T]):
+class _ContextHalf(t.Generic[_T]):
     """One side of the context pair, with ``ContextVar``'s ``get``/``set``/``reset``.
 
     ``_cv_app`` and ``_cv_request`` are the names Flask's own context variables have; code that
@@ -70,7 +70,7 @@ class _ContextHalf(t.Generic[T]):
         self._index = index
         self.name = name
 
-    def get(self, default: t.Any = _no_default) -> T:
+    def get(self, default: t.Any = _no_default) -> _T:
         ctx = _get_context(_NO_CONTEXT)[self._index]
         if ctx is None:
             if default is _no_default:
@@ -78,7 +78,7 @@ class _ContextHalf(t.Generic[T]):
             return default  # type: ignore[no-any-return]
         return ctx  # type: ignore[no-any-return]
 
-    def set(self, value: T) -> Token[tuple[t.Any, t.Any]]:
+    def set(self, value: _T) -> Token[tuple[t.Any, t.Any]]:
         pair = _get_context(_NO_CONTEXT)
         return _set_context((value, pair[1]) if self._index == 0 else (pair[0], value))
 
@@ -95,6 +95,12 @@ _cv_request: _ContextHalf[RequestContext] = _ContextHalf(1, "erlen.request_ctx")
 #: request path reads ``_get_context(_NO_CONTEXT)`` directly, one C call instead of a Python one.
 _get_app_ctx = _cv_app.get
 _get_request_ctx = _cv_request.get
+# NOTE: the two-variable names, for code written against them: each pushes or pops one side
+# (two sets where the pair needs one; see RequestContext.push for the one-set form).
+_set_app_ctx = _cv_app.set
+_reset_app_ctx = _cv_app.reset
+_set_request_ctx = _cv_request.set
+_reset_request_ctx = _cv_request.reset
 
 _object_getattribute = object.__getattribute__
 
