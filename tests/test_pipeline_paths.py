@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import erlen
 from erlen import Erlen, after_this_request, g, request, session
 from erlen.app import _INLINE_METHODS
-from erlen.http.response import text_plan, text_plans
+from erlen.http.response_memo import text_plan, text_plans
 from erlen.signals import (
     appcontext_popped,
     appcontext_pushed,

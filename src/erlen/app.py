@@ -41,7 +41,8 @@ from .http.exceptions import (
 )
 from .http.interop import foreign_mro, is_http_exception, is_instance
 from .http.request_url import _GOOD_HOSTS, check_host
-from .http.response import LENGTH_PAIRS, text_plan, text_plans
+from .http.response import LENGTH_PAIRS
+from .http.response_memo import text_plan, text_plans
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing.map import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func, hooks_version

@@ -16,9 +16,10 @@ app's JSON provider. Invariants kept by this module:
 
 The class keeps the status, the body, ETags and WSGI emission here; the machinery lives beside it:
 ``response_fields`` (the header attributes and cookies, inherited from ``ResponseHeaderFields``),
-``response_pairs`` (the header list as built and as sent), ``response_headers`` (typed header
-codecs), ``conditional`` (304/412/206) and ``bodies`` (body iterables, ``FileWrapper``, running a
-WSGI app).
+``response_pairs`` (the header list as built and as sent), ``response_memo`` (what is memoised
+about a response class, and its metaclass), ``response_headers`` (typed header codecs),
+``conditional`` (304/412/206) and ``bodies`` (body iterables, ``FileWrapper``, running a WSGI
+app).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from .conditional import is_resource_modified, make_conditional
 from .datastructures import Headers
 from .exceptions import HTTP_STATUS_CODES, HTTPException
 from .response_fields import ResponseHeaderFields
+from .response_memo import FAST_PATH_METHODS, ResponseType, keeps_own_methods, own_methods
 from .response_pairs import (
     NO_BODY_STATUSES,
     content_type_for,
@@ -52,7 +54,7 @@ from .response_pairs import (
     wsgi_header_list,
 )
 
-__all__ = ["FileWrapper", "Response", "is_resource_modified", "text_plan", "wrap_file"]
+__all__ = ["FileWrapper", "Response", "is_resource_modified", "wrap_file"]
 
 # PERF: bound by assignment, not by import: CPython 3.11 compiles ``name.get(...)`` on an imported
 # name as a module attribute load (a new bound method on every call), not as a method call.
@@ -87,50 +89,7 @@ def _clean_status(value: t.Any) -> tuple[str, int]:
 # -- the response ----------------------------------------------------------------------------------
 
 
-#: The methods whose bodies the hot paths skip while a class keeps Response's own (``_fast_path``).
-_FAST_PATH_METHODS = (
-    "set_data",
-    "get_wsgi_headers",
-    "get_app_iter",
-    "iter_encoded",
-    "get_wsgi_response",
-)
-
-
-class _ResponseType(type):
-    """The metaclass of :class:`Response`: keeps what is memoised about a class true to it.
-
-    PERF: :func:`text_plan` memoises what a class sends for a text body, so the app's text path
-    reads no class attribute per request, and ``_fast_path`` says whether a class keeps the
-    emission methods. A class attribute set or deleted after the class was made (a monkeypatched
-    ``default_mimetype``, a replaced ``set_data``) drops the memo and recomputes ``_fast_path``
-    for the class and its subclasses, so neither ever answers for a class as it was.
-    """
-
-    def __setattr__(cls, name: str, value: t.Any) -> None:
-        super().__setattr__(name, value)
-        _class_changed(cls, name)
-
-    def __delattr__(cls, name: str) -> None:
-        super().__delattr__(name)
-        _class_changed(cls, name)
-
-
-def _class_changed(cls: type, name: str) -> None:
-    text_plans.clear()
-    if name in _FAST_PATH_METHODS:
-        todo = [cls]
-        while todo:
-            sub = todo.pop()
-            sub._fast_path = _keeps_own_methods(sub)  # type: ignore[attr-defined]
-            todo.extend(sub.__subclasses__())
-
-
-def _keeps_own_methods(cls: type) -> bool:
-    return all(getattr(cls, name) is _OWN_METHODS[name] for name in _FAST_PATH_METHODS)
-
-
-class Response(ResponseHeaderFields, metaclass=_ResponseType):
+class Response(ResponseHeaderFields, metaclass=ResponseType):
     """An HTTP response: ``status``, ``headers`` and a body iterable, also a WSGI application.
 
     >>> resp = Response("hello", 201, {"X-Tag": "a"})
@@ -164,12 +123,13 @@ class Response(ResponseHeaderFields, metaclass=_ResponseType):
     #: Callbacks for close(); a shared empty tuple until call_on_close makes a list.
     _on_close: t.Any = ()
     #: PERF: True while the class keeps Response's set_data and WSGI emission methods, so the
-    #: hot paths may skip calling them; recomputed for each subclass.
+    #: hot paths may skip calling them; recomputed for each subclass, and when a method is
+    #: replaced on a class (see response_memo).
     _fast_path = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._fast_path = _keeps_own_methods(cls)
+        cls._fast_path = keeps_own_methods(cls)
 
     def __init__(
         self,
@@ -549,50 +509,8 @@ class Response(ResponseHeaderFields, metaclass=_ResponseType):
         return cls(*run_wsgi_app(app, environ, buffered))
 
 
-#: Response's own emission methods, as the class defined them (see _keeps_own_methods).
-_OWN_METHODS = {name: Response.__dict__[name] for name in _FAST_PATH_METHODS}
-#: PERF: class -> what ``cls(text)`` sends (see :func:`text_plan`), or False. Bounded: cleared
-#: when full (test suites make many classes) and by the metaclass when a class changes.
-text_plans: dict[type, tuple[str, tuple[str, str]] | t.Literal[False]] = {}
-
-
-def text_plan(cls: type) -> tuple[str, tuple[str, str]] | t.Literal[False]:
-    """What ``cls(text)`` sends for any ``str`` text: ``(status line, Content-Type pair)``, then
-    ``Content-Length`` and the UTF-8 text as its one-chunk body; False when it may send anything
-    else (a constructor or ``__call__`` of its own, another charset, a status without a body).
-
-    PERF: memoised in :data:`text_plans`, so a caller with nothing else to do with the response
-    (``Erlen.wsgi_app``) sends a view's text without building the object.
-    """
-    plan = text_plans.get(cls)
-    if plan is None:
-        plan = False
-        if (
-            isinstance(cls, type)
-            and issubclass(cls, Response)
-            and cls.__init__ is Response.__init__
-            and cls.__call__ is Response.__call__
-            and cls._fast_path
-            and cls.charset == "utf-8"
-        ):
-            # NOTE: what the constructor does with the defaults, read off an example.
-            probe = cls("")
-            pairs = probe._pairs if probe._headers is None else probe._headers._list
-            if (
-                len(pairs) == 2
-                and pairs[0][0] == "Content-Type"
-                and pairs[1] == ("Content-Length", "0")
-                and probe.response == [b""]
-                and probe._status_code not in NO_BODY_STATUSES
-                and not probe._on_close
-                and not probe.direct_passthrough
-            ):
-                plan = (probe._status, pairs[0])
-        if len(text_plans) >= 64:
-            text_plans.clear()
-        text_plans[cls] = plan
-    return plan
-
+# NOTE: what keeps_own_methods compares a class's methods with (see response_memo).
+own_methods.update({name: Response.__dict__[name] for name in FAST_PATH_METHODS})
 
 # NOTE: the error pages of erlen.http.exceptions are built with this class; set from here so the
 # exceptions module needs no import of this one.
