@@ -7,10 +7,13 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import erlen
 from erlen import Erlen, after_this_request, g, request, session
 from erlen.app import _INLINE_METHODS
+from erlen.http.response_memo import text_plan, text_plans
 from erlen.signals import (
     appcontext_popped,
     appcontext_pushed,
@@ -19,6 +22,7 @@ from erlen.signals import (
     request_started,
     request_tearing_down,
 )
+from erlen.testing import EnvironBuilder
 
 
 class Stepwise(Erlen):
@@ -92,6 +96,14 @@ def _build(cls: type[Erlen], log: list[str]) -> Erlen:
     def post() -> str:
         return request.form.get("f", "")
 
+    @app.route("/long")
+    def long_text() -> str:
+        return "é" * 300  # 600 bytes: a Content-Length past the table of short ones
+
+    @app.route("/surrogate")
+    def surrogate() -> str:
+        return "\ud800"  # cannot be encoded: a 500 on every path
+
     @app.errorhandler(ValueError)
     def on_value_error(e: Exception) -> t.Any:
         log.append(f"handler {e}")
@@ -144,6 +156,10 @@ REQUESTS: list[tuple[str, str, dict[str, t.Any]]] = [
     ("GET", "/missing", {}),
     ("POST", "/post", {"data": {"f": "v"}}),
     ("GET", "/", {"headers": {"Host": "bad host"}}),
+    ("GET", "/long", {}),
+    ("HEAD", "/long", {}),
+    ("GET", "/surrogate", {}),
+    ("GET", "/", {"headers": {"Cookie": "other=1"}}),
 ]
 
 
@@ -289,3 +305,210 @@ def test_a_response_class_call_override_is_honoured(kind: str) -> None:
     assert resp.status_code == 203
     assert resp.headers["X-Via"] == kind
     assert resp.data == f"via {kind}".encode()
+
+
+# -- the text path: a str view result sent without a response object ------------------------
+
+
+class PlainText(erlen.Response):
+    default_mimetype = "text/plain"
+
+
+class Created(erlen.Response):
+    default_status = 201
+
+
+class Xml(erlen.Response):
+    default_mimetype = "application/xml"
+
+
+class NoContent(erlen.Response):
+    default_status = 204
+
+
+class Latin1(erlen.Response):
+    charset = "latin-1"
+
+
+class NoLength(erlen.Response):
+    automatically_set_content_length = False
+
+
+class NoMimetype(erlen.Response):
+    default_mimetype = None
+
+
+class OwnInit(erlen.Response):
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.headers["X-Own"] = "init"
+
+
+class OwnSetData(erlen.Response):
+    def set_data(self, value: t.Any) -> None:
+        super().set_data(value)
+        self.headers["X-Own"] = "set_data"
+
+
+class OnClose(erlen.Response):
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.call_on_close(lambda: None)
+
+
+#: response class -> whether a str view result takes the text path with it
+TEXT_CLASSES: dict[type[erlen.Response], bool] = {
+    erlen.Response: True,
+    PlainText: True,
+    Created: True,
+    Xml: True,
+    NoContent: False,
+    Latin1: False,
+    NoLength: False,
+    NoMimetype: False,
+    OwnInit: False,
+    OwnSetData: False,
+    OnClose: False,
+}
+_TEXT: list[str] = [""]
+
+
+def _text_app(cls: type[Erlen], response_class: type[erlen.Response]) -> Erlen:
+    app = cls(__name__)
+    app.response_class = response_class
+
+    @app.route("/")
+    def index() -> str:
+        return _TEXT[0]
+
+    return app
+
+
+def _wsgi_answer(app: Erlen, method: str = "GET", **kwargs: t.Any) -> tuple[t.Any, ...]:
+    """The exact WSGI answer: status, header list in order, body."""
+    builder = EnvironBuilder(path="/", method=method, **kwargs)
+    environ = builder.get_environ()
+    builder.close()
+    seen: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: t.Any = None) -> None:
+        seen.append((status, list(headers)))
+
+    body_iter = app(environ, start_response)
+    try:
+        body = b"".join(body_iter)
+    finally:
+        close = getattr(body_iter, "close", None)
+        if close is not None:
+            close()
+    return (*seen, body)
+
+
+_APPS = {
+    (cls, response_class): _text_app(cls, response_class)
+    for cls in (Erlen, Stepwise)
+    for response_class in TEXT_CLASSES
+}
+
+
+def test_which_response_classes_take_the_text_path() -> None:
+    assert {cls: bool(text_plan(cls)) for cls in TEXT_CLASSES} == TEXT_CLASSES
+    assert text_plan(erlen.Response) == ("200 OK", ("Content-Type", "text/html; charset=utf-8"))
+    assert not text_plan(dict)  # not a response class at all
+
+
+@given(text=st.text(alphabet=st.characters(), max_size=700))
+@settings(max_examples=300, deadline=None)
+def test_the_text_path_sends_what_the_response_object_sends(text: str) -> None:
+    # Erlen takes the text path (for the classes that allow it), Stepwise builds the response
+    # object and calls it: the same status, header list and body, also for text that cannot be
+    # encoded (a lone surrogate: a 500) and for HEAD.
+    _TEXT[0] = text
+    for response_class in TEXT_CLASSES:
+        for method in ("GET", "HEAD"):
+            inline = _wsgi_answer(_APPS[Erlen, response_class], method)
+            stepwise = _wsgi_answer(_APPS[Stepwise, response_class], method)
+            assert inline == stepwise, (response_class, method)
+
+
+@pytest.mark.parametrize("setup", ["after_request", "after_this_request", "signal", "cookie"])
+def test_the_response_object_is_built_when_something_may_see_it(setup: str) -> None:
+    # Each of these receives or may change the response: the text path must not skip it.
+    app = Erlen(__name__)
+    app.secret_key = "k"
+    seen: list[t.Any] = []
+
+    @app.route("/")
+    def index() -> str:
+        if setup == "after_this_request":
+            after_this_request(lambda r: seen.append(r) or r)
+        return "hello"
+
+    if setup == "after_request":
+        app.after_request(lambda r: seen.append(r) or r)
+
+    def on_finished(sender: t.Any, response: t.Any, **kw: t.Any) -> None:
+        seen.append(response)
+
+    request_finished.connect(on_finished, app)
+    if setup != "signal":
+        request_finished.disconnect(on_finished, app)
+    try:
+        kwargs = {"headers": {"Cookie": "session=x"}} if setup == "cookie" else {}
+        answer = _wsgi_answer(app, **kwargs)
+    finally:
+        request_finished.disconnect(on_finished, app)
+    assert answer[-1] == b"hello"
+    if setup != "cookie":
+        assert len(seen) == 1 and isinstance(seen[0], erlen.Response)
+
+
+def test_a_class_attribute_changed_after_a_request_is_honoured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Changing(erlen.Response):
+        pass
+
+    app = _text_app(Erlen, Changing)
+    _TEXT[0] = "text"
+    assert _wsgi_answer(app)[0][1][0] == ("Content-Type", "text/html; charset=utf-8")
+    Changing.default_mimetype = "text/plain"
+    assert _wsgi_answer(app)[0][1][0] == ("Content-Type", "text/plain; charset=utf-8")
+    del Changing.default_mimetype
+    assert _wsgi_answer(app)[0][1][0] == ("Content-Type", "text/html; charset=utf-8")
+    # a change on a base class reaches its subclasses too
+    monkeypatch.setattr(erlen.Response, "default_status", 202)
+    assert _wsgi_answer(app)[0][0] == "202 ACCEPTED"
+    monkeypatch.undo()
+    assert _wsgi_answer(app)[0][0] == "200 OK"
+
+
+def test_a_method_replaced_on_a_class_turns_its_fast_paths_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Base(erlen.Response):
+        pass
+
+    class Child(Base):
+        pass
+
+    app = _text_app(Erlen, Child)
+    _TEXT[0] = "text"
+    assert Child._fast_path and text_plan(Child)
+
+    def set_data(self: t.Any, value: t.Any) -> None:
+        erlen.Response.set_data(self, value)
+        self.headers["X-Set"] = "patched"
+
+    monkeypatch.setattr(Base, "set_data", set_data)
+    assert not Base._fast_path and not Child._fast_path and not text_plan(Child)
+    assert ("X-Set", "patched") in _wsgi_answer(app)[0][1]
+    monkeypatch.undo()
+    assert Base._fast_path and Child._fast_path and text_plan(Child)
+    assert ("X-Set", "patched") not in _wsgi_answer(app)[0][1]
+
+
+def test_the_memo_of_text_plans_is_bounded() -> None:
+    for i in range(100):
+        text_plan(type(f"R{i}", (erlen.Response,), {}))
+        assert len(text_plans) <= 64

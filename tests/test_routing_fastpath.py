@@ -10,6 +10,8 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from erlen.routing import Map, Rule
 from erlen.routing.converters import BaseConverter, ValidationError
@@ -52,6 +54,8 @@ def _rules() -> list[Rule]:
         Rule("/ws/<int:id>", endpoint="ws", websocket=True),
         Rule("/<lang>/about", endpoint="about"),
         Rule("/<lang>", endpoint="lang", methods=["POST"]),
+        Rule("/withdef/<int:id>", defaults={"tab": "all"}, endpoint="withdef"),
+        Rule("/withdef/<int:id>", endpoint="withdef_plain", methods=["PUT"]),
     ]
 
 
@@ -63,6 +67,7 @@ PATHS = [
     "/kinds/a", "/kinds/c", "/floats/1.5", "/floats/1", "/ws/1", "/en/about", "/en",
     "/users//42", "//users/42", "/users/42/", "/nope/1", "/users/" + "9" * 5000,
     "/users/\u0663", "/users/\u00b2", "/users/\uff14\uff12", "/users/4\u00b2", "/items/\u0663",
+    "/withdef/3", "/withdef/x", "/users/" + "9" * 4300, "/users/" + "9" * 4301,
 ]  # fmt: skip
 METHODS = ["GET", "POST", "PUT", "HEAD", "OPTIONS"]
 
@@ -105,3 +110,53 @@ def test_rules_added_later_are_seen() -> None:
     assert m.match("/a/1", "GET")[0].endpoint == "static_one"
     m.add(Rule("/b/<int:id>", endpoint="b"))
     assert m.match("/b/2", "GET")[1] == {"id": 2}
+
+
+_DIGITS = st.characters(categories=["Nd"]) | st.sampled_from("0123456789")
+
+
+@given(
+    last=st.one_of(
+        st.text(_DIGITS, min_size=1, max_size=12),
+        st.builds(lambda n, d: d * n, st.integers(4295, 4305), _DIGITS),
+        st.text(max_size=8),
+    ),
+    method=st.sampled_from(METHODS),
+)
+@settings(max_examples=200, deadline=None)
+def test_the_inline_int_conversion_agrees_with_full_search(last: str, method: str) -> None:
+    # Map.match converts a rule's one plain int converter itself (Rule._int_name); the full
+    # search calls Rule._convert. Unicode digits, leading zeros and int()'s 4300-digit limit.
+    m = _MAP
+    for prefix in ("/users/", "/withdef/", "/even/", "/items/"):
+        path = prefix + last
+        fast = _outcome(lambda p=path: m.match(p, method))
+        full = _outcome(lambda p=path: m._match(p, method, False, None, None))
+        assert fast == full, path
+
+
+_MAP = Map(_rules(), converters={"even": EvenConverter})
+
+
+def test_the_inline_int_conversion_is_only_for_one_plain_int() -> None:
+    by_rule = {rule.rule: rule for rule in _MAP.iter_rules()}
+    assert by_rule["/users/<int:id>"]._int_name == "id"
+    assert by_rule["/withdef/<int:id>"]._int_name == "id"  # defaults are checked at match time
+    # a signed int converts with int() too; its part is not all digits, so match never inlines it
+    assert by_rule["/items/<int(signed=True):n>"]._int_name == "n"
+    assert _MAP.match("/items/-7", "GET")[1] == {"n": -7}
+    for text in (
+        "/items/<int(min=3):n>",
+        "/items/<int(fixed_digits=4):n>",
+        "/even/<even:n>",
+        "/users/<name>",
+        "/files/<path:p>",
+        "/floats/<float:x>",
+    ):
+        assert by_rule[text]._int_name is None, text
+    # defaults given to a rule after it was added still reach the view
+    rule = Rule("/later/<int:id>", endpoint="later")
+    m = Map([rule])
+    assert m.match("/later/5", "GET")[1] == {"id": 5}
+    rule.defaults = {"extra": True}
+    assert m.match("/later/5", "GET")[1] == {"id": 5, "extra": True}

@@ -24,12 +24,12 @@ from . import templating
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .globals import (
+    _NO_CONTEXT,
     _get_app_ctx,
+    _get_context,
     _get_request_ctx,
-    _reset_app_ctx,
-    _reset_request_ctx,
-    _set_app_ctx,
-    _set_request_ctx,
+    _reset_context,
+    _set_context,
 )
 from .http.datastructures import Headers, ImmutableDict
 from .http.exceptions import (
@@ -41,6 +41,8 @@ from .http.exceptions import (
 )
 from .http.interop import foreign_mro, is_http_exception, is_instance
 from .http.request_url import _GOOD_HOSTS, check_host
+from .http.response import LENGTH_PAIRS
+from .http.response_memo import text_plan, text_plans
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing.map import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func, hooks_version
@@ -129,6 +131,8 @@ _INLINE_METHODS = (
     "ensure_sync",
 )
 _new_object = object.__new__
+# PERF: bound once (the memo is cleared, never replaced); see Erlen.wsgi_app's text path.
+_text_plans_get = text_plans.get
 
 
 class Erlen(ServingHooks, Scaffold):
@@ -571,7 +575,10 @@ class Erlen(ServingHooks, Scaffold):
         # of events is _wsgi_app's; anything unusual (an error, a hook, a nested context,
         # files to close) goes through the method that handles it. _INLINE_METHODS lists the
         # methods whose bodies appear here: a subclass overriding one of them takes _wsgi_app.
-        request = self.request_class(environ, False)  # NOTE: populate_request=False, see ctx
+        # PERF: the class read as an attribute, then called: ``self.request_class(...)`` compiles
+        # to a method load, which cannot specialise for a class held by the instance.
+        request_class = self.request_class
+        request = request_class(environ, False)  # NOTE: populate_request=False, see ctx
         request.url_rule = request.view_args = request.routing_exception = None
         ctx = _new_object(RequestContext)  # RequestContext.__init__, inline
         ctx.app = self
@@ -582,19 +589,24 @@ class Erlen(ServingHooks, Scaffold):
         error: BaseException | None = None
         plan: _HookPlan | None = None
         app_ctx: AppContext | None = None
+        pair: tuple[AppContext, RequestContext] | None = None
+        text: tuple[str, tuple[str, str]] | t.Literal[False] | None = None
+        body: bytes | None = None  # set when the text path sends the view's text
         try:
             try:
-                # -- RequestContext.push
-                app_ctx = _get_app_ctx(None)
-                if app_ctx is None or app_ctx.app is not self:
+                # -- RequestContext.push: one set for both contexts (see erlen.ctx)
+                outer = _get_context(_NO_CONTEXT)[0]
+                if outer is None or outer.app is not self:
                     app_ctx = _new_object(AppContext)  # app_context(), inline
                     app_ctx.app = self
-                    app_ctx._tokens = [_set_app_ctx(app_ctx)]
                     if appcontext_pushed.receivers:
-                        appcontext_pushed.send(self, _async_wrapper=self.ensure_sync)
+                        app_ctx.push()
+                    else:
+                        app_ctx._joint = True
+                    pair = (app_ctx, ctx)
                 else:
-                    app_ctx = None
-                tokens.append((_set_request_ctx(ctx), app_ctx))
+                    pair = (outer, ctx)
+                tokens.append((_set_context(pair), app_ctx))
                 # -- match_request: its usual case (no trusted-hosts list, a Host already seen
                 # valid, no host or subdomain matching, a match) inline; anything else, or a
                 # routing error, is the method's.
@@ -642,29 +654,56 @@ class Erlen(ServingHooks, Scaffold):
                     rv = self.handle_user_exception(e)
                 # -- finalize_request (make_response's first answers, inline)
                 response_class = self.response_class
-                if type(rv) is str:
-                    response = response_class(rv)
-                elif type(rv) is response_class:
-                    response = rv
-                else:
-                    response = self.make_response(rv)
-                if (
+                # NOTE: process_response has nothing to do: no after-request function, no
+                # session opened and no cookie that could hold one.
+                unprocessed = not (
                     ctx._after_request_functions
                     or ctx._session is not None
                     or "HTTP_COOKIE" in environ
                     or plan is None
                     or plan.after
                     or plan.version != hooks_version[0]
-                ):
-                    response = self.process_response(response)
-                if request_finished.receivers:
-                    request_finished.send(self, _async_wrapper=self.ensure_sync, response=response)
+                )
+                if type(rv) is str:
+                    if unprocessed and not request_finished.receivers and request.method != "HEAD":
+                        # PERF: nothing will see the response object, so the text is sent as
+                        # the class would send it (text_plan) without building one: its
+                        # constructor and __call__ are about a fifth of a hello request.
+                        text = _text_plans_get(response_class)
+                        if text is None:
+                            text = text_plan(response_class)
+                    if text:
+                        body = rv.encode()
+                    else:
+                        response = response_class(rv)
+                elif type(rv) is response_class:
+                    response = rv
+                else:
+                    response = self.make_response(rv)
+                if body is None:
+                    if not unprocessed:
+                        response = self.process_response(response)
+                    if request_finished.receivers:
+                        request_finished.send(
+                            self, _async_wrapper=self.ensure_sync, response=response
+                        )
             except Exception as e:
                 error = e
+                body = None
                 response = self.handle_exception(e)
             except BaseException:
                 error = sys.exc_info()[1]
                 raise
+            if body is not None:
+                size = len(body)
+                start_response(
+                    text[0],  # type: ignore[index]
+                    [
+                        text[1],  # type: ignore[index]
+                        LENGTH_PAIRS[size] if size < 512 else ("Content-Length", str(size)),
+                    ],
+                )
+                return [body]
             return response(environ, start_response)
         finally:
             if "werkzeug.debug.preserve_context" in environ:
@@ -673,7 +712,7 @@ class Erlen(ServingHooks, Scaffold):
             if error is not None and self.should_ignore_error(error):
                 error = None
             # -- RequestContext.pop: with no teardown to run, no files to close and the
-            # contexts where push left them, popping is resetting the two variables.
+            # contexts where push left them, popping is resetting the context variable.
             plan = ctx._hooks
             if (
                 len(tokens) == 1
@@ -687,21 +726,22 @@ class Erlen(ServingHooks, Scaffold):
                     "CONTENT_TYPE" not in environ
                     or (request._own_close and not request.__dict__.get("files"))
                 )
-                and _get_request_ctx(None) is ctx
+                and _get_context(None) is pair
                 and (
                     app_ctx is None
                     or (
-                        len(app_ctx._tokens) == 1
+                        # NOTE: an app context pushed on its own too and still pushed would have
+                        # failed the pair check above.
+                        app_ctx._joint
                         and not self.teardown_appcontext_funcs
                         and not appcontext_tearing_down.receivers
                         and not appcontext_popped.receivers
-                        and _get_app_ctx(None) is app_ctx
                     )
                 )
             ):
-                _reset_request_ctx(tokens.pop()[0])
+                _reset_context(tokens.pop()[0])
                 if app_ctx is not None:
-                    _reset_app_ctx(app_ctx._tokens.pop())
+                    app_ctx._joint = False
             else:
                 ctx.pop(error)
 
@@ -861,7 +901,7 @@ class Erlen(ServingHooks, Scaffold):
 
     def process_response(self, response: Response) -> Response:
         """``after_this_request`` functions, ``after_request`` hooks, then save the session."""
-        ctx = _get_request_ctx()
+        ctx = _get_context(_NO_CONTEXT)[1]  # PERF: one C call (called inside a request)
         for func in ctx._after_request_functions:
             response = self.ensure_sync(func)(response)
         plan = ctx._hooks

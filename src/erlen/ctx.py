@@ -1,8 +1,21 @@
 """Application and request contexts.
 
 A request context is pushed for each request; it pushes an application context when none for the
-same app is active. Both live in context variables (``erlen.globals``), so threads and asyncio
-tasks each see their own. Popping runs the teardown functions.
+same app is active. Both live in one context variable (``erlen.globals._cv_context``) as the pair
+``(app_ctx, request_ctx)``, so threads and asyncio tasks each see their own. Popping runs the
+teardown functions.
+
+Invariants:
+
+- Pushing an app context keeps the current request context (``request`` stays usable inside
+  ``with app.app_context():``, as with Flask's two variables); pushing a request context makes it
+  current together with its app context.
+- Contexts pop in the reverse order of their pushes; popping restores the pair that was current
+  before the push (``ContextVar.reset``), and a pop out of order raises ``AssertionError``.
+- A request context that pushed its own app context pops it too, after ``teardown_request``;
+  ``teardown_appcontext`` then runs with that app context current and no request context, as in
+  Flask. PERF: an app context pushed by a request shares the request's set and reset (the
+  pair), unless an ``appcontext_pushed`` receiver needs it current on its own first.
 """
 
 from __future__ import annotations
@@ -12,12 +25,11 @@ import functools
 import typing as t
 
 from .globals import (
+    _NO_CONTEXT,
     _get_app_ctx,
-    _get_request_ctx,
-    _reset_app_ctx,
-    _reset_request_ctx,
-    _set_app_ctx,
-    _set_request_ctx,
+    _get_context,
+    _reset_context,
+    _set_context,
     _unset,
 )
 from .signals import appcontext_popped, appcontext_pushed, appcontext_tearing_down
@@ -67,10 +79,14 @@ class AppContext:
 
     _g: _AppCtxGlobals | None = None
     _url_adapter: MapAdapter | None = None
+    #: The tokens of this context's own pushes; a shared empty tuple until the first push.
+    _tokens: list[contextvars.Token[tuple[t.Any, t.Any]]] | tuple[()] = ()
+    #: True while pushed together with a request context, whose token is also this push's.
+    #: PERF: no token (and no list) of its own for the usual request (see module doc).
+    _joint = False
 
     def __init__(self, app: Erlen) -> None:
         self.app = app
-        self._tokens: list[contextvars.Token[AppContext]] = []
 
     @property
     def g(self) -> _AppCtxGlobals:
@@ -91,13 +107,36 @@ class AppContext:
         return self._url_adapter
 
     def push(self) -> None:
-        self._tokens.append(_set_app_ctx(self))
+        self._push_alone()
         if appcontext_pushed.receivers:
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
+    def _push_alone(self) -> None:
+        # NOTE: the current request context (if any) stays current: see the module docstring.
+        token = _set_context((self, _get_context(_NO_CONTEXT)[1]))
+        if self._tokens:
+            self._tokens.append(token)  # type: ignore[union-attr]
+        else:
+            self._tokens = [token]
+
     def pop(self, exc: BaseException | None = _unset) -> None:
+        if not self._tokens:
+            raise AssertionError(
+                f"Popped the app context {self!r}, which is not pushed on its own"
+                + (" (its request context pops it)." if self._joint else ".")
+            )
+        before = self._tokens[-1].old_value
+        request_ctx = _get_context(_NO_CONTEXT)[1]
+        if request_ctx is not (None if before is contextvars.Token.MISSING else before[1]):
+            # NOTE: a request context pushed inside this one is still active; with one variable
+            # for both, popping this one first would drop that one too. Nothing is popped yet,
+            # so the caller can pop them in order.
+            raise AssertionError(
+                f"Popped the app context {self!r} while the request context {request_ctx!r}"
+                " pushed after it is still active: pop the request context first."
+            )
         try:
-            if len(self._tokens) == 1:
+            if len(self._tokens) == 1 and not self._joint:
                 if exc is _unset:
                     import sys
 
@@ -110,12 +149,27 @@ class AppContext:
                 ):
                     app.do_teardown_appcontext(exc)
         finally:
-            ctx = _get_app_ctx(None)
-            _reset_app_ctx(self._tokens.pop())
-        if ctx is not self:
-            raise AssertionError(f"Popped wrong app context. ({ctx!r} instead of {self!r})")
+            pair = _get_context(_NO_CONTEXT)
+            token = self._tokens.pop()  # type: ignore[union-attr]
+            _reset_context(token)
+        if pair[0] is not self:
+            raise AssertionError(f"Popped wrong app context. ({pair[0]!r} instead of {self!r})")
         if appcontext_popped.receivers:
             appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
+
+    def _pop_joint(self, exc: BaseException | None) -> None:
+        """End an app context that was pushed together with a request context whose pair was
+        just reset: run its teardown with it current on its own, as a separate pop would."""
+        self._joint = False
+        app = self.app
+        if (
+            app.teardown_appcontext_funcs
+            or appcontext_tearing_down.receivers
+            or not app._own_teardown_appcontext
+            or appcontext_popped.receivers
+        ):
+            self._push_alone()
+            self.pop(exc)
 
     def __enter__(self) -> AppContext:
         self.push()
@@ -160,7 +214,8 @@ class RequestContext:
         self.request = request
         if session is not None:
             self._session = session
-        self._cv_tokens: list[tuple[contextvars.Token[RequestContext], AppContext | None]] = []
+        #: (token, the app context this push created or None), one per push.
+        self._cv_tokens: list[tuple[contextvars.Token[t.Any], AppContext | None]] = []
 
     @property
     def session(self) -> SessionMixin:
@@ -195,16 +250,20 @@ class RequestContext:
         self.app.match_request(self.request)
 
     def push(self) -> None:
-        app_ctx = _get_app_ctx(None)
-        if app_ctx is None or app_ctx.app is not self.app:
+        outer = _get_context(_NO_CONTEXT)[0]
+        if outer is None or outer.app is not self.app:
             app_ctx = self.app.app_context()
-            # PERF: AppContext.push inlined (this runs on every request).
-            app_ctx._tokens.append(_set_app_ctx(app_ctx))
             if appcontext_pushed.receivers:
-                appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
+                # NOTE: the receivers see the app context alone, as in Flask; it then has a
+                # push of its own, popped by its own pop.
+                app_ctx.push()
+            else:
+                app_ctx._joint = True
+            token = _set_context((app_ctx, self))
         else:
             app_ctx = None
-        self._cv_tokens.append((_set_request_ctx(self), app_ctx))
+            token = _set_context((outer, self))
+        self._cv_tokens.append((token, app_ctx))
         request = self.request
         if request.url_rule is None and request.routing_exception is None:
             self.app.match_request(request)
@@ -223,11 +282,14 @@ class RequestContext:
                 if not request._own_close or "files" in request.__dict__:
                     request.close()
         finally:
-            ctx = _get_request_ctx(None)
+            ctx = _get_context(_NO_CONTEXT)[1]
             token, app_ctx = self._cv_tokens.pop()
-            _reset_request_ctx(token)
+            _reset_context(token)
             if app_ctx is not None:
-                app_ctx.pop(exc)
+                if app_ctx._joint:
+                    app_ctx._pop_joint(exc)
+                else:
+                    app_ctx.pop(exc)
             if ctx is not self:
                 raise AssertionError(f"Popped wrong request context. ({ctx!r} instead of {self!r})")
 
@@ -245,12 +307,12 @@ class RequestContext:
 
 def has_app_context() -> bool:
     """True inside an application context (``current_app`` and ``g`` usable)."""
-    return _get_app_ctx(None) is not None
+    return _get_context(_NO_CONTEXT)[0] is not None
 
 
 def has_request_context() -> bool:
     """True inside a request context (``request`` and ``session`` usable)."""
-    return _get_request_ctx(None) is not None
+    return _get_context(_NO_CONTEXT)[1] is not None
 
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -267,7 +329,7 @@ def after_this_request(f: F) -> F:
     ...         return response
     ...     return "Hello"
     """
-    ctx = _get_request_ctx(None)
+    ctx = _get_context(_NO_CONTEXT)[1]
     if ctx is None:
         raise RuntimeError(
             "'after_this_request' can only be used when a request context is active, such as"
@@ -279,7 +341,7 @@ def after_this_request(f: F) -> F:
 
 def copy_current_request_context(f: F) -> F:
     """Wrap ``f`` so it runs inside a copy of the current request context (for threads)."""
-    ctx = _get_request_ctx(None)
+    ctx = _get_context(_NO_CONTEXT)[1]
     if ctx is None:
         raise RuntimeError(
             "'copy_current_request_context' can only be used when a request context is active,"

@@ -30,7 +30,7 @@ from jinja2.nodes import EvalContext
 from jinja2.utils import LRUCache
 
 from . import signals
-from .globals import _cv_app, _cv_request, current_app, g, request, session
+from .globals import _NO_CONTEXT, _get_context, current_app, g, request, session
 from .jinja_fast import FastEnvironment
 
 if t.TYPE_CHECKING:
@@ -283,7 +283,7 @@ def _explain_attempts(
         lines.append("Error: the template could not be found.")
     elif matches > 1:
         lines.append("Warning: multiple loaders returned a match for the template.")
-    reqctx = _cv_request.get(None)
+    reqctx = _get_context(_NO_CONTEXT)[1]
     blueprint = getattr(reqctx.request, "blueprint", None) if reqctx is not None else None
     if blueprint is not None and matches != 1:
         lines.append(
@@ -355,10 +355,9 @@ def default_template_ctx_processor() -> dict[str, t.Any]:
 def _put_defaults(context: dict[str, t.Any]) -> None:
     """Add ``g``, ``request`` and ``session`` (those of the current contexts) where ``context``
     has no value of that name, in that order."""
-    appctx = _cv_app.get(None)
+    appctx, reqctx = _get_context(_NO_CONTEXT)
     if appctx is not None and "g" not in context:
         context["g"] = appctx.g
-    reqctx = _cv_request.get(None)
     if reqctx is not None:
         if "request" not in context:
             context["request"] = reqctx.request
@@ -378,7 +377,7 @@ def update_template_context(app: Erlen, context: dict[str, t.Any]) -> None:
     """
     processors = app.template_context_processors
     funcs = processors.get(None, ())
-    reqctx = _cv_request.get(None)
+    reqctx = _get_context(_NO_CONTEXT)[1]
     # PERF: the request's blueprint chain is worked out only when some blueprint has
     # processors (``processors`` holds more keys than the app's ``None``).
     blueprints = reqctx is not None and len(processors) > (None in processors)
@@ -433,7 +432,7 @@ def _stream(app: Erlen, template: Template, context: dict[str, t.Any]) -> Iterat
             )
 
     rv = generate()
-    if _cv_request.get(None) is not None:
+    if _get_context(_NO_CONTEXT)[1] is not None:
         from .helpers import stream_with_context
 
         rv = stream_with_context(rv)
@@ -462,7 +461,7 @@ def render_template(
 def _current_app() -> Erlen:
     """The current app; outside an app context, ``current_app``'s error."""
     # PERF: the context variable directly, not through the ``current_app`` proxy.
-    ctx = _cv_app.get(None)
+    ctx = _get_context(_NO_CONTEXT)[0]
     if ctx is not None:
         return ctx.app  # type: ignore[no-any-return]
     return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]

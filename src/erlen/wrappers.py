@@ -17,7 +17,7 @@ from __future__ import annotations
 import typing as t
 
 from . import json as _json
-from .globals import _get_app_ctx
+from .globals import _NO_CONTEXT, _get_context
 from .http import request as _http_request
 from .http.exceptions import BadRequest
 from .http.request import Request as _HTTPRequest
@@ -107,7 +107,7 @@ class Request(_HTTPRequest):
         super()._load_form_data()
         # PERF: debug mode is checked first: outside it nothing else needs reading (the
         # mimetype would be parsed for nothing after the urlencoded fast path).
-        ctx = _get_app_ctx(None)
+        ctx = _get_context(_NO_CONTEXT)[0]
         if ctx is not None and ctx.app.debug:
             files = self.__dict__["files"]
             if not files and self.mimetype != "multipart/form-data":
@@ -120,14 +120,14 @@ class Request(_HTTPRequest):
                 explain_missing_files(self, files)
 
     def _limit_default(self, key: str, default: int | None) -> int | None:
-        ctx = _get_app_ctx(None)
+        ctx = _get_context(_NO_CONTEXT)[0]
         if ctx is None:
             return default
         return ctx.app.config.get(key, default)  # type: ignore[no-any-return]
 
     def _form_limits(self) -> tuple[int | None, int | None, int | None]:
         """The three limits of a urlencoded body, from one lookup of the app's config."""
-        ctx = _get_app_ctx(None)
+        ctx = _get_context(_NO_CONTEXT)[0]
         if ctx is None or not self._own_limits:
             return super()._form_limits()
         # PERF: what the three properties would answer, without three calls of each.
@@ -154,7 +154,7 @@ class Request(_HTTPRequest):
         except BadRequest as error:
             if e is None:
                 raise
-            ctx = _get_app_ctx(None)
+            ctx = _get_context(_NO_CONTEXT)[0]
             if ctx is not None and ctx.app.debug:
                 raise
             # SECURITY: outside debug mode, do not echo parser details to the client.
@@ -201,7 +201,7 @@ class Response(_HTTPResponse):
     @property
     def max_cookie_size(self) -> int:
         """Largest cookie allowed: ``MAX_COOKIE_SIZE`` of the current app, else 4093."""
-        ctx = _get_app_ctx(None)
+        ctx = _get_context(_NO_CONTEXT)[0]
         if ctx is not None:
             return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
         return 4093

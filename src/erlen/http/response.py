@@ -16,9 +16,10 @@ app's JSON provider. Invariants kept by this module:
 
 The class keeps the status, the body, ETags and WSGI emission here; the machinery lives beside it:
 ``response_fields`` (the header attributes and cookies, inherited from ``ResponseHeaderFields``),
-``response_pairs`` (the header list as built and as sent), ``response_headers`` (typed header
-codecs), ``conditional`` (304/412/206) and ``bodies`` (body iterables, ``FileWrapper``, running a
-WSGI app).
+``response_pairs`` (the header list as built and as sent), ``response_memo`` (what is memoised
+about a response class, and its metaclass), ``response_headers`` (typed header codecs),
+``conditional`` (304/412/206) and ``bodies`` (body iterables, ``FileWrapper``, running a WSGI
+app).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from .conditional import is_resource_modified, make_conditional
 from .datastructures import Headers
 from .exceptions import HTTP_STATUS_CODES, HTTPException
 from .response_fields import ResponseHeaderFields
+from .response_memo import FAST_PATH_METHODS, ResponseType, keeps_own_methods, own_methods
 from .response_pairs import (
     NO_BODY_STATUSES,
     content_type_for,
@@ -87,7 +89,7 @@ def _clean_status(value: t.Any) -> tuple[str, int]:
 # -- the response ----------------------------------------------------------------------------------
 
 
-class Response(ResponseHeaderFields):
+class Response(ResponseHeaderFields, metaclass=ResponseType):
     """An HTTP response: ``status``, ``headers`` and a body iterable, also a WSGI application.
 
     >>> resp = Response("hello", 201, {"X-Tag": "a"})
@@ -121,21 +123,13 @@ class Response(ResponseHeaderFields):
     #: Callbacks for close(); a shared empty tuple until call_on_close makes a list.
     _on_close: t.Any = ()
     #: PERF: True while the class keeps Response's set_data and WSGI emission methods, so the
-    #: hot paths may skip calling them; recomputed for each subclass.
+    #: hot paths may skip calling them; recomputed for each subclass, and when a method is
+    #: replaced on a class (see response_memo).
     _fast_path = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._fast_path = all(
-            getattr(cls, name) is getattr(Response, name)
-            for name in (
-                "set_data",
-                "get_wsgi_headers",
-                "get_app_iter",
-                "iter_encoded",
-                "get_wsgi_response",
-            )
-        )
+        cls._fast_path = keeps_own_methods(cls)
 
     def __init__(
         self,
@@ -183,7 +177,7 @@ class Response(ResponseHeaderFields):
                 self._headers = None
                 self._pairs = [
                     ct_pair,
-                    _LENGTH_PAIRS[size] if size < 512 else ("Content-Length", str(size)),
+                    LENGTH_PAIRS[size] if size < 512 else ("Content-Length", str(size)),
                 ]
                 self.response = [body]
                 # PERF: the class default, on the instance: __call__ reads it by the fast path.
@@ -515,14 +509,18 @@ class Response(ResponseHeaderFields):
         return cls(*run_wsgi_app(app, environ, buffered))
 
 
+# NOTE: what keeps_own_methods compares a class's methods with (see response_memo).
+own_methods.update({name: Response.__dict__[name] for name in FAST_PATH_METHODS})
+
 # NOTE: the error pages of erlen.http.exceptions are built with this class; set from here so the
 # exceptions module needs no import of this one.
 HTTPException.response_class = Response
 
 _new_object = object.__new__
-# PERF: str(int) is a tenth of a hello response; short bodies take their length from here.
+# PERF: str(int) is a tenth of a hello response; short bodies take their length from here (and
+# Erlen.wsgi_app's text path its Content-Length pair).
 _LENGTHS = tuple(str(n) for n in range(512))
-_LENGTH_PAIRS = tuple(("Content-Length", length) for length in _LENGTHS)
+LENGTH_PAIRS = tuple(("Content-Length", length) for length in _LENGTHS)
 #: ``("Content-Type", value)`` by mimetype, for the utf-8 charset: as bounded as
 #: response_pairs.utf8_content_types, whose entries these are.
 _ct_pairs: dict[str | None, tuple[str, str]] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json as _json
 import typing as t
 
-from ..globals import _get_app_ctx, current_app
+from ..globals import _NO_CONTEXT, _get_context, current_app
 from .provider import _default
 
 if t.TYPE_CHECKING:
@@ -21,7 +21,7 @@ __all__ = ["dump", "dumps", "jsonify", "load", "loads"]
 
 def _app_json() -> t.Any:
     """The current app's provider, or ``None`` outside an application context."""
-    ctx = _get_app_ctx(None)
+    ctx = _get_context(_NO_CONTEXT)[0]  # PERF: the app context, one C call
     return None if ctx is None else ctx.app.json
 
 
@@ -71,7 +71,7 @@ def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
 
         return jsonify(user=user.name, id=user.id)
     """
-    ctx = _get_app_ctx(None)
+    ctx = _get_context(_NO_CONTEXT)[0]  # PERF: the app context, one C call
     if ctx is None:
         return current_app.json.response(*args, **kwargs)  # NOTE: raises the usual error
     if len(args) == 1 and not kwargs:  # PERF: no argument re-packing for the usual call

@@ -366,7 +366,8 @@ class Map:
                 for edge, child in node.dynamic:
                     if edge.final:
                         break
-                    if edge.decimal:
+                    decimal = edge.decimal
+                    if decimal:
                         if not last.isdecimal():  # PERF: the regex's answer, no match object
                             continue
                         raw: t.Any = (last,)
@@ -378,7 +379,16 @@ class Map:
                         raw = (m[1],) if edge.single else m.group(*edge.names)
                     for rule in child.rules:
                         if (rule.methods is None or method in rule.methods) and not rule.websocket:
-                            values = rule._convert(raw)
+                            name = rule._int_name
+                            if decimal and name is not None and not rule.defaults:
+                                # PERF: Rule._convert's one-int case, without the call (the
+                                # edge's part is the rule's one converter).
+                                try:
+                                    values = {name: int(last)}
+                                except ValueError:  # NOTE: int() refuses over 4300 digits
+                                    values = None
+                            else:
+                                values = rule._convert(raw)
                             if values is not None:
                                 if rule._redirects:
                                     return self._match(path, method, websocket, domain, None)

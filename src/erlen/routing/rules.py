@@ -177,6 +177,11 @@ class Rule:
         # plain ``int`` (no fixed_digits, min or max) converts with int() itself.
         self._to_python = tuple(_fast_to_python(c) for c in self._converters.values())
         self._plain = all(f is None for f in self._to_python)
+        #: PERF: the name of the rule's one converter when that is a plain ``int``, so Map.match
+        #: can do _convert's work inline; else None.
+        self._int_name = (
+            self._names[0] if len(self._names) == 1 and self._to_python[0] is int else None
+        )
         self._static_path = (
             "/".join(self._parts)  # type: ignore[arg-type]
             if all(type(p) is str for p in self._parts)

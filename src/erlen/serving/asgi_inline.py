@@ -40,14 +40,14 @@ from .._async import asgi_loop
 from ..app import _HookPlan, hooks_version
 from ..ctx import AppContext
 from ..globals import (
+    _NO_CONTEXT,
     _get_app_ctx,
+    _get_context,
     _get_request_ctx,
-    _reset_app_ctx,
-    _reset_request_ctx,
-    _set_app_ctx,
-    _set_request_ctx,
+    _reset_context,
+    _set_context,
 )
-from ..http.response import _LENGTH_PAIRS, NO_BODY_STATUSES, Response
+from ..http.response import LENGTH_PAIRS, NO_BODY_STATUSES, Response
 from ..sessions import SecureCookieSessionInterface
 from ..sessions.server import ServerSessionInterface, ServerSideSession
 from ..signals import (
@@ -73,7 +73,7 @@ _RESPONSE_CALL = Response.__call__
 _RAW_PAIRS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 _CACHE_MAX = 512
 #: PERF: ``Content-Length`` of the small bodies, as the response's shared pairs hold them.
-_RAW_LENGTHS = tuple((b"content-length", value.encode()) for _, value in _LENGTH_PAIRS)
+_RAW_LENGTHS = tuple((b"content-length", value.encode()) for _, value in LENGTH_PAIRS)
 
 
 def raw_pair(pair: tuple[str, str]) -> tuple[bytes, bytes]:
@@ -261,19 +261,22 @@ async def inline_pipeline(
     tokens = ctx._cv_tokens
     error: BaseException | None = None
     app_ctx: AppContext | None = None
+    pair: tuple[AppContext, RequestContext] | None = None
     try:
         try:
-            # -- RequestContext.push, as wsgi_app inlines it
-            app_ctx = _get_app_ctx(None)
-            if app_ctx is None or app_ctx.app is not app:
+            # -- RequestContext.push, as wsgi_app inlines it: one set for both contexts
+            outer = _get_context(_NO_CONTEXT)[0]
+            if outer is None or outer.app is not app:
                 app_ctx = _new_object(AppContext)
                 app_ctx.app = app
-                app_ctx._tokens = [_set_app_ctx(app_ctx)]
                 if appcontext_pushed.receivers:
-                    appcontext_pushed.send(app, _async_wrapper=app.ensure_sync)
+                    app_ctx.push()
+                else:
+                    app_ctx._joint = True
+                pair = (app_ctx, ctx)
             else:
-                app_ctx = None
-            tokens.append((_set_request_ctx(ctx), app_ctx))
+                pair = (outer, ctx)
+            tokens.append((_set_context(pair), app_ctx))
             # -- full_dispatch_request
             app._got_first_request = True
             ctx._hooks = plan
@@ -382,7 +385,7 @@ async def inline_pipeline(
                     [
                         _RAW_PAIRS.get(ct) or raw_pair(ct),
                         _RAW_LENGTHS[size]
-                        if size < 512 and length is _LENGTH_PAIRS[size]
+                        if size < 512 and length is LENGTH_PAIRS[size]
                         else (b"content-length", length[1].encode("latin-1")),
                     ],
                     body,
@@ -407,7 +410,7 @@ async def inline_pipeline(
         if error is not None and app.should_ignore_error(error):
             error = None
         # -- RequestContext.pop: with no teardown to run, no files to close and the contexts
-        # where push left them, popping is resetting the two variables (as in wsgi_app).
+        # where push left them, popping is resetting the context variable (as in wsgi_app).
         plan = ctx._hooks
         if (
             len(tokens) == 1
@@ -423,21 +426,22 @@ async def inline_pipeline(
                 or "CONTENT_TYPE" not in environ
                 or not request.__dict__.get("files")
             )
-            and _get_request_ctx(None) is ctx
+            and _get_context(None) is pair
             and (
                 app_ctx is None
                 or (
-                    len(app_ctx._tokens) == 1
+                    # NOTE: an app context pushed on its own too and still pushed would have
+                    # failed the pair check above.
+                    app_ctx._joint
                     and not app.teardown_appcontext_funcs
                     and not appcontext_tearing_down.receivers
                     and not appcontext_popped.receivers
-                    and _get_app_ctx(None) is app_ctx
                 )
             )
         ):
-            _reset_request_ctx(tokens.pop()[0])
+            _reset_context(tokens.pop()[0])
             if app_ctx is not None:
-                _reset_app_ctx(app_ctx._tokens.pop())
+                app_ctx._joint = False
         elif direct:
             # NOTE: no teardown function or receiver (the edge's condition): erlen's code only,
             # and the tokens belong to this context.
