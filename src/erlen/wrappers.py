@@ -19,7 +19,9 @@ import typing as t
 from . import json as _json
 from .globals import _get_app_ctx
 from .http import request as _http_request
+from .http.datastructures import FileStorage, MultiDict
 from .http.exceptions import BadRequest
+from .http.lazy import _lazy
 from .http.request import Request as _HTTPRequest
 from .http.response import Response as _HTTPResponse
 
@@ -27,6 +29,9 @@ if t.TYPE_CHECKING:
     from .routing import Rule
 
 __all__ = ["Request", "Response"]
+
+# The toolkit's ``files`` computation, which the app's ``files`` extends.
+_files_of = _HTTPRequest.files.func
 
 # The hooks behind the request's body limits: a subclass overriding one of them has its
 # _form_limits read through them (the toolkit's general way).
@@ -99,25 +104,24 @@ class Request(_HTTPRequest):
         finally:
             builder.close()
 
-    def _load_form_data(self) -> None:
-        """The toolkit's parsing, plus Flask's debug-mode explanation of a file field posted
+    @_lazy
+    def files(self) -> MultiDict[str, FileStorage]:
+        """The toolkit's ``files``, plus Flask's debug-mode explanation of a file field posted
         without ``enctype="multipart/form-data"`` (:mod:`erlen.debughelpers`)."""
-        if "form" in self.__dict__:
-            return
-        super()._load_form_data()
-        # PERF: debug mode is checked first: outside it nothing else needs reading (the
-        # mimetype would be parsed for nothing after the urlencoded fast path).
-        ctx = _get_app_ctx(None)
-        if ctx is not None and ctx.app.debug:
-            files = self.__dict__["files"]
-            if not files and self.mimetype != "multipart/form-data":
+        files = _files_of(self)
+        # PERF: here, not where the body is parsed: a view that never reads ``files`` (most
+        # form views) pays nothing for it. Debug mode is checked first: outside it nothing
+        # else needs reading.
+        if not files:
+            ctx = _get_app_ctx(None)
+            if ctx is not None and ctx.app.debug and self.mimetype != "multipart/form-data":
                 from .debughelpers import explain_missing_files
 
                 # NOTE: explaining changes the dict's class; an empty one may be shared (the
-                # urlencoded fast path's), so this request gets its own.
-                files = self.__dict__["files"] = type(files)()
-
+                # toolkit's), so this request gets its own.
+                files = type(files)()
                 explain_missing_files(self, files)
+        return files
 
     def _limit_default(self, key: str, default: int | None) -> int | None:
         ctx = _get_app_ctx(None)
