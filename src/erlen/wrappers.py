@@ -14,11 +14,11 @@ path calls (``__init__``, ``set_data``, the WSGI emission), so the toolkit's fas
 
 from __future__ import annotations
 
+import operator
 import typing as t
 
 from . import json as _json
 from .globals import _get_app_ctx
-from .http import request as _http_request
 from .http.datastructures import FileStorage, MultiDict
 from .http.exceptions import BadRequest
 from .http.lazy import _lazy
@@ -30,6 +30,8 @@ if t.TYPE_CHECKING:
 
 __all__ = ["Request", "Response"]
 
+# The config keys of the three limits of a urlencoded body, read together (see _form_limits).
+_FORM_LIMITS = operator.itemgetter("MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE", "MAX_FORM_FIELDS")
 # The toolkit's ``files`` computation, which the app's ``files`` extends.
 _files_of = _HTTPRequest.files.func
 
@@ -132,20 +134,15 @@ class Request(_HTTPRequest):
     def _form_limits(self) -> tuple[int | None, int | None, int | None]:
         """The three limits of a urlencoded body, from one lookup of the app's config."""
         ctx = _get_app_ctx(None)
-        if ctx is None or not self._own_limits:
-            return super()._form_limits()
-        # PERF: what the three properties would answer, without three calls of each.
-        config = ctx.app.config
-        mcl = self._max_content_length
-        if mcl is None:
-            mcl = config.get("MAX_CONTENT_LENGTH", _http_request.DEFAULT_MAX_CONTENT_LENGTH)
-        mfms = self._max_form_memory_size
-        if mfms is None:
-            mfms = config.get("MAX_FORM_MEMORY_SIZE", _http_request.DEFAULT_MAX_FORM_MEMORY_SIZE)
-        mff = self._max_form_fields
-        if mff is None:
-            mff = config.get("MAX_FORM_FIELDS", _http_request.DEFAULT_MAX_FORM_FIELDS)
-        return mcl, mfms, mff
+        if ctx is not None and self._own_limits and not self._limits_set:
+            # PERF: what the three properties would answer (no limit set on this request, the
+            # stock hooks: the config's values), in one C call; a config lacking one of the
+            # keys takes the properties' way, which has a default for each.
+            try:
+                return _FORM_LIMITS(ctx.app.config)  # type: ignore[no-any-return]
+            except KeyError:
+                pass
+        return super()._form_limits()
 
     def on_json_loading_failed(self, e: BaseException | None) -> t.Any:
         """Called when ``get_json`` cannot parse; raises. Override to return a value instead.

@@ -108,6 +108,9 @@ class Request:
     _max_form_memory_size: int | None = None
     _max_form_parts: int | None = None
     _max_form_fields: int | None = None
+    #: PERF: True once a limit was set on this request, so a hook reading all of them from
+    #: the defaults (``_form_limits`` in :class:`erlen.wrappers.Request`) knows it may.
+    _limits_set = False
     _cached_data: bytes | None = None
     # (result of get_json(), result of get_json(silent=True)); Ellipsis = not computed.
     _cached_json: tuple[t.Any, t.Any] = (Ellipsis, Ellipsis)
@@ -570,6 +573,7 @@ class Request:
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
         self._max_content_length = value
+        self._limits_set = True
 
     @property
     def max_form_memory_size(self) -> int | None:
@@ -582,6 +586,7 @@ class Request:
     @max_form_memory_size.setter
     def max_form_memory_size(self, value: int | None) -> None:
         self._max_form_memory_size = value
+        self._limits_set = True
 
     @property
     def max_form_parts(self) -> int | None:
@@ -594,6 +599,7 @@ class Request:
     @max_form_parts.setter
     def max_form_parts(self, value: int | None) -> None:
         self._max_form_parts = value
+        self._limits_set = True
 
     @property
     def max_form_fields(self) -> int | None:
@@ -606,6 +612,7 @@ class Request:
     @max_form_fields.setter
     def max_form_fields(self, value: int | None) -> None:
         self._max_form_fields = value
+        self._limits_set = True
 
     # ------------------------------------------------------------------ header values
     # NOTE: the parsers live in erlen.http.request_headers; _lazy caches each result on the request.
