@@ -30,7 +30,8 @@ from .datastructures import (
     ImmutableList,
     ImmutableMultiDict,
     MultiDict,
-    _multidict_from_lists,
+    _dict_new,
+    _dict_update,
 )
 from .exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from .lazy import _lazy
@@ -329,7 +330,9 @@ class Request:
             # PERF: parsed straight into the multi-dict's {key: [values]} storage, not into
             # pairs that the multi-dict groups again (another dict class takes the pairs).
             lists = _parse_lists(qs, self.max_form_fields, BadRequest, "query string")
-            return _multidict_from_lists(cls, lists)
+            args = _dict_new(cls)
+            _dict_update(args, lists)
+            return args
         return cls(_formparser.parse_qsl_limited(qs, self.max_form_fields))
 
     @_lazy
@@ -456,7 +459,10 @@ class Request:
                 # ``files`` an empty dict.
                 d["_form_read"] = length
                 lists = _parse_lists(body, max_form_fields, RequestEntityTooLarge, "form")
-                return _multidict_from_lists(ImmutableMultiDict, lists)
+                # PERF: the parsed dict is the multi-dict's storage (no __init__ call).
+                form = _dict_new(ImmutableMultiDict)
+                _dict_update(form, lists)
+                return form  # type: ignore[no-any-return]
         self._load_form_data()
         return self.__dict__["form"]  # type: ignore[no-any-return]
 
