@@ -614,3 +614,27 @@ def test_limits_set_on_the_request_win_over_the_config() -> None:
     with app.app_context():
         # A config without the key: the property's default (1000).
         assert AppRequest(_environ(b"a=1&b=2"))._form_limits()[2] == 1000
+
+
+def test_max_form_fields_of_the_app_request() -> None:
+    # wrappers.Request reads MAX_FORM_FIELDS itself while _limit_default is its own; a subclass
+    # overriding _limit_default is asked instead; the setter still marks the request.
+    class FieldsFromHook(AppRequest):
+        def _limit_default(self, key: str, default: int | None) -> int | None:
+            return 1 if key == "MAX_FORM_FIELDS" else default
+
+    assert AppRequest(_environ(b"")).max_form_fields == http_request.DEFAULT_MAX_FORM_FIELDS
+    app = erlen.Erlen(__name__)
+    app.config.update(MAX_FORM_FIELDS=2)
+    with app.test_request_context("/?a=1&b=2&c=3"):
+        with pytest.raises(BadRequest):
+            erlen.request.args  # noqa: B018
+    with app.app_context():
+        assert AppRequest(_environ(b"")).max_form_fields == 2
+        assert FieldsFromHook(_environ(b"")).max_form_fields == 1
+        request = FieldsFromHook(_environ(b""))
+        request.max_form_fields = 5
+        assert request._limits_set and request.max_form_fields == 5
+    del app.config["MAX_FORM_FIELDS"]
+    with app.app_context():
+        assert AppRequest(_environ(b"")).max_form_fields == http_request.DEFAULT_MAX_FORM_FIELDS
