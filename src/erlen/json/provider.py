@@ -166,19 +166,11 @@ class DefaultJSONProvider(JSONProvider):
             # call. The one kept here has no such dict (so threads may share it): a cycle ends
             # in RecursionError, and then the call is repeated with the dict, which raises what
             # ``json`` raises (ValueError for a cycle, RecursionError for deep nesting).
-            default, ensure_ascii, sort_keys = self.default, self.ensure_ascii, self.sort_keys
-            cached = self._c_encoder_cache
-            if (
-                cached is None
-                or cached[0] != default  # NOTE: a bound method is a new object per access
-                or cached[1] is not ensure_ascii
-                or cached[2] is not sort_keys
-            ):
-                cached = self._c_encoder(default, ensure_ascii, sort_keys)
+            encode = self._compact_c_encoder()
             try:
-                if cached is None:
+                if encode is None:
                     raise RecursionError  # NOTE: no accelerator: JSONEncoder's own way
-                body = "".join(cached[3](obj, 0))
+                body = "".join(encode(obj, 0))
             except RecursionError:
                 body = self._encoder(False).encode(obj)
         cls = self._app.response_class
