@@ -638,3 +638,15 @@ def test_max_form_fields_of_the_app_request() -> None:
     del app.config["MAX_FORM_FIELDS"]
     with app.app_context():
         assert AppRequest(_environ(b"")).max_form_fields == http_request.DEFAULT_MAX_FORM_FIELDS
+
+
+def test_parse_lists_takes_str_and_bytes_subclasses() -> None:
+    class Text(str):
+        pass
+
+    class Raw(bytes):
+        pass
+
+    expected = {"a": ["1", "2"], "b": ["é"]}
+    assert _parse_lists(Text("a=1&a=2&b=%C3%A9"), None, BadRequest, "q") == expected
+    assert _parse_lists(Raw(b"a=1&a=2&b=%C3%A9"), None, BadRequest, "q") == expected
