@@ -78,6 +78,7 @@ from .asgi_inline import (
     _StartResponse,
     inline_pipeline,
     open_session_async,
+    release_held_session,
 )
 from .asgi_scope import (
     _GOOD_RAW_HOSTS,
@@ -473,14 +474,8 @@ async def _native_pipeline(
         app_iter = response(environ, start)
         return app_iter, start.status, start.headers
     finally:
-        session = ctx._session
-        if (
-            session is not None
-            and isinstance(session, ServerSideSession)
-            and session._held is not None
-        ):
-            # NOTE: a request cancelled between the load and the save frees the lock.
-            await session._interface._release_async(session)
+        if ctx._session is not None:
+            await release_held_session(ctx)
         if PRESERVE_CONTEXT_KEY in environ:
             _preserve(environ)
         if error is not None and app.should_ignore_error(error):

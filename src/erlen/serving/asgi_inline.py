@@ -396,14 +396,8 @@ async def inline_pipeline(
         app_iter = response(request.environ, start)
         return start.status, start.headers, app_iter
     finally:
-        session = ctx._session
-        if (
-            session is not None
-            and isinstance(session, ServerSideSession)
-            and session._held is not None
-        ):
-            # NOTE: a request cancelled between the load and the save frees the lock.
-            await session._interface._release_async(session)
+        if ctx._session is not None:
+            await release_held_session(ctx)
         if preserve is not None:
             preserve(_get_app_ctx())
             preserve(_get_request_ctx())
@@ -449,6 +443,14 @@ async def inline_pipeline(
         else:
             # NOTE: teardown functions and signal receivers are user code: the pool.
             await _in_pool(False, app, ctx.pop, error)
+
+
+async def release_held_session(ctx: RequestContext) -> None:
+    """Free the store lock a server-side session still holds when its request ends: a request
+    cancelled between the load and the save must not keep the session locked."""
+    session = ctx._session
+    if isinstance(session, ServerSideSession) and session._held is not None:
+        await session._interface._release_async(session)
 
 
 def _send_finished(app: Erlen, response: t.Any) -> None:
