@@ -61,7 +61,6 @@ from ..ctx import RequestContext
 from ..http.exceptions import HTTPException
 from ..http.request_url import _GOOD_HOSTS
 from ..http.response import Response
-from ..sessions.server import ServerSideSession
 from ..signals import (
     appcontext_popped,
     appcontext_tearing_down,
@@ -79,6 +78,7 @@ from .asgi_inline import (
     inline_pipeline,
     open_session_async,
     release_held_session,
+    save_deferred_session,
 )
 from .asgi_scope import (
     _GOOD_RAW_HOSTS,
@@ -464,9 +464,8 @@ async def _native_pipeline(
         except BaseException:
             error = sys.exc_info()[1]
             raise
-        session = ctx._session
-        if session is not None and isinstance(session, ServerSideSession) and session._deferred:
-            await session._interface.save_session_async(app, session, response)
+        if ctx._session is not None:
+            await save_deferred_session(app, ctx, response)
         if type(response).__call__ is _RESPONSE_CALL:
             # PERF: what Response.__call__ hands start_response, without the call.
             return response.get_wsgi_response(environ)  # type: ignore[no-any-return]

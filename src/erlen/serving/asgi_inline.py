@@ -357,9 +357,8 @@ async def inline_pipeline(
         except BaseException:
             error = sys.exc_info()[1]
             raise
-        session = ctx._session
-        if session is not None and isinstance(session, ServerSideSession) and session._deferred:
-            await session._interface.save_session_async(app, session, response)
+        if ctx._session is not None:
+            await save_deferred_session(app, ctx, response)
         # -- Response.__call__'s fast path, straight to ASGI's form
         if response._fast_path and type(response).__call__ is _RESPONSE_CALL:
             body = response.response
@@ -443,6 +442,14 @@ async def inline_pipeline(
         else:
             # NOTE: teardown functions and signal receivers are user code: the pool.
             await _in_pool(False, app, ctx.pop, error)
+
+
+async def save_deferred_session(app: Erlen, ctx: RequestContext, response: t.Any) -> None:
+    """Save a server-side session whose save waits for the response (the store's async form,
+    so the loop is never blocked); any other session was saved with the response."""
+    session = ctx._session
+    if isinstance(session, ServerSideSession) and session._deferred:
+        await session._interface.save_session_async(app, session, response)
 
 
 async def release_held_session(ctx: RequestContext) -> None:
