@@ -45,7 +45,7 @@ from .http.response import LENGTH_PAIRS
 from .http.response_memo import text_plan, text_plans
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing.map import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
-from .scaffold import Scaffold, _endpoint_from_view_func, hooks_version
+from .scaffold import Scaffold, _endpoint_from_view_func, _HookList, hooks_version
 from .serving.lifespan import ServingHooks
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .signals import (
@@ -65,15 +65,18 @@ if t.TYPE_CHECKING:
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
-#: erlen.serving.asgi.asgi_app once the first ASGI call has loaded it (WSGI-only apps never do).
+#: erlen.serving.asgi.asgi_app once the first ASGI call has loaded it (WSGI-only apps never do),
+#: and its HTTP part, erlen.serving.asgi.handle_http.
 _asgi_edge: t.Callable[..., t.Awaitable[None]] | None = None
+_asgi_http: t.Callable[..., t.Awaitable[None]] | None = None
 
 
 def _load_asgi_edge() -> t.Callable[..., t.Awaitable[None]]:
-    global _asgi_edge
-    from .serving.asgi import asgi_app
+    global _asgi_edge, _asgi_http
+    from .serving.asgi import asgi_app, handle_http
 
     _asgi_edge = asgi_app
+    _asgi_http = handle_http
     return asgi_app
 
 
@@ -165,9 +168,13 @@ class Erlen(ServingHooks, Scaffold):
     #: PERF: True while the class keeps erlen's pipeline methods, so ``wsgi_app`` may run them
     #: inline (see _INLINE_METHODS); a subclass overriding any of them gets every call.
     _own_pipeline = True
+    #: PERF: True while the class keeps erlen's ``asgi_app``, so ``__call__`` may hand an ASGI
+    #: call straight to the edge (an instance's own ``asgi_app``, ASGI middleware, is honoured).
+    _own_asgi_app = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls._own_asgi_app = cls.asgi_app is Erlen.asgi_app
         cls._own_teardown_appcontext = cls.do_teardown_appcontext is Erlen.do_teardown_appcontext
         cls._own_pipeline = all(
             getattr(cls, name) is getattr(Erlen, name) for name in _INLINE_METHODS
@@ -249,7 +256,8 @@ class Erlen(ServingHooks, Scaffold):
         self.aborter = self.make_aborter()
         self.json: JSONProvider = self.json_provider_class(self)
         self.url_build_error_handlers: list[t.Callable[..., t.Any]] = []
-        self.teardown_appcontext_funcs: list[t.Callable[..., t.Any]] = []
+        # NOTE: a list that bumps hooks_version, as the hook registries' lists do.
+        self.teardown_appcontext_funcs: list[t.Callable[..., t.Any]] = _HookList()
         self.shell_context_processors: list[t.Callable[..., t.Any]] = []
         self.blueprints: dict[str, Blueprint] = {}
         self.extensions: dict[str, t.Any] = {}
@@ -264,6 +272,7 @@ class Erlen(ServingHooks, Scaffold):
         # attribute read through an instance is an unspecialised lookup on CPython 3.11 (as
         # in Flask, ``app.request_class = ...`` on the instance is how an app changes them).
         self._inline_pipeline = self._own_pipeline
+        self._own_asgi_app = self._own_asgi_app
         self.request_class = self.request_class
         self.response_class = self.response_class
         self.cli.name = self.name
@@ -541,14 +550,12 @@ class Erlen(ServingHooks, Scaffold):
             # NOTE: the closure lives in another method: a nested function here would make
             # every WSGI call create cells for its variables.
             return self._asgi2(environ)
-        edge = _asgi_edge
-        if (
-            edge is not None
-            and type(self).asgi_app is Erlen.asgi_app
-            and "asgi_app" not in self.__dict__
-        ):
+        http = _asgi_http
+        if http is not None and self._own_asgi_app and "asgi_app" not in self.__dict__:
             # PERF: the edge's coroutine itself, without asgi_app's around it.
-            return edge(self, environ, start_response, send)
+            if environ["type"] == "http":
+                return http(self, environ, start_response, send)
+            return _asgi_edge(self, environ, start_response, send)  # type: ignore[misc]
         return self.asgi_app(environ, start_response, send)
 
     def _asgi2(self, scope: t.Any) -> t.Callable[..., t.Any]:

@@ -55,8 +55,10 @@ def get_root_path(import_name: str) -> str:
     return os.path.dirname(os.path.abspath(spec.origin))  # type: ignore[arg-type]
 
 
-#: Bumped by every change to a hook registry, so the app's per-endpoint hook plans (built on an
-#: endpoint's first request) notice a hook added later, e.g. by an extension during a request.
+#: Bumped by every change to a hook registry and every receiver connected to or disconnected from
+#: one of erlen's signals (:mod:`erlen.signals`), so what the app decides once per endpoint (the
+#: hook plans, built on an endpoint's first request; the ASGI edge's quiet routes) notices a hook
+#: or receiver added later, e.g. by an extension during a request.
 #: PERF: one shared list cell; a request compares one int against it.
 hooks_version = [0]
 

@@ -11,7 +11,11 @@ Connect a receiver the way Flask documents it::
 
 from __future__ import annotations
 
-from blinker import Namespace
+import typing as t
+
+from blinker import ANY, NamedSignal
+
+from .scaffold import hooks_version
 
 __all__ = [
     "appcontext_popped",
@@ -33,17 +37,34 @@ __all__ = [
 #     if request_started.receivers:
 #         request_started.send(app, _async_wrapper=app.ensure_sync)
 
+
+class _Signal(NamedSignal):
+    """A blinker signal whose connects and disconnects bump :data:`erlen.scaffold.hooks_version`.
+
+    PERF: what the app decides once per endpoint (``_HookPlan``, the ASGI edge's quiet
+    routes) may then count on "no receiver" until the version moves, instead of testing every
+    signal on every request. A weakly held receiver that dies leaves without a bump: the app
+    only keeps testing for it a little longer, which is never wrong.
+    """
+
+    def connect(self, receiver: t.Any, sender: t.Any = ANY, weak: bool = True) -> t.Any:
+        hooks_version[0] += 1
+        return super().connect(receiver, sender, weak)
+
+    def disconnect(self, receiver: t.Any, sender: t.Any = ANY) -> None:
+        hooks_version[0] += 1
+        super().disconnect(receiver, sender)
+
+
 # NOTE: the signal names match Flask's ("template-rendered", ...) so tooling that inspects
 # ``signal.name`` sees the same values under erlen.
-_signals = Namespace()
-
-template_rendered = _signals.signal("template-rendered")
-before_render_template = _signals.signal("before-render-template")
-request_started = _signals.signal("request-started")
-request_finished = _signals.signal("request-finished")
-request_tearing_down = _signals.signal("request-tearing-down")
-got_request_exception = _signals.signal("got-request-exception")
-appcontext_tearing_down = _signals.signal("appcontext-tearing-down")
-appcontext_pushed = _signals.signal("appcontext-pushed")
-appcontext_popped = _signals.signal("appcontext-popped")
-message_flashed = _signals.signal("message-flashed")
+template_rendered = _Signal("template-rendered")
+before_render_template = _Signal("before-render-template")
+request_started = _Signal("request-started")
+request_finished = _Signal("request-finished")
+request_tearing_down = _Signal("request-tearing-down")
+got_request_exception = _Signal("got-request-exception")
+appcontext_tearing_down = _Signal("appcontext-tearing-down")
+appcontext_pushed = _Signal("appcontext-pushed")
+appcontext_popped = _Signal("appcontext-popped")
+message_flashed = _Signal("message-flashed")

@@ -57,7 +57,8 @@ import typing as t
 
 from .._async import asgi_loop
 from ..app import hooks_version
-from ..ctx import RequestContext
+from ..ctx import AppContext, RequestContext
+from ..globals import _NO_CONTEXT, _get_context, _reset_context, _set_context
 from ..http.exceptions import HTTPException
 from ..http.request_url import _GOOD_HOSTS
 from ..http.response import Response
@@ -70,13 +71,19 @@ from ..signals import (
 )
 from .asgi_body import ReceiveStream, _has_body, read_body
 from .asgi_inline import (
+    _RAW_LENGTHS,
     _SESSION_KINDS,
+    QuietRoute,
     _handle_exception,
+    _raw_length,
     _session_kind,
     _start_request,
     _StartResponse,
+    _text_plans_get,
+    finish_pipeline,
     inline_pipeline,
     open_session_async,
+    quiet_route,
     release_held_session,
     save_deferred_session,
 )
@@ -224,10 +231,10 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
             request = _new_object(cls)
             request._scope = scope
             request._environ_made = None
-            request.shallow = False
             request.method = get("method", "GET").upper()
             request.path = path
-            request.url_rule = request.view_args = request.routing_exception = None
+            # NOTE: ``shallow`` and the routing attributes keep the class's defaults (False,
+            # None) until matching sets them.
             host_ok = host_raw is not None and (host_raw in _GOOD_RAW_HOSTS or host_known(host_raw))
     stream: ReceiveStream | None = None
     if request is None:
@@ -251,7 +258,6 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
     ctx.request = request
     ctx._session = ctx._hooks = None
     ctx._after_request_functions = ()
-    ctx._cv_tokens = []
     # -- match_request: its usual case inline, as in wsgi_app; anything else is the method's
     url_map = app.url_map
     if (
@@ -266,6 +272,119 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
             app.match_request(request)
     else:
         app.match_request(request)
+    rule = request.url_rule
+    quiet = edge.quiet.get(rule) if environ is None else None
+    if (
+        quiet is not None
+        and quiet.version == hooks_version[0]
+        and not cookie
+        and quiet.view is app.view_functions.get(rule.endpoint)  # type: ignore[union-attr]
+        and quiet.sessions is app.session_interface
+        and not app.teardown_appcontext_funcs
+        and request.method not in _NOT_QUIET
+        and _text_plans_get(app.response_class) is quiet.text
+    ):
+        # -- a quiet route (see QuietRoute): push_request inline, the view, its text, the reset
+        outer = _get_context(_NO_CONTEXT)[0]
+        if outer is None or outer.app is not app:
+            app_ctx = _new_object(AppContext)
+            app_ctx.app = app
+            app_ctx._joint = True  # NOTE: no appcontext_pushed receiver: the route is quiet
+            pair = (app_ctx, ctx)
+        else:
+            app_ctx = None
+            pair = (outer, ctx)
+        token = _set_context(pair)
+        ctx._cv_tokens = tokens = [(token, app_ctx)]
+        ctx._hooks = quiet.plan
+        view: t.Any = quiet.view
+        raised: BaseException | None = None
+        try:
+            view_args = request.view_args
+            rv = await (view(**view_args) if view_args else view())
+        except BaseException as e:
+            rv = None
+            raised = e
+        if (
+            type(rv) is str
+            and quiet.version == hooks_version[0]
+            and not ctx._after_request_functions
+            and ctx._session is None
+            and _get_context(None) is pair
+            and request._own_close
+        ):
+            # NOTE: the view left nothing to do (see finish_pipeline's text path and pop): the
+            # version covers hooks, receivers and teardown functions added meanwhile; a context
+            # the view pushed and left, or a pop of this one, leaves another pair current.
+            _reset_context(token)
+            tokens.clear()
+            if app_ctx is not None:
+                app_ctx._joint = False
+            body = rv.encode()
+            size = len(body)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": quiet.code,
+                    "headers": [
+                        quiet.raw_ct,
+                        _RAW_LENGTHS[size] if size < 512 else _raw_length(size),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            if request._environ_made is not None:
+                _start_tasks(app, request._environ_made)
+            return
+        status, headers, app_iter = await finish_pipeline(
+            app, ctx, pair, app_ctx, rv, raised, False, quiet.session_kind, None, None, True
+        )
+        context = None
+    else:
+        ctx._cv_tokens = []
+        status, headers, app_iter, context = await _pipeline(
+            app, ctx, edge, environ, cookie, preserve
+        )
+    if type(status) is int:
+        # PERF: the usual response (see finish_pipeline): two messages, nothing to convert.
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": app_iter[0]})
+    else:
+        if context is None:
+            context = contextvars.copy_context()
+        await send_response(app, context, status, headers, app_iter, send, receive, stream)
+    if environ is None:
+        environ = request._environ_made
+        if environ is None:
+            return
+    _start_tasks(app, environ)
+
+
+#: Methods a quiet route leaves to the general path: HEAD sends no body, OPTIONS may be the
+#: automatic answer.
+_NOT_QUIET = frozenset(("HEAD", "OPTIONS"))
+
+
+def _start_tasks(app: Erlen, environ: dict[str, t.Any]) -> None:
+    """Start the background tasks the request added (``app.add_background_task``)."""
+    tasks = environ.get(BACKGROUND_KEY)
+    if tasks:
+        for task in tasks:
+            start_background(app, *task)
+
+
+async def _pipeline(
+    app: Erlen,
+    ctx: RequestContext,
+    edge: _Edge,
+    environ: dict[str, t.Any] | None,
+    cookie: bool,
+    preserve: t.Any,
+) -> tuple[t.Any, t.Any, t.Any, contextvars.Context | None]:
+    """The pipeline for a matched request that is not a quiet route's: where each step runs
+    (see the module docstring). Returns the response as the pipeline hands it over, and the
+    request's own context when it has one."""
+    request = ctx.request
     rule = request.url_rule
     plan = app._hook_plans.get(rule.endpoint if rule is not None else None)
     if plan is None or plan.version != hooks_version[0]:
@@ -309,6 +428,11 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
     ):
         # Nothing around the view: the pipeline awaited here, in this task's context (see
         # inline_pipeline's "direct"), the view on the loop or (sync) in the pool.
+        if native and environ is None:
+            # NOTE: the next requests to it may take the quiet route (see QuietRoute).
+            quiet = quiet_route(app, plan, view)
+            if quiet is not None and len(edge.quiet) < _QUIET_MAX:
+                edge.quiet[rule] = quiet
         status, headers, app_iter = await inline_pipeline(
             app, ctx, plan, view, native, cookie, sessions, preserve, environ, True
         )
@@ -325,22 +449,12 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
             status, headers, app_iter = stop.value
         else:
             status, headers, app_iter = await drive(app, context, coro, waited)
-    if type(status) is int:
-        # PERF: the usual response (see inline_pipeline): two messages, nothing to convert.
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": app_iter[0]})
-    else:
-        if context is None:
-            context = contextvars.copy_context()
-        await send_response(app, context, status, headers, app_iter, send, receive, stream)
-    if environ is None:
-        environ = request._environ_made
-        if environ is None:
-            return
-    tasks = environ.get(BACKGROUND_KEY)
-    if tasks:
-        for task in tasks:
-            start_background(app, *task)
+    return status, headers, app_iter, context
+
+
+#: SECURITY: rules are the app's own, but a bound keeps the map from growing without end in an
+#: app that adds rules at run time.
+_QUIET_MAX = 4096
 
 
 async def _whole_in_pool(
@@ -389,10 +503,7 @@ async def _stepwise_http(
         else:
             app_iter, status, headers = await drive(app, context, coro, waited)
     await send_response(app, context, status, headers, app_iter, send, receive, stream)
-    tasks = environ.get(BACKGROUND_KEY)
-    if tasks:
-        for task in tasks:
-            start_background(app, *task)
+    _start_tasks(app, environ)
 
 
 _HTTP1 = ("1.1", "1.0")
@@ -401,7 +512,7 @@ _HTTP1 = ("1.1", "1.0")
 class _Edge:
     """What the HTTP edge keeps about one app (``app._asgi.edge``, made on first use)."""
 
-    __slots__ = ("app_dict", "inline_class")
+    __slots__ = ("app_dict", "inline_class", "quiet")
 
     def __init__(self, app: Erlen) -> None:
         #: PERF: the app's instance dict, held so that a test for ``wsgi_app`` assigned on the
@@ -410,6 +521,8 @@ class _Edge:
         #: The app's class keeps erlen's wsgi_app, full_dispatch_request, dispatch_request and
         #: ensure_sync (app._inline_pipeline covers the other steps).
         self.inline_class = _own_pipeline(type(app))
+        #: rule -> its endpoint's QuietRoute, for the rules found quiet (see handle_http).
+        self.quiet: dict[t.Any, QuietRoute] = {}
 
 
 def _edge(app: Erlen) -> _Edge:

@@ -48,6 +48,7 @@ from ..globals import (
     _set_context,
 )
 from ..http.response import LENGTH_PAIRS, NO_BODY_STATUSES, Response
+from ..http.response_memo import text_plan, text_plans
 from ..sessions import SecureCookieSessionInterface
 from ..sessions.server import ServerSessionInterface, ServerSideSession
 from ..signals import (
@@ -67,6 +68,7 @@ if t.TYPE_CHECKING:
 PRESERVE_CONTEXT_KEY = "werkzeug.debug.preserve_context"
 _new_object = object.__new__
 _RESPONSE_CALL = Response.__call__
+_text_plans_get = text_plans.get  # NOTE: the memo is cleared, never replaced
 
 #: A header pair of a response -> the pair as bytes (lower-case name) for ``send``.
 #: SECURITY: values can come from request data; past this size the cache stops growing.
@@ -88,55 +90,18 @@ def raw_pair(pair: tuple[str, str]) -> tuple[bytes, bytes]:
     return raw
 
 
-class _PlainText:
-    """What a response class sends for a ``str`` (see :func:`plain_text`)."""
-
-    __slots__ = ("mimetype", "charset", "status", "code", "raw_ct")
-
-    def __init__(self, cls: type[Response], code: int, raw_ct: tuple[bytes, bytes]) -> None:
-        # NOTE: the class attributes it was made with; a class changed since is made again.
-        self.mimetype: t.Any = cls.default_mimetype
-        self.charset: t.Any = cls.charset
-        self.status: t.Any = cls.default_status
-        self.code = code
-        self.raw_ct = raw_ct
+#: A response class's text plan (:func:`erlen.http.response_memo.text_plan`) -> the same as ASGI
+#: sends it: ``(status code, Content-Type pair as bytes)``. Bounded as the plans are.
+_RAW_TEXT: dict[tuple[str, tuple[str, str]], tuple[int, tuple[bytes, bytes]]] = {}
 
 
-#: response class -> what it sends for a ``str``: its status code and Content-Type.
-_PLAIN_TEXT: dict[type, _PlainText] = {}
-#: Never matches the class attributes: the class answers text some other way.
-_NOT_PLAIN = _PlainText(Response, 0, (b"", b""))
-_NOT_PLAIN.mimetype = _NOT_PLAIN.charset = _NOT_PLAIN.status = object()
-
-
-def plain_text(cls: type[Response]) -> _PlainText:
-    """How ``cls(text)`` is sent when it is sent as made: a sample built by the class itself
-    tells the status and the Content-Type (so no rule of the constructor is copied here).
-
-    Only for a class with Response's constructor, emission and UTF-8 charset, whose text
-    response is exactly ``Content-Type`` and ``Content-Length`` with the encoded text.
-    """
-    found = _NOT_PLAIN
-    if (
-        cls.__init__ is Response.__init__
-        and cls._fast_path
-        and cls.__call__ is _RESPONSE_CALL
-        and cls.charset == "utf-8"
-    ):
-        sample = cls("\u00e9")
-        pairs = sample._pairs if sample._headers is None else sample._headers._list
-        if (
-            sample.response == ["\u00e9".encode()]
-            and len(pairs) == 2
-            and pairs[0][0] == "Content-Type"
-            and pairs[1] == ("Content-Length", "2")
-            and not sample._on_close
-            and not sample.direct_passthrough
-            and sample._status_code not in NO_BODY_STATUSES
-        ):
-            found = _PlainText(cls, sample._status_code, raw_pair(pairs[0]))
-    if len(_PLAIN_TEXT) < 64:  # NOTE: response classes are few; this is a cache
-        _PLAIN_TEXT[cls] = found
+def raw_text(plan: tuple[str, tuple[str, str]]) -> tuple[int, tuple[bytes, bytes]]:
+    """What a text plan sends, in ASGI's form: the status code and the raw Content-Type pair."""
+    found = _RAW_TEXT.get(plan)
+    if found is None:
+        if len(_RAW_TEXT) >= 64:
+            _RAW_TEXT.clear()
+        found = _RAW_TEXT[plan] = (int(plan[0][:3]), raw_pair(plan[1]))
     return found
 
 
@@ -179,6 +144,54 @@ def _session_kind(app: Erlen) -> tuple[bool, bool]:
         # with the async store (its sync save_session returns at once for a deferred session).
         found = _SESSION_KINDS[kind] = (server, server or kind is SecureCookieSessionInterface)
     return found
+
+
+class QuietRoute:
+    """An endpoint whose ``async def`` view has nothing around it: no hook, no signal receiver,
+    no teardown function, no server-side session, and a response class whose text answer is
+    known (:func:`erlen.http.response_memo.text_plan`).
+
+    PERF: the edge makes one when a request to the endpoint found it so, and runs the next
+    requests to it (body-less, no cookie) with the pipeline reduced to what is left: push,
+    the view, the text sent, reset (:func:`erlen.serving.asgi.handle_http`). It holds while
+    ``version`` is :data:`erlen.scaffold.hooks_version` (every hook registry and every signal's
+    receivers) and the app keeps the view, the session interface and the response class it
+    was made with; the edge checks those on every request, and whether the view left anything
+    to do (an after-request function, a session, a context still pushed) after it.
+    """
+
+    __slots__ = ("version", "plan", "view", "sessions", "session_kind", "text", "code", "raw_ct")
+
+    def __init__(
+        self,
+        app: Erlen,
+        plan: _HookPlan,
+        view: t.Any,
+        text: tuple[str, tuple[str, str]],
+    ) -> None:
+        self.version = plan.version
+        self.plan = plan
+        self.view = view
+        self.sessions = app.session_interface
+        self.session_kind = _session_kind(app)
+        self.text = text
+        self.code, self.raw_ct = raw_text(text)
+
+
+def quiet_route(app: Erlen, plan: _HookPlan, view: t.Any) -> QuietRoute | None:
+    """The :class:`QuietRoute` for an ``async def`` view with ``plan`` around it, or None when
+    something around it must run (the caller has checked the rest: see the edge)."""
+    text = _text_plans_get(app.response_class)
+    if text is None:
+        text = text_plan(app.response_class)
+    if (
+        not text
+        or plan.version != hooks_version[0]
+        or appcontext_pushed.receivers
+        or _session_kind(app)[0]
+    ):
+        return None
+    return QuietRoute(app, plan, view, text)
 
 
 def _handle_exception(app: Erlen, e: Exception) -> t.Any:
@@ -234,6 +247,26 @@ def _in_pool(
     return in_thread_as(key, func, *args)
 
 
+def push_request(app: Erlen, ctx: RequestContext) -> tuple[tuple[t.Any, t.Any], AppContext | None]:
+    """:meth:`RequestContext.push` as ``wsgi_app`` inlines it: one set of the context variable
+    for both contexts. Returns the pair set and the app context made for it (None when the
+    current app context is the app's)."""
+    outer = _get_context(_NO_CONTEXT)[0]
+    app_ctx: AppContext | None = None
+    if outer is None or outer.app is not app:
+        app_ctx = _new_object(AppContext)
+        app_ctx.app = app
+        if appcontext_pushed.receivers:
+            app_ctx.push()
+        else:
+            app_ctx._joint = True
+        pair = (app_ctx, ctx)
+    else:
+        pair = (outer, ctx)
+    ctx._cv_tokens.append((_set_context(pair), app_ctx))
+    return pair, app_ctx
+
+
 async def inline_pipeline(
     app: Erlen,
     ctx: RequestContext,
@@ -256,53 +289,78 @@ async def inline_pipeline(
     ``environ``: the request's environ when the edge built it (a body may have come), None
     when the request builds it on demand (a body-less request, see
     :mod:`erlen.serving.asgi_scope`). ``direct``: see the module docstring.
+
+    This part pushes the contexts and runs everything up to the view's answer;
+    :func:`finish_pipeline` makes and returns the response and pops the contexts.
+    """
+    request = ctx.request
+    try:
+        pair, app_ctx = push_request(app, ctx)
+    except Exception as e:
+        # NOTE: an appcontext_pushed receiver failed: an error of the pipeline's, not a view's.
+        return await finish_pipeline(
+            app, ctx, None, None, None, e, cookie, sessions, preserve, environ, direct, False
+        )
+    rv = raised = None
+    try:
+        # -- full_dispatch_request
+        app._got_first_request = True
+        ctx._hooks = plan
+        if sessions[0]:
+            await open_session_async(app, ctx)
+        if plan.before or plan.url_value_preprocessors or request_started.receivers:
+            rv = await _in_pool(direct, app, _start_request, app)
+        if rv is None:
+            # -- dispatch_request
+            if request.routing_exception is not None:
+                app.raise_routing_exception(request)
+            rule = request.url_rule
+            if rule.provide_automatic_options and request.method == "OPTIONS":  # type: ignore[union-attr]
+                rv = app.make_default_options_response()
+            elif native:
+                view_args = request.view_args
+                # PERF: the coroutine awaited here, on the loop: no task, no thread.
+                rv = await (view(**view_args) if view_args else view())
+            else:
+                rv = await _in_pool(direct, app, _call_view, view, request.view_args, key=rule)
+    except BaseException as e:
+        raised = e
+    return await finish_pipeline(
+        app, ctx, pair, app_ctx, rv, raised, cookie, sessions, preserve, environ, direct
+    )
+
+
+async def finish_pipeline(
+    app: Erlen,
+    ctx: RequestContext,
+    pair: tuple[t.Any, t.Any] | None,
+    app_ctx: AppContext | None,
+    rv: t.Any,
+    raised: BaseException | None,
+    cookie: bool,
+    sessions: tuple[bool, bool],
+    preserve: t.Any,
+    environ: dict[str, t.Any] | None,
+    direct: bool,
+    user_error: bool = True,
+) -> tuple[t.Any, t.Any, t.Any]:
+    """The rest of :func:`inline_pipeline` once the view (or what stood for it) has answered
+    ``rv`` or raised ``raised``: the error handlers, finalize_request, the response in ASGI's
+    form; the contexts (``pair`` as :func:`push_request` set it) popped at the end.
+
+    ``user_error``: ``raised`` came from a hook or the view (then the app's error handlers see
+    it first, as ``full_dispatch_request`` does), not from the pipeline itself.
     """
     request = ctx.request
     tokens = ctx._cv_tokens
+    plan = ctx._hooks
     error: BaseException | None = None
-    app_ctx: AppContext | None = None
-    pair: tuple[AppContext, RequestContext] | None = None
     try:
         try:
-            # -- RequestContext.push, as wsgi_app inlines it: one set for both contexts
-            outer = _get_context(_NO_CONTEXT)[0]
-            if outer is None or outer.app is not app:
-                app_ctx = _new_object(AppContext)
-                app_ctx.app = app
-                if appcontext_pushed.receivers:
-                    app_ctx.push()
-                else:
-                    app_ctx._joint = True
-                pair = (app_ctx, ctx)
-            else:
-                pair = (outer, ctx)
-            tokens.append((_set_context(pair), app_ctx))
-            # -- full_dispatch_request
-            app._got_first_request = True
-            ctx._hooks = plan
-            try:
-                if sessions[0]:
-                    await open_session_async(app, ctx)
-                rv = None
-                if plan.before or plan.url_value_preprocessors or request_started.receivers:
-                    rv = await _in_pool(direct, app, _start_request, app)
-                if rv is None:
-                    # -- dispatch_request
-                    if request.routing_exception is not None:
-                        app.raise_routing_exception(request)
-                    rule = request.url_rule
-                    if rule.provide_automatic_options and request.method == "OPTIONS":  # type: ignore[union-attr]
-                        rv = app.make_default_options_response()
-                    elif native:
-                        view_args = request.view_args
-                        # PERF: the coroutine awaited here, on the loop: no task, no thread.
-                        rv = await (view(**view_args) if view_args else view())
-                    else:
-                        rv = await _in_pool(
-                            direct, app, _call_view, view, request.view_args, key=rule
-                        )
-            except Exception as e:
-                rv = await _in_pool(direct, app, app.handle_user_exception, e)
+            if raised is not None:
+                if not user_error or not isinstance(raised, Exception):
+                    raise raised
+                rv = await _in_pool(direct, app, app.handle_user_exception, raised)
             # -- finalize_request (make_response's first answers, inline)
             response_class = app.response_class
             if type(rv) is str:
@@ -310,23 +368,23 @@ async def inline_pipeline(
                     ctx._after_request_functions
                     or ctx._session is not None
                     or cookie
+                    or plan is None
                     or plan.after
                     or plan.version != hooks_version[0]
                     or request_finished.receivers
                     or request.method == "HEAD"
                 ):
-                    plain = _PLAIN_TEXT.get(response_class) or plain_text(response_class)
-                    if (
-                        plain.mimetype is response_class.default_mimetype
-                        and plain.charset is response_class.charset
-                        and plain.status is response_class.default_status
-                    ):
+                    text = _text_plans_get(response_class)
+                    if text is None:
+                        text = text_plan(response_class)
+                    if text:
                         # PERF: nothing will see the response object (no hook, no session,
                         # no receiver): the text goes straight to what the class would send.
-                        text = rv.encode()
-                        size = len(text)
+                        code, raw_ct = _RAW_TEXT.get(text) or raw_text(text)
+                        data = rv.encode()
+                        size = len(data)
                         raw = _RAW_LENGTHS[size] if size < 512 else _raw_length(size)
-                        return plain.code, [plain.raw_ct, raw], [text]
+                        return code, [raw_ct, raw], [data]
                 response = response_class(rv)
             elif type(rv) is response_class:
                 response = rv
@@ -336,11 +394,13 @@ async def inline_pipeline(
                 ctx._after_request_functions
                 or ctx._session is not None
                 or cookie
+                or plan is None
                 or plan.after
                 or plan.version != hooks_version[0]
             ):
                 if (
-                    plan.after
+                    plan is None
+                    or plan.after
                     or ctx._after_request_functions
                     or not sessions[1]
                     or plan.version != hooks_version[0]

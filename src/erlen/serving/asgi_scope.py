@@ -187,6 +187,7 @@ def scope_request_class(cls: type[Request]) -> type[Request] | None:
                 "__qualname__": cls.__qualname__,
                 "__doc__": cls.__doc__,
                 "environ": _lazy(_scope_environ),
+                "shallow": False,  # NOTE: what __init__ would set; the edge sets the rest
             },
         )
     if len(_SCOPE_CLASSES) < 64:  # NOTE: request classes are few; this is a cache
