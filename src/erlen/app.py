@@ -39,13 +39,14 @@ from .http.exceptions import (
     HTTPException,
     InternalServerError,
 )
+from .http.generation import generation
 from .http.interop import foreign_mro, is_http_exception, is_instance
 from .http.request_url import _GOOD_HOSTS, check_host
 from .http.response import LENGTH_PAIRS
 from .http.response_memo import text_plan, text_plans
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing.map import BuildError, Map, MapAdapter, RequestRedirect, RoutingException, Rule
-from .scaffold import Scaffold, _endpoint_from_view_func, _HookList, hooks_version
+from .scaffold import Scaffold, _endpoint_from_view_func, _HookList
 from .serving.lifespan import ServingHooks
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .signals import (
@@ -90,9 +91,9 @@ class _HookPlan:
     __slots__ = ("url_value_preprocessors", "before", "after", "teardown", "version")
 
     def __init__(self, app: Erlen, blueprints: tuple[str, ...]) -> None:
-        # NOTE: a plan is stale once a hook registry changed (scaffold.hooks_version), e.g. an
+        # NOTE: a plan is stale once a hook registry changed (scaffold.generation), e.g. an
         # extension appending an after_request hook during the endpoint's first request.
-        self.version = hooks_version[0]
+        self.version = generation[0]
         outer_first = (None, *reversed(blueprints))
         inner_first = (*blueprints, None)
 
@@ -180,6 +181,14 @@ class Erlen(ServingHooks, Scaffold):
             getattr(cls, name) is getattr(Erlen, name) for name in _INLINE_METHODS
         )
 
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        # NOTE: what the request path decided once depends on the app's attributes
+        # (request_class, response_class, session_interface, view_functions, wsgi_app as WSGI
+        # middleware...): assigning any of them makes those decisions again (see
+        # erlen.http.generation). Only setup assigns; the request path assigns nothing.
+        object.__setattr__(self, name, value)
+        generation[0] += 1
+
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
     permanent_session_lifetime = ConfigAttribute[timedelta](
@@ -256,7 +265,7 @@ class Erlen(ServingHooks, Scaffold):
         self.aborter = self.make_aborter()
         self.json: JSONProvider = self.json_provider_class(self)
         self.url_build_error_handlers: list[t.Callable[..., t.Any]] = []
-        # NOTE: a list that bumps hooks_version, as the hook registries' lists do.
+        # NOTE: a list that bumps generation, as the hook registries' lists do.
         self.teardown_appcontext_funcs: list[t.Callable[..., t.Any]] = _HookList()
         self.shell_context_processors: list[t.Callable[..., t.Any]] = []
         self.blueprints: dict[str, Blueprint] = {}
@@ -633,13 +642,14 @@ class Erlen(ServingHooks, Scaffold):
                 else:
                     self.match_request(request)
                 # -- full_dispatch_request
-                self._got_first_request = True
+                if not self._got_first_request:  # NOTE: an assignment bumps the generation
+                    self._got_first_request = True
                 try:
                     if request_started.receivers:
                         request_started.send(self, _async_wrapper=self.ensure_sync)
                     rule = request.url_rule
                     plan = self._hook_plans.get(rule.endpoint if rule is not None else None)
-                    if plan is None or plan.version != hooks_version[0]:
+                    if plan is None or plan.version != generation[0]:
                         plan = self._hook_plan(request)
                     ctx._hooks = plan
                     rv = None
@@ -669,7 +679,7 @@ class Erlen(ServingHooks, Scaffold):
                     or "HTTP_COOKIE" in environ
                     or plan is None
                     or plan.after
-                    or plan.version != hooks_version[0]
+                    or plan.version != generation[0]
                 )
                 if type(rv) is str:
                     if unprocessed and not request_finished.receivers and request.method != "HEAD":
@@ -725,7 +735,7 @@ class Erlen(ServingHooks, Scaffold):
                 len(tokens) == 1
                 and plan is not None
                 and not plan.teardown
-                and plan.version == hooks_version[0]
+                and plan.version == generation[0]
                 and not request_tearing_down.receivers
                 # NOTE: files come from a multipart body only; Request.close closes them, so
                 # a body without any (a urlencoded form) has nothing to close either.
@@ -820,7 +830,8 @@ class Erlen(ServingHooks, Scaffold):
 
     def full_dispatch_request(self) -> Response:
         """Hooks, view and error handlers, then :meth:`finalize_request`."""
-        self._got_first_request = True
+        if not self._got_first_request:  # NOTE: an assignment bumps the generation
+            self._got_first_request = True
         try:
             if request_started.receivers:
                 request_started.send(self, _async_wrapper=self.ensure_sync)
@@ -835,7 +846,7 @@ class Erlen(ServingHooks, Scaffold):
         rule = request.url_rule
         endpoint = rule.endpoint if rule is not None else None
         plan = self._hook_plans.get(endpoint)
-        if plan is None or plan.version != hooks_version[0]:
+        if plan is None or plan.version != generation[0]:
             plan = self._hook_plans[endpoint] = _HookPlan(self, request._blueprint_chain)
         return plan
 
@@ -846,7 +857,7 @@ class Erlen(ServingHooks, Scaffold):
         rule = req.url_rule
         # PERF: the cache hit of _hook_plan, inline.
         plan = self._hook_plans.get(rule.endpoint if rule is not None else None)
-        if plan is None or plan.version != hooks_version[0]:
+        if plan is None or plan.version != generation[0]:
             plan = self._hook_plan(req)
         ctx._hooks = plan
         if plan.url_value_preprocessors:
@@ -912,7 +923,7 @@ class Erlen(ServingHooks, Scaffold):
         for func in ctx._after_request_functions:
             response = self.ensure_sync(func)(response)
         plan = ctx._hooks
-        if plan is None or plan.version != hooks_version[0]:
+        if plan is None or plan.version != generation[0]:
             plan = self._hook_plan(ctx.request)
         for func in plan.after:
             response = func(response)
@@ -1104,7 +1115,7 @@ class Erlen(ServingHooks, Scaffold):
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
         ctx = _get_request_ctx()
         plan = ctx._hooks
-        if plan is None or plan.version != hooks_version[0]:
+        if plan is None or plan.version != generation[0]:
             plan = self._hook_plan(ctx.request)
         for func in plan.teardown:
             func(exc)

@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from .http.exceptions import default_exceptions
+from .http.generation import generation
 from .http.interop import canonical_class, is_http_exception_class
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -55,24 +56,16 @@ def get_root_path(import_name: str) -> str:
     return os.path.dirname(os.path.abspath(spec.origin))  # type: ignore[arg-type]
 
 
-#: Bumped by every change to a hook registry and every receiver connected to or disconnected from
-#: one of erlen's signals (:mod:`erlen.signals`), so what the app decides once per endpoint (the
-#: hook plans, built on an endpoint's first request; the ASGI edge's quiet routes) notices a hook
-#: or receiver added later, e.g. by an extension during a request.
-#: PERF: one shared list cell; a request compares one int against it.
-hooks_version = [0]
-
-
 class _HookList(list):  # type: ignore[type-arg]
-    """One scope's hook list; every mutation bumps :data:`hooks_version`."""
+    """One scope's hook list; every mutation bumps :data:`generation`."""
 
     __slots__ = ()
 
 
 def _bumping(method: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-    def mutate(self: t.Any, *args: t.Any) -> t.Any:
-        hooks_version[0] += 1
-        return method(self, *args)
+    def mutate(self: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        generation[0] += 1
+        return method(self, *args, **kwargs)
 
     mutate.__name__ = method.__name__
     return mutate
@@ -85,8 +78,21 @@ for _name in (
     setattr(_HookList, _name, _bumping(getattr(list, _name)))
 
 
+class _ViewFunctions(dict):  # type: ignore[type-arg]
+    """``view_functions``: every change bumps :data:`generation` (Flask documents assigning
+    ``app.view_functions[endpoint]`` directly; the ASGI edge keeps the view of a quiet route)."""
+
+    __slots__ = ()
+
+
+for _name in (
+    "__setitem__", "__delitem__", "__ior__", "pop", "popitem", "clear", "update", "setdefault",
+):  # fmt: skip
+    setattr(_ViewFunctions, _name, _bumping(getattr(dict, _name)))
+
+
 class HookRegistry(defaultdict):  # type: ignore[type-arg]
-    """``{scope: [hooks]}`` (``before_request_funcs`` etc.): changes bump :data:`hooks_version`.
+    """``{scope: [hooks]}`` (``before_request_funcs`` etc.): changes bump :data:`generation`.
 
     A list stored into it (``funcs[None] = [...]``, ``setdefault(None, [])``) is kept as a
     :class:`_HookList`, so later appends to it are noticed too.
@@ -98,11 +104,11 @@ class HookRegistry(defaultdict):  # type: ignore[type-arg]
             self.update(*args)
 
     def __setitem__(self, key: t.Any, value: t.Any) -> None:
-        hooks_version[0] += 1
+        generation[0] += 1
         super().__setitem__(key, value if type(value) is _HookList else _HookList(value))
 
     def __delitem__(self, key: t.Any) -> None:
-        hooks_version[0] += 1
+        generation[0] += 1
         super().__delitem__(key)
 
     def setdefault(self, key: t.Any, default: t.Any = None) -> t.Any:
@@ -115,11 +121,11 @@ class HookRegistry(defaultdict):  # type: ignore[type-arg]
             self[key] = value
 
     def pop(self, *args: t.Any) -> t.Any:
-        hooks_version[0] += 1
+        generation[0] += 1
         return super().pop(*args)
 
     def clear(self) -> None:
-        hooks_version[0] += 1
+        generation[0] += 1
         super().clear()
 
 
@@ -148,7 +154,7 @@ class Scaffold:
             root_path = get_root_path(self.import_name)
         self.root_path = root_path
         self.cli: AppGroup = AppGroup()
-        self.view_functions: dict[str, t.Callable[..., t.Any]] = {}
+        self.view_functions: dict[str, t.Callable[..., t.Any]] = _ViewFunctions()
         self.error_handler_spec: dict[
             str | None, dict[int | None, dict[type[BaseException], t.Callable[..., t.Any]]]
         ] = defaultdict(lambda: defaultdict(dict))

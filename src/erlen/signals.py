@@ -15,7 +15,7 @@ import typing as t
 
 from blinker import ANY, NamedSignal
 
-from .scaffold import hooks_version
+from .http.generation import generation
 
 __all__ = [
     "appcontext_popped",
@@ -39,7 +39,7 @@ __all__ = [
 
 
 class _Signal(NamedSignal):
-    """A blinker signal whose connects and disconnects bump :data:`erlen.scaffold.hooks_version`.
+    """A blinker signal whose connects and disconnects bump :data:`erlen.http.generation.generation`.
 
     PERF: what the app decides once per endpoint (``_HookPlan``, the ASGI edge's quiet
     routes) may then count on "no receiver" until the version moves, instead of testing every
@@ -48,11 +48,11 @@ class _Signal(NamedSignal):
     """
 
     def connect(self, receiver: t.Any, sender: t.Any = ANY, weak: bool = True) -> t.Any:
-        hooks_version[0] += 1
+        generation[0] += 1
         return super().connect(receiver, sender, weak)
 
     def disconnect(self, receiver: t.Any, sender: t.Any = ANY) -> None:
-        hooks_version[0] += 1
+        generation[0] += 1
         super().disconnect(receiver, sender)
 
 

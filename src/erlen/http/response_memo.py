@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import typing as t
 
+from .generation import bump
 from .response_pairs import NO_BODY_STATUSES
 
 #: The methods whose bodies the hot paths skip while a class keeps Response's own (``_fast_path``).
@@ -50,6 +51,7 @@ class ResponseType(type):
 
 def _class_changed(cls: type, name: str) -> None:
     text_plans.clear()
+    bump()  # NOTE: what the app kept about its response class (see erlen.http.generation)
     if name in FAST_PATH_METHODS:
         todo = [cls]
         while todo:

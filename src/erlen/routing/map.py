@@ -39,6 +39,7 @@ from types import MappingProxyType
 from urllib.parse import quote
 
 from ..http.exceptions import MethodNotAllowed, NotFound
+from ..http.generation import bump
 from ..http.request_url import clean_host
 from .adapter import MapAdapter
 from .converters import (
@@ -248,6 +249,7 @@ class Map:
             self._registered.append(rule)
             self._rules_by_endpoint.setdefault(rule.endpoint, []).append(rule)
         self._static = None
+        bump()  # NOTE: routes the app kept for a path (see erlen.http.generation)
 
     def iter_rules(self, endpoint: t.Any = None) -> t.Iterator[Rule]:
         """All rules (grouped by endpoint), or those of ``endpoint``, in build order."""

@@ -56,10 +56,10 @@ import sys
 import typing as t
 
 from .._async import asgi_loop
-from ..app import hooks_version
 from ..ctx import AppContext, RequestContext
 from ..globals import _NO_CONTEXT, _get_context, _reset_context, _set_context
 from ..http.exceptions import HTTPException
+from ..http.generation import generation
 from ..http.request_url import _GOOD_HOSTS
 from ..http.response import Response
 from ..signals import (
@@ -79,7 +79,6 @@ from .asgi_inline import (
     _session_kind,
     _start_request,
     _StartResponse,
-    _text_plans_get,
     finish_pipeline,
     inline_pipeline,
     open_session_async,
@@ -206,36 +205,60 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         edge = app._asgi.edge
     except AttributeError:
         edge = _edge(app)
+    request: t.Any = None
+    environ: dict[str, t.Any] | None = None
+    quiet: QuietRoute | None = None
     # NOTE: wsgi_app's own test (a subclass overriding a pipeline step gets every call) and
     # WSGI middleware in app.wsgi_app (honoured under ASGI too, with the environ it expects).
     inline = app._inline_pipeline and edge.inline_class and "wsgi_app" not in edge.app_dict
-    request: t.Any = None
-    environ: dict[str, t.Any] | None = None
-    if inline and plain and preserve is None and get("http_version", "1.1") in _HTTP1:
+    if plain and preserve is None and get("http_version", "1.1") in _HTTP1:
         path = scope["path"]
         root = get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
-        try:
-            cls = _SCOPE_CLASSES[app.request_class]
-        except KeyError:
-            cls = scope_request_class(app.request_class)
-        if (
-            cls is not None
-            and path
-            and path[0] == "/"
-            and path.isascii()
-            and (len(path) == 1 or path[1] != "/")
-        ):
-            # -- Request.__init__ for this scope, without its environ (see asgi_scope)
-            request = _new_object(cls)
+        if not (root or cookie):
+            # PERF: a path a quiet route was found at (see _pipeline): no checks of the
+            # path, no matching. The generation covers the app (it had the inline pipeline
+            # then); the request brings its method, Host and the trusted-hosts setting.
+            quiet = edge.paths.get(path)
+            if quiet is not None and not (
+                quiet.version == generation[0]
+                and quiet.method == get("method")
+                and host_raw in _GOOD_RAW_HOSTS
+                and app.config["TRUSTED_HOSTS"] is None
+            ):
+                quiet = None
+        if quiet is not None:
+            request = _new_object(quiet.request_class)
             request._scope = scope
             request._environ_made = None
-            request.method = get("method", "GET").upper()
+            request.method = quiet.method
             request.path = path
-            # NOTE: ``shallow`` and the routing attributes keep the class's defaults (False,
-            # None) until matching sets them.
-            host_ok = host_raw is not None and (host_raw in _GOOD_RAW_HOSTS or host_known(host_raw))
+            request.url_rule = quiet.rule
+            request.view_args = {}
+        elif inline:
+            if root and path.startswith(root):
+                path = path[len(root) :]
+            try:
+                cls = _SCOPE_CLASSES[app.request_class]
+            except KeyError:
+                cls = scope_request_class(app.request_class)
+            if (
+                cls is not None
+                and path
+                and path[0] == "/"
+                and path.isascii()
+                and (len(path) == 1 or path[1] != "/")
+            ):
+                # -- Request.__init__ for this scope, without its environ (see asgi_scope)
+                request = _new_object(cls)
+                request._scope = scope
+                request._environ_made = None
+                request.method = get("method", "GET").upper()
+                request.path = path
+                # NOTE: ``shallow`` and the routing attributes keep the class's defaults
+                # (False, None) until matching sets them.
+                host_ok = host_raw is not None and (
+                    host_raw in _GOOD_RAW_HOSTS or host_known(host_raw)
+                )
     stream: ReceiveStream | None = None
     if request is None:
         environ = environ_from_scope(scope)
@@ -258,32 +281,28 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
     ctx.request = request
     ctx._session = ctx._hooks = None
     ctx._after_request_functions = ()
-    # -- match_request: its usual case inline, as in wsgi_app; anything else is the method's
-    url_map = app.url_map
-    if (
-        host_ok
-        and app.config["TRUSTED_HOSTS"] is None
-        and not app.subdomain_matching
-        and not url_map.host_matching
-    ):
-        try:
-            request.url_rule, request.view_args = url_map.match(request.path, request.method)
-        except HTTPException:
+    if quiet is None:
+        # -- match_request: its usual case inline, as in wsgi_app; anything else the method's
+        url_map = app.url_map
+        if (
+            host_ok
+            and app.config["TRUSTED_HOSTS"] is None
+            and not app.subdomain_matching
+            and not url_map.host_matching
+        ):
+            try:
+                request.url_rule, request.view_args = url_map.match(request.path, request.method)
+            except HTTPException:
+                app.match_request(request)
+        else:
             app.match_request(request)
-    else:
-        app.match_request(request)
-    rule = request.url_rule
-    quiet = edge.quiet.get(rule) if environ is None else None
-    if (
-        quiet is not None
-        and quiet.version == hooks_version[0]
-        and not cookie
-        and quiet.view is app.view_functions.get(rule.endpoint)  # type: ignore[union-attr]
-        and quiet.sessions is app.session_interface
-        and not app.teardown_appcontext_funcs
-        and request.method not in _NOT_QUIET
-        and _text_plans_get(app.response_class) is quiet.text
-    ):
+        if environ is None and not cookie:
+            quiet = edge.quiet.get(request.url_rule)
+            if quiet is not None and not (
+                quiet.version == generation[0] and request.method not in _NOT_QUIET
+            ):
+                quiet = None
+    if quiet is not None:
         # -- a quiet route (see QuietRoute): push_request inline, the view, its text, the reset
         outer = _get_context(_NO_CONTEXT)[0]
         if outer is None or outer.app is not app:
@@ -307,7 +326,7 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
             raised = e
         if (
             type(rv) is str
-            and quiet.version == hooks_version[0]
+            and quiet.version == generation[0]
             and not ctx._after_request_functions
             and ctx._session is None
             and _get_context(None) is pair
@@ -387,7 +406,7 @@ async def _pipeline(
     request = ctx.request
     rule = request.url_rule
     plan = app._hook_plans.get(rule.endpoint if rule is not None else None)
-    if plan is None or plan.version != hooks_version[0]:
+    if plan is None or plan.version != generation[0]:
         plan = app._hook_plan(request)
     view: t.Any = None
     native = False
@@ -428,11 +447,22 @@ async def _pipeline(
     ):
         # Nothing around the view: the pipeline awaited here, in this task's context (see
         # inline_pipeline's "direct"), the view on the loop or (sync) in the pool.
-        if native and environ is None:
+        if native and environ is None and request.method not in _NOT_QUIET:
             # NOTE: the next requests to it may take the quiet route (see QuietRoute).
-            quiet = quiet_route(app, plan, view)
+            quiet = quiet_route(app, plan, view, request)
             if quiet is not None and len(edge.quiet) < _QUIET_MAX:
                 edge.quiet[rule] = quiet
+                scope = request._scope  # type: ignore[attr-defined]
+                if (
+                    not request.view_args
+                    and request.path == scope["path"]
+                    and not scope.get("root_path")
+                    and not app.subdomain_matching
+                    and not app.url_map.host_matching
+                    and len(edge.paths) < _QUIET_MAX
+                ):
+                    # NOTE: a static rule, matched by the edge's own call (see handle_http).
+                    edge.paths[request.path] = quiet
         status, headers, app_iter = await inline_pipeline(
             app, ctx, plan, view, native, cookie, sessions, preserve, environ, True
         )
@@ -512,7 +542,7 @@ _HTTP1 = ("1.1", "1.0")
 class _Edge:
     """What the HTTP edge keeps about one app (``app._asgi.edge``, made on first use)."""
 
-    __slots__ = ("app_dict", "inline_class", "quiet")
+    __slots__ = ("app_dict", "inline_class", "quiet", "paths")
 
     def __init__(self, app: Erlen) -> None:
         #: PERF: the app's instance dict, held so that a test for ``wsgi_app`` assigned on the
@@ -523,6 +553,9 @@ class _Edge:
         self.inline_class = _own_pipeline(type(app))
         #: rule -> its endpoint's QuietRoute, for the rules found quiet (see handle_http).
         self.quiet: dict[t.Any, QuietRoute] = {}
+        #: path -> the QuietRoute of the static rule it matched, for a request of the route's
+        #: method with no root path (see handle_http).
+        self.paths: dict[str, QuietRoute] = {}
 
 
 def _edge(app: Erlen) -> _Edge:
@@ -548,7 +581,8 @@ async def _native_pipeline(
         try:
             ctx.push()
             # -- Erlen.full_dispatch_request, with the view awaited on the loop
-            app._got_first_request = True
+            if not app._got_first_request:  # NOTE: an assignment bumps the generation
+                app._got_first_request = True
             request = ctx.request
             plan = app._hook_plan(request)
             try:

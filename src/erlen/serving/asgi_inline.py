@@ -37,7 +37,7 @@ import sys
 import typing as t
 
 from .._async import asgi_loop
-from ..app import _HookPlan, hooks_version
+from ..app import _HookPlan
 from ..ctx import AppContext
 from ..globals import (
     _NO_CONTEXT,
@@ -47,6 +47,7 @@ from ..globals import (
     _reset_context,
     _set_context,
 )
+from ..http.generation import generation
 from ..http.response import LENGTH_PAIRS, NO_BODY_STATUSES, Response
 from ..http.response_memo import text_plan, text_plans
 from ..sessions import SecureCookieSessionInterface
@@ -152,46 +153,50 @@ class QuietRoute:
     known (:func:`erlen.http.response_memo.text_plan`).
 
     PERF: the edge makes one when a request to the endpoint found it so, and runs the next
-    requests to it (body-less, no cookie) with the pipeline reduced to what is left: push,
-    the view, the text sent, reset (:func:`erlen.serving.asgi.handle_http`). It holds while
-    ``version`` is :data:`erlen.scaffold.hooks_version` (every hook registry and every signal's
-    receivers) and the app keeps the view, the session interface and the response class it
-    was made with; the edge checks those on every request, and whether the view left anything
-    to do (an after-request function, a session, a context still pushed) after it.
+    requests to it (body-less, no cookie, not HEAD or OPTIONS) with the pipeline reduced to what
+    is left: push, the view, the text sent, reset (:func:`erlen.serving.asgi.handle_http`); a
+    static rule's path even skips the matching. It holds while ``version`` is
+    :data:`erlen.http.generation.generation`: a hook, a receiver, an app attribute (the view
+    functions, the session interface, the request and response classes, WSGI middleware...),
+    a response class or a URL rule changed since makes it again. After the view the edge
+    checks that it left nothing to do (an after-request function, a session, a context still
+    pushed, the generation moved) and otherwise finishes the pipeline as usual.
     """
 
-    __slots__ = ("version", "plan", "view", "sessions", "session_kind", "text", "code", "raw_ct")
+    __slots__ = (
+        "version", "plan", "view", "session_kind", "code", "raw_ct", "rule", "method",
+        "request_class",
+    )  # fmt: skip
 
     def __init__(
-        self,
-        app: Erlen,
-        plan: _HookPlan,
-        view: t.Any,
-        text: tuple[str, tuple[str, str]],
+        self, app: Erlen, plan: _HookPlan, view: t.Any, text: t.Any, request: t.Any
     ) -> None:
         self.version = plan.version
         self.plan = plan
         self.view = view
-        self.sessions = app.session_interface
         self.session_kind = _session_kind(app)
-        self.text = text
         self.code, self.raw_ct = raw_text(text)
+        #: The request it was found for: its rule, method and class (made from the scope).
+        self.rule = request.url_rule
+        self.method = request.method
+        self.request_class = type(request)
 
 
-def quiet_route(app: Erlen, plan: _HookPlan, view: t.Any) -> QuietRoute | None:
-    """The :class:`QuietRoute` for an ``async def`` view with ``plan`` around it, or None when
-    something around it must run (the caller has checked the rest: see the edge)."""
+def quiet_route(app: Erlen, plan: _HookPlan, view: t.Any, request: t.Any) -> QuietRoute | None:
+    """The :class:`QuietRoute` for an ``async def`` view with ``plan`` around it, found for
+    ``request``, or None when something around it must run (the caller has checked the rest:
+    see the edge)."""
     text = _text_plans_get(app.response_class)
     if text is None:
         text = text_plan(app.response_class)
     if (
         not text
-        or plan.version != hooks_version[0]
+        or plan.version != generation[0]
         or appcontext_pushed.receivers
         or _session_kind(app)[0]
     ):
         return None
-    return QuietRoute(app, plan, view, text)
+    return QuietRoute(app, plan, view, text, request)
 
 
 def _handle_exception(app: Erlen, e: Exception) -> t.Any:
@@ -304,7 +309,8 @@ async def inline_pipeline(
     rv = raised = None
     try:
         # -- full_dispatch_request
-        app._got_first_request = True
+        if not app._got_first_request:  # NOTE: an assignment bumps the generation
+            app._got_first_request = True
         ctx._hooks = plan
         if sessions[0]:
             await open_session_async(app, ctx)
@@ -370,7 +376,7 @@ async def finish_pipeline(
                     or cookie
                     or plan is None
                     or plan.after
-                    or plan.version != hooks_version[0]
+                    or plan.version != generation[0]
                     or request_finished.receivers
                     or request.method == "HEAD"
                 ):
@@ -396,14 +402,14 @@ async def finish_pipeline(
                 or cookie
                 or plan is None
                 or plan.after
-                or plan.version != hooks_version[0]
+                or plan.version != generation[0]
             ):
                 if (
                     plan is None
                     or plan.after
                     or ctx._after_request_functions
                     or not sessions[1]
-                    or plan.version != hooks_version[0]
+                    or plan.version != generation[0]
                 ):
                     # NOTE: user code (hooks, a session interface that may do I/O): the pool.
                     response = await _in_pool(direct, app, app.process_response, response)
@@ -469,7 +475,7 @@ async def finish_pipeline(
             len(tokens) == 1
             and plan is not None
             and not plan.teardown
-            and plan.version == hooks_version[0]
+            and plan.version == generation[0]
             and not request_tearing_down.receivers
             # NOTE: files come from a multipart body only (Request.close closes them); a
             # body-less request has none. PERF: __dict__ is not read (that makes the dict).

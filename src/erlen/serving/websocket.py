@@ -260,7 +260,8 @@ async def handle_websocket(app: Erlen, scope: Scope, receive: Receive, send: Sen
 async def _run_connection(app: Erlen, ctx: RequestContext, ws: Websocket, steps: Steps) -> None:
     request = ctx.request
     chain = request._blueprint_chain
-    app._got_first_request = True
+    if not app._got_first_request:  # NOTE: an assignment bumps the generation
+        app._got_first_request = True
     try:
         if isinstance(app.session_interface, ServerSessionInterface):
             # NOTE: loaded with the async store before any handler runs, saved with it below.
