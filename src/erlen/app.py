@@ -187,7 +187,8 @@ class Erlen(ServingHooks, Scaffold):
         # middleware...): assigning any of them makes those decisions again (see
         # erlen.http.generation). Only setup assigns; the request path assigns nothing.
         object.__setattr__(self, name, value)
-        generation[0] += 1
+        if name != "_got_first_request":  # NOTE: set by the first request, changes nothing
+            generation[0] += 1
 
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")

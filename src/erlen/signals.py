@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import typing as t
 
-from blinker import ANY, NamedSignal
+from blinker import ANY, NamedSignal, Namespace
 
 from .http.generation import generation
 
@@ -68,3 +68,13 @@ appcontext_tearing_down = _Signal("appcontext-tearing-down")
 appcontext_pushed = _Signal("appcontext-pushed")
 appcontext_popped = _Signal("appcontext-popped")
 message_flashed = _Signal("message-flashed")
+
+# NOTE: as in Flask's module: extensions import ``Namespace`` from here (Flask-Login does), and
+# ``_signals.signal(name)`` hands out the signals above.
+_signals = Namespace()
+for _signal in (
+    template_rendered, before_render_template, request_started, request_finished,
+    request_tearing_down, got_request_exception, appcontext_tearing_down, appcontext_pushed,
+    appcontext_popped, message_flashed,
+):  # fmt: skip
+    _signals[_signal.name] = _signal

@@ -50,6 +50,8 @@ class ResponseType(type):
 
 
 def _class_changed(cls: type, name: str) -> None:
+    if name == "_fast_path":
+        return  # NOTE: the memo's own answer (a new class sets it), no change of the class
     text_plans.clear()
     bump()  # NOTE: what the app kept about its response class (see erlen.http.generation)
     if name in FAST_PATH_METHODS:

@@ -453,15 +453,18 @@ async def _pipeline(
             if quiet is not None and len(edge.quiet) < _QUIET_MAX:
                 edge.quiet[rule] = quiet
                 scope = request._scope  # type: ignore[attr-defined]
+                known = edge.paths.get(request.path)
                 if (
-                    not request.view_args
+                    (known is None or known.version != generation[0])
+                    and not request.view_args
                     and request.path == scope["path"]
                     and not scope.get("root_path")
                     and not app.subdomain_matching
                     and not app.url_map.host_matching
                     and len(edge.paths) < _QUIET_MAX
                 ):
-                    # NOTE: a static rule, matched by the edge's own call (see handle_http).
+                    # NOTE: a static rule, matched by the edge's own call (see handle_http); a
+                    # path asked with two methods keeps the first method's.
                     edge.paths[request.path] = quiet
         status, headers, app_iter = await inline_pipeline(
             app, ctx, plan, view, native, cookie, sessions, preserve, environ, True
