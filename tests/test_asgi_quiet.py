@@ -371,3 +371,29 @@ def test_what_the_short_path_depends_on_bumps_the_generation() -> None:
     assert not moved(lambda: call(app, _scope("/")))
     assert not moved(lambda: call(app, _scope("/sync")))
     assert not moved(lambda: app.test_client().get("/sync"))
+
+
+@pytest.mark.parametrize("asgi_client", [False, True])
+def test_a_view_replaced_by_a_before_request_hook_answers(asgi_client: bool) -> None:
+    """The hook plan keeps the endpoint's view; a hook changing it in the same request wins."""
+    app = Erlen(__name__)
+
+    @app.route("/")
+    def index() -> str:
+        return "old"
+
+    def new() -> str:
+        return "new"
+
+    swapping: list[bool] = []
+
+    @app.before_request
+    def swap() -> None:
+        if swapping:
+            app.view_functions["index"] = new
+
+    client = app.test_client(asgi=asgi_client)
+    assert client.get("/").text == "old"
+    assert client.get("/").text == "old"
+    swapping.append(True)
+    assert client.get("/").text == "new"

@@ -88,9 +88,9 @@ class _HookPlan:
     tuples instead of looking up every blueprint scope in every registry.
     """
 
-    __slots__ = ("url_value_preprocessors", "before", "after", "teardown", "version")
+    __slots__ = ("url_value_preprocessors", "before", "after", "teardown", "version", "view")
 
-    def __init__(self, app: Erlen, blueprints: tuple[str, ...]) -> None:
+    def __init__(self, app: Erlen, blueprints: tuple[str, ...], endpoint: str | None) -> None:
         # NOTE: a plan is stale once a hook registry changed (scaffold.generation), e.g. an
         # extension appending an after_request hook during the endpoint's first request.
         self.version = generation[0]
@@ -116,6 +116,10 @@ class _HookPlan:
         self.before = collect(app.before_request_funcs, outer_first, False)
         self.after = collect(app.after_request_funcs, inner_first, True)
         self.teardown = collect(app.teardown_request_funcs, inner_first, True)
+        #: The endpoint's view as ensure_sync made it (None: no view yet); PERF: one attribute
+        #: for wsgi_app, kept true by the version (a view function changed bumps it).
+        view = app.view_functions.get(endpoint) if endpoint is not None else None
+        self.view = app.ensure_sync(view) if view is not None else None
 
 
 #: The pipeline methods whose bodies :meth:`Erlen.wsgi_app` runs inline while a class keeps
@@ -663,8 +667,11 @@ class Erlen(ServingHooks, Scaffold):
                         if rule.provide_automatic_options and request.method == "OPTIONS":  # type: ignore[union-attr]
                             rv = self.make_default_options_response()
                         else:
-                            view = self.view_functions[rule.endpoint]  # type: ignore[union-attr]
-                            view = self._sync_cache.get(view) or self.ensure_sync(view)
+                            view = plan.view
+                            if view is None or plan.version != generation[0]:
+                                # NOTE: a before_request hook may have changed view_functions.
+                                view = self.view_functions[rule.endpoint]  # type: ignore[union-attr]
+                                view = self._sync_cache.get(view) or self.ensure_sync(view)
                             view_args = request.view_args
                             # PERF: a call without ``**{}`` skips building keyword arguments.
                             rv = view(**view_args) if view_args else view()
@@ -848,7 +855,7 @@ class Erlen(ServingHooks, Scaffold):
         endpoint = rule.endpoint if rule is not None else None
         plan = self._hook_plans.get(endpoint)
         if plan is None or plan.version != generation[0]:
-            plan = self._hook_plans[endpoint] = _HookPlan(self, request._blueprint_chain)
+            plan = self._hook_plans[endpoint] = _HookPlan(self, request._blueprint_chain, endpoint)
         return plan
 
     def preprocess_request(self) -> t.Any:
