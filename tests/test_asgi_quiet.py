@@ -397,3 +397,39 @@ def test_a_view_replaced_by_a_before_request_hook_answers(asgi_client: bool) -> 
     assert client.get("/").text == "old"
     swapping.append(True)
     assert client.get("/").text == "new"
+
+
+@pytest.mark.parametrize("asgi_client", [False, True])
+def test_a_custom_converter_runs_with_the_contexts_pushed(asgi_client: bool) -> None:
+    """As in Flask, ``to_python`` may use ``current_app``, ``g`` and ``request`` (a converter that
+    loads a row through the app's database, say); the view sees what it left in ``g``."""
+    from erlen import current_app
+    from erlen.routing import BaseConverter
+
+    class ItemConverter(BaseConverter):
+        def to_python(self, value: str) -> str:
+            g.loaded = f"{current_app.name}:{value}"
+            return f"item {value} for {request.method}"
+
+    app = Erlen("conv")
+    app.url_map.converters["item"] = ItemConverter
+
+    @app.route("/a/<item:it>")
+    async def native(it: str) -> str:
+        return f"{it} / {g.loaded}"
+
+    @app.route("/s/<item:it>")
+    def sync(it: str) -> str:
+        return f"{it} / {g.loaded}"
+
+    @app.route("/")
+    async def index() -> str:
+        return "hello"
+
+    assert app.url_map.custom_converters
+    client = app.test_client(asgi=asgi_client)
+    for _ in range(2):
+        assert client.get("/a/7").text == "item 7 for GET / conv:7"
+        assert client.get("/s/8").text == "item 8 for GET / conv:8"
+        assert client.get("/").text == "hello"
+        assert client.get("/missing").status_code == 404

@@ -86,6 +86,8 @@ __all__ = [
 ]
 
 _ANY_METHOD = "*"  # NOTE: key of a methods=None rule in the static table; no HTTP method is "*".
+#: The converter classes erlen defines (see Map.custom_converters).
+_BUILTIN_CONVERTERS = frozenset(DEFAULT_CONVERTERS.values())
 _MULTI_SLASH = re.compile("/{2,}")
 _PLACEHOLDER = re.compile(r"<([^>]+)>")
 
@@ -226,6 +228,10 @@ class Map:
         self._rules: list[Rule] = []  # grouped by endpoint, in build order (as Werkzeug lists them)
         self._rules_by_endpoint: dict[t.Any, list[Rule]] = {}
         self._static: dict[str, dict[str, Rule]] | None = None
+        #: True once a rule uses a converter that is not one of DEFAULT_CONVERTERS' classes:
+        #: its ``to_python`` may need the app's contexts (Flask matches with them pushed), so an
+        #: edge that matches early (ASGI) leaves the matching to the pipeline.
+        self.custom_converters = False
         self._prefixes: dict[str, _State] = {}
         self._root = _State()
         self._default_domain = ""
@@ -248,6 +254,10 @@ class Map:
             rule.bind(self)
             self._registered.append(rule)
             self._rules_by_endpoint.setdefault(rule.endpoint, []).append(rule)
+            if not self.custom_converters:
+                self.custom_converters = any(
+                    type(conv) not in _BUILTIN_CONVERTERS for conv in rule._converters.values()
+                )
         self._static = None
         bump()  # NOTE: routes the app kept for a path (see erlen.http.generation)
 

@@ -284,7 +284,9 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
     if quiet is None:
         # -- match_request: its usual case inline, as in wsgi_app; anything else the method's
         url_map = app.url_map
-        if (
+        if url_map.custom_converters:
+            pass  # NOTE: matched by the pipeline, with the contexts pushed (see _pipeline)
+        elif (
             host_ok
             and app.config["TRUSTED_HOSTS"] is None
             and not app.subdomain_matching
@@ -405,6 +407,15 @@ async def _pipeline(
     request's own context when it has one."""
     request = ctx.request
     rule = request.url_rule
+    if rule is None and request.routing_exception is None:
+        # NOTE: not matched yet (a custom converter's to_python may use current_app, g or
+        # request, as Flask allows): the shared pipeline, whole, pushes the contexts and then
+        # matches, in the pool; an async def view is sent back to the loop from there.
+        if environ is None:
+            environ = request.environ
+        own = contextvars.copy_context()
+        status, headers, app_iter = await _whole_in_pool(app, own, environ, None)
+        return status, headers, app_iter, own
     plan = app._hook_plans.get(rule.endpoint if rule is not None else None)
     if plan is None or plan.version != generation[0]:
         plan = app._hook_plan(request)
@@ -520,12 +531,16 @@ async def _stepwise_http(
     receive: Receive,
 ) -> None:
     """An app that overrides a pipeline step (or wraps ``wsgi_app``): every step a call."""
-    ctx = app.request_context(environ)
-    # NOTE: routing only (no context is needed, nothing is pushed): it picks where the view runs.
-    app.match_request(ctx.request)
-    view = _native_view(app, ctx)
     context = contextvars.copy_context()
-    if view is None:
+    ctx: RequestContext | None = None
+    view = None
+    if not app.url_map.custom_converters:  # NOTE: else matched by the pipeline (see _pipeline)
+        ctx = app.request_context(environ)
+        # NOTE: routing only (no context is needed, nothing is pushed): it picks where the view
+        # runs.
+        app.match_request(ctx.request)
+        view = _native_view(app, ctx)
+    if view is None or ctx is None:
         status, headers, app_iter = await _whole_in_pool(app, context, environ, ctx)
     else:
         coro = _native_pipeline(app, ctx, view, environ)
