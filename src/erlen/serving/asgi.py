@@ -305,7 +305,8 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
             ):
                 quiet = None
     if quiet is not None:
-        # -- a quiet route (see QuietRoute): push_request inline, the view, its text, the reset
+        # -- a quiet route (see QuietRoute): RequestContext.push inline (as wsgi_app has it), the
+        # view, its text, the reset
         outer = _get_context(_NO_CONTEXT)[0]
         if outer is None or outer.app is not app:
             app_ctx = _new_object(AppContext)

@@ -40,12 +40,10 @@ from .._async import asgi_loop
 from ..app import _HookPlan
 from ..ctx import AppContext
 from ..globals import (
-    _NO_CONTEXT,
     _get_app_ctx,
     _get_context,
     _get_request_ctx,
     _reset_context,
-    _set_context,
 )
 from ..http.generation import generation
 from ..http.response import LENGTH_PAIRS, NO_BODY_STATUSES, Response
@@ -252,26 +250,6 @@ def _in_pool(
     return in_thread_as(key, func, *args)
 
 
-def push_request(app: Erlen, ctx: RequestContext) -> tuple[tuple[t.Any, t.Any], AppContext | None]:
-    """:meth:`RequestContext.push` as ``wsgi_app`` inlines it: one set of the context variable
-    for both contexts. Returns the pair set and the app context made for it (None when the
-    current app context is the app's)."""
-    outer = _get_context(_NO_CONTEXT)[0]
-    app_ctx: AppContext | None = None
-    if outer is None or outer.app is not app:
-        app_ctx = _new_object(AppContext)
-        app_ctx.app = app
-        if appcontext_pushed.receivers:
-            app_ctx.push()
-        else:
-            app_ctx._joint = True
-        pair = (app_ctx, ctx)
-    else:
-        pair = (outer, ctx)
-    ctx._cv_tokens.append((_set_context(pair), app_ctx))
-    return pair, app_ctx
-
-
 async def inline_pipeline(
     app: Erlen,
     ctx: RequestContext,
@@ -300,12 +278,15 @@ async def inline_pipeline(
     """
     request = ctx.request
     try:
-        pair, app_ctx = push_request(app, ctx)
+        # NOTE: matched already, so pushing is setting the pair of contexts (see erlen.ctx).
+        ctx.push()
     except Exception as e:
         # NOTE: an appcontext_pushed receiver failed: an error of the pipeline's, not a view's.
         return await finish_pipeline(
             app, ctx, None, None, None, e, cookie, sessions, preserve, environ, direct, False
         )
+    pair = _get_context(None)
+    app_ctx = ctx._cv_tokens[-1][1]
     rv = raised = None
     try:
         # -- full_dispatch_request
@@ -352,7 +333,7 @@ async def finish_pipeline(
 ) -> tuple[t.Any, t.Any, t.Any]:
     """The rest of :func:`inline_pipeline` once the view (or what stood for it) has answered
     ``rv`` or raised ``raised``: the error handlers, finalize_request, the response in ASGI's
-    form; the contexts (``pair`` as :func:`push_request` set it) popped at the end.
+    form; the contexts (``pair``, as the push set it) popped at the end.
 
     ``user_error``: ``raised`` came from a hook or the view (then the app's error handlers see
     it first, as ``full_dispatch_request`` does), not from the pipeline itself.
