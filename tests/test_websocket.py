@@ -212,3 +212,24 @@ def test_http_request_to_a_websocket_route_is_400(app: erlen.Erlen, asgi: bool) 
         response = app.test_client(asgi=asgi).get("/ws", headers=headers)
         assert response.status_code == 400
         assert "WebSocket endpoint" in response.text
+
+
+def test_a_custom_converter_of_a_websocket_route_runs_with_the_contexts_pushed(
+    app: erlen.Erlen,
+) -> None:
+    from erlen import current_app, g
+    from erlen.routing import BaseConverter
+
+    class RoomConverter(BaseConverter):
+        def to_python(self, value: str) -> str:
+            g.room_app = current_app.name  # NOTE: as a converter loading a row would
+            return value.upper()
+
+    app.url_map.converters["room"] = RoomConverter
+
+    @app.websocket("/rooms/<room:name>")
+    async def room(name: str) -> None:
+        await websocket.send(f"{name} {g.room_app}")
+
+    with app.test_client().websocket("/rooms/blue") as ws:
+        assert ws.receive() == "BLUE ws_test_app"

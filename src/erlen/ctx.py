@@ -250,6 +250,13 @@ class RequestContext:
         self.app.match_request(self.request)
 
     def push(self) -> None:
+        self._push_contexts()
+        request = self.request
+        if request.url_rule is None and request.routing_exception is None:
+            self.app.match_request(request)
+
+    def _push_contexts(self) -> None:
+        """:meth:`push` without the matching (a WebSocket matches on its own, once pushed)."""
         outer = _get_context(_NO_CONTEXT)[0]
         if outer is None or outer.app is not self.app:
             app_ctx = self.app.app_context()
@@ -264,9 +271,6 @@ class RequestContext:
             app_ctx = None
             token = _set_context((outer, self))
         self._cv_tokens.append((token, app_ctx))
-        request = self.request
-        if request.url_rule is None and request.routing_exception is None:
-            self.app.match_request(request)
 
     def pop(self, exc: BaseException | None = _unset) -> None:
         clear_request = len(self._cv_tokens) == 1

@@ -231,20 +231,17 @@ async def handle_websocket(app: Erlen, scope: Scope, receive: Receive, send: Sen
     environ["wsgi.input"] = io.BytesIO()
     steps = Steps(app)
     ctx = app.request_context(environ)
-    request = ctx.request
-    try:
-        adapter = steps.inline(app.create_url_adapter, request)
-        adapter.websocket = True
-        request.url_rule, request.view_args = adapter.match(return_rule=True)
-    except HTTPException as e:
-        request.routing_exception = e
-    else:
-        ctx.url_adapter = adapter
     ws = Websocket(scope, receive, send, steps.loop, ctx)
-    steps.inline(ctx.push)
+    # NOTE: matched once the contexts are pushed, as Flask matches: a custom converter's
+    # to_python may use current_app, g or request (and, being user code, runs in the pool).
+    steps.inline(ctx._push_contexts)
     steps.inline(_cv_websocket.set, ws)
     error: BaseException | None = None
     try:
+        if app.url_map.custom_converters:
+            await steps.thread(_match_websocket, app, ctx)
+        else:
+            steps.inline(_match_websocket, app, ctx)
         await _run_connection(app, ctx, ws, steps)
     except BaseException as e:
         error = e
@@ -255,6 +252,19 @@ async def handle_websocket(app: Erlen, scope: Scope, receive: Receive, send: Sen
                 await ws._close(1011 if error is not None else 1000)
         finally:
             await steps.thread(ctx.pop, error)
+
+
+def _match_websocket(app: Erlen, ctx: RequestContext) -> None:
+    """Match the request as a WebSocket; a routing error is kept on it, as for HTTP."""
+    request = ctx.request
+    try:
+        adapter = app.create_url_adapter(request)
+        adapter.websocket = True  # type: ignore[union-attr]
+        request.url_rule, request.view_args = adapter.match(return_rule=True)  # type: ignore[union-attr]
+    except HTTPException as e:
+        request.routing_exception = e
+    else:
+        ctx.url_adapter = adapter
 
 
 async def _run_connection(app: Erlen, ctx: RequestContext, ws: Websocket, steps: Steps) -> None:
