@@ -565,8 +565,8 @@ def test_files_of_a_form_request_is_computed_on_access() -> None:
 
 def test_multipart_files_are_stored_and_closed() -> None:
     body = (
-        b"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\n"
-        b"hello\r\n--B\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\nx\r\n--B--\r\n"
+        b'--B\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n\r\n'
+        b'hello\r\n--B\r\nContent-Disposition: form-data; name="t"\r\n\r\nx\r\n--B--\r\n'
     )
     request = AppRequest(_environ(body, content_type="multipart/form-data; boundary=B"))
     assert request.form == {"t": "x"}

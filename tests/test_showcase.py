@@ -59,7 +59,11 @@ def draw_code(client) -> str:
 
 
 def log_in(client, username="alice", password="wonderland", remember=False, code=None):
-    form = {"username": username, "password": password, "code": draw_code(client) if code is None else code}
+    form = {
+        "username": username,
+        "password": password,
+        "code": draw_code(client) if code is None else code,
+    }
     if remember:
         form["remember"] = "on"
     return client.post("/login", data=form)
@@ -318,7 +322,7 @@ def test_error_pages_use_the_layout_and_keep_the_status_and_headers(client):
     rv = client.post("/greet")
     assert rv.status_code == 405
     assert rv.headers["Allow"] == "GET, HEAD, OPTIONS"
-    assert "<h1 id=\"error\">Method Not Allowed</h1>" in rv.text
+    assert '<h1 id="error">Method Not Allowed</h1>' in rv.text
     rv = client.get("/nowhere")
     assert rv.status_code == 404
     assert '<a href="/home">Back home</a>' in rv.text

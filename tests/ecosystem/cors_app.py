@@ -41,9 +41,10 @@ def app_wide() -> None:
     assert got.headers["Access-Control-Allow-Origin"] == "https://good.example"
     other = client.get("/api/items", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
-    assert "Access-Control-Allow-Origin" not in client.get(
-        "/private", headers={"Origin": "https://good.example"}
-    ).headers
+    assert (
+        "Access-Control-Allow-Origin"
+        not in client.get("/private", headers={"Origin": "https://good.example"}).headers
+    )
 
 
 def per_view_decorator() -> None:

@@ -69,7 +69,9 @@ def hooked_console_script(*args: str) -> tuple[list[str], dict[str, str]]:
     """Flask's installed ``flask`` script, run under the start-up hook."""
     script = shutil.which("flask")
     assert script, "Flask's console script is not installed"
-    code = f"import sys, runpy; sys.argv[0] = 'flask'; runpy.run_path({script!r}, run_name='__main__')"
+    code = (
+        f"import sys, runpy; sys.argv[0] = 'flask'; runpy.run_path({script!r}, run_name='__main__')"
+    )
     return hooked_python(code, *args)
 
 
@@ -112,6 +114,7 @@ def console_script_under_the_hook() -> None:
     assert columns("notes.sqlite", "note") == ["id", "text", "done"]
     with open("app_class.txt", encoding="utf-8") as f:
         assert f.read() == ("flask.app" if ON_FLASK else "erlen.app")
+
 
 if __name__ == "__main__":
     run(init_migrate_upgrade, console_script_under_the_hook)

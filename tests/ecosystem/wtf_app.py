@@ -106,4 +106,9 @@ def wrong_file_type_is_refused() -> None:
 
 
 if __name__ == "__main__":
-    run(csrf_missing_is_400, csrf_handler_runs, multipart_upload_validates, wrong_file_type_is_refused)
+    run(
+        csrf_missing_is_400,
+        csrf_handler_runs,
+        multipart_upload_validates,
+        wrong_file_type_is_refused,
+    )
