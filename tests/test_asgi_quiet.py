@@ -11,6 +11,7 @@ the short path skips and checks that the very next request honours the change.
 from __future__ import annotations
 
 import asyncio
+import threading
 import typing as t
 
 import pytest
@@ -44,6 +45,42 @@ def general_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(asgi, "_pipeline", counting)
     return calls
+
+
+def test_a_quiet_sync_view_runs_in_the_pool_with_the_request() -> None:
+    app = Erlen(__name__)
+    loop_threads: list[int] = []
+
+    @app.route("/where/<int:n>")
+    def where(n: int) -> str:
+        if n == 0:
+            raise LookupError("no zero")
+        return f"{request.path} {n} {threading.get_ident() in loop_threads}"
+
+    @app.errorhandler(LookupError)
+    def lookup(e: Exception) -> tuple[str, int]:
+        return f"handled {e}", 404
+
+    async def run() -> list[tuple[int, bytes]]:
+        loop_threads.append(threading.get_ident())
+        answers = []
+        for n in (1, 2, 0, 3):
+            sent: list[t.Any] = []
+
+            async def send(message: t.Any, sent: list[t.Any] = sent) -> None:
+                sent.append(message)
+
+            await app(_scope(f"/where/{n}"), _never, send)
+            answers.append((sent[0]["status"], sent[1]["body"]))
+        return answers
+
+    assert asyncio.run(run()) == [
+        (200, b"/where/1 1 False"),
+        (200, b"/where/2 2 False"),
+        (404, b"handled no zero"),
+        (200, b"/where/3 3 False"),
+    ]
+    assert _get_context(None) is None
 
 
 def make_app() -> Erlen:
@@ -87,10 +124,9 @@ def test_a_quiet_route_skips_the_general_pipeline(general_calls: list[str]) -> N
     assert call(app, _scope("/users/1"))[2] == b"user 1"
     assert call(app, _scope("/users/2"))[2] == b"user 2"
     assert general_calls == ["/", "/users/1"]
-    # A sync view is never quiet: it runs in the worker pool.
-    call(app, _scope("/sync"))
-    call(app, _scope("/sync"))
-    assert general_calls == ["/", "/users/1", "/sync", "/sync"]
+    # A sync view is quiet too: the short path hands it to the worker pool.
+    assert call(app, _scope("/sync"))[2] == call(app, _scope("/sync"))[2] == b"sync"
+    assert general_calls == ["/", "/users/1", "/sync"]
     # No context is left behind by the short path.
     assert _get_context(None) is None
 

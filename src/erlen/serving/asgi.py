@@ -74,6 +74,8 @@ from .asgi_inline import (
     _RAW_LENGTHS,
     _SESSION_KINDS,
     QuietRoute,
+    _call_view,
+    _direct_hop,
     _handle_exception,
     _raw_length,
     _session_kind,
@@ -323,7 +325,10 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         raised: BaseException | None = None
         try:
             view_args = request.view_args
-            rv = await (view(**view_args) if view_args else view())
+            if quiet.native:
+                rv = await (view(**view_args) if view_args else view())
+            else:
+                rv = await _direct_hop(app, quiet.rule, _call_view, (view, view_args))
         except BaseException as e:
             rv = None
             raised = e
@@ -459,9 +464,9 @@ async def _pipeline(
     ):
         # Nothing around the view: the pipeline awaited here, in this task's context (see
         # inline_pipeline's "direct"), the view on the loop or (sync) in the pool.
-        if native and environ is None and request.method not in _NOT_QUIET:
+        if rule is not None and environ is None and request.method not in _NOT_QUIET:
             # NOTE: the next requests to it may take the quiet route (see QuietRoute).
-            quiet = quiet_route(app, plan, view, request)
+            quiet = quiet_route(app, plan, view, native, request)
             if quiet is not None and len(edge.quiet) < _QUIET_MAX:
                 edge.quiet[rule] = quiet
                 scope = request._scope  # type: ignore[attr-defined]

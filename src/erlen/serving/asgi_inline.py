@@ -162,16 +162,25 @@ class QuietRoute:
     """
 
     __slots__ = (
-        "version", "plan", "view", "session_kind", "code", "raw_ct", "rule", "method",
+        "version", "plan", "view", "native", "session_kind", "code", "raw_ct", "rule", "method",
         "request_class",
     )  # fmt: skip
 
     def __init__(
-        self, app: Erlen, plan: _HookPlan, view: t.Any, text: t.Any, request: t.Any
+        self,
+        app: Erlen,
+        plan: _HookPlan,
+        view: t.Any,
+        native: bool,
+        text: t.Any,
+        request: t.Any,
     ) -> None:
         self.version = plan.version
         self.plan = plan
+        #: An ``async def`` view awaited on the loop (``native``), or a sync one called in the
+        #: worker pool, in a copy of the server task's context.
         self.view = view
+        self.native = native
         self.session_kind = _session_kind(app)
         self.code, self.raw_ct = raw_text(text)
         #: The request it was found for: its rule, method and class (made from the scope).
@@ -180,10 +189,12 @@ class QuietRoute:
         self.request_class = type(request)
 
 
-def quiet_route(app: Erlen, plan: _HookPlan, view: t.Any, request: t.Any) -> QuietRoute | None:
-    """The :class:`QuietRoute` for an ``async def`` view with ``plan`` around it, found for
-    ``request``, or None when something around it must run (the caller has checked the rest:
-    see the edge)."""
+def quiet_route(
+    app: Erlen, plan: _HookPlan, view: t.Any, native: bool, request: t.Any
+) -> QuietRoute | None:
+    """The :class:`QuietRoute` for a view with ``plan`` around it, found for ``request``, or
+    None when something around it must run (the caller has checked the rest: see the edge).
+    ``view``: the ``async def`` function when ``native``, else what ensure_sync made of it."""
     text = _text_plans_get(app.response_class)
     if text is None:
         text = text_plan(app.response_class)
@@ -194,7 +205,7 @@ def quiet_route(app: Erlen, plan: _HookPlan, view: t.Any, request: t.Any) -> Qui
         or _session_kind(app)[0]
     ):
         return None
-    return QuietRoute(app, plan, view, text, request)
+    return QuietRoute(app, plan, view, native, text, request)
 
 
 def _handle_exception(app: Erlen, e: Exception) -> t.Any:
