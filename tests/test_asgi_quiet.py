@@ -395,6 +395,7 @@ def test_what_the_short_path_depends_on_bumps_the_generation() -> None:
         return None
 
     assert moved(lambda: setattr(app, "session_interface", app.session_interface))
+    assert moved(lambda: delattr(app, "session_interface"))
     assert moved(lambda: app.view_functions.update(extra=receiver))
     assert moved(lambda: app.view_functions.pop("extra"))
     assert moved(lambda: request_finished.connect(receiver))

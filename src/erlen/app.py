@@ -194,6 +194,10 @@ class Erlen(ServingHooks, Scaffold):
         if name != "_got_first_request":  # NOTE: set by the first request, changes nothing
             generation[0] += 1
 
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)
+        generation[0] += 1  # NOTE: as an assignment (``del app.wsgi_app`` drops middleware)
+
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
     permanent_session_lifetime = ConfigAttribute[timedelta](
