@@ -36,14 +36,6 @@ def app_on(kind: str, upstream: str, proxy_port: int) -> Erlen:
     app.config.update(SESSION_TYPE=kind, SESSION_STORE_TIMEOUT=5.0, **config)
     Session(app)
     views(app, session)
-    if kind == "postgresql":
-        # NOTE: the pool opens its first connection in the background; a request that came
-        # before it was ready would make the pool grow to two connections, served in turn, and
-        # psycopg's prepare-on-the-fifth-use (one extra round trip) could then fall into the
-        # measured run on either one, depending on when the second connection joined. Waiting
-        # for the pool keeps this sequential test on one connection (a hang guard, not a
-        # timed assertion).
-        app.session_interface.store.pool.wait(timeout=60)
     return app
 
 
