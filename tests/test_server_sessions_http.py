@@ -120,9 +120,10 @@ def wait_until(condition: t.Callable[[], bool], what: str) -> None:
 
 def test_redis_killed_mid_load_gives_503s_and_recovers_after_restart() -> None:
     """8 clients keep asking while redis-server is killed, then started again. Each request is
-    tagged with the phase (0 up, 1 killed, 2 restarted) it started and ended in; the test moves
-    on when the requests it needs have happened, not after sleeps (no timed assertion: a store
-    call that hung would exceed the client's timeout and count as a failure)."""
+    tagged with the phase (0 up, 1 killed, 2 restarting, 3 restarted) it started and ended in;
+    the test moves on when the requests it needs have happened, not after sleeps (no timed
+    assertion: a store call that hung would exceed the client's timeout and count as a
+    failure)."""
     redis_server = start_redis()
     try:
         with served("redis", redis_server.url) as server:
@@ -158,9 +159,12 @@ def test_redis_killed_mid_load_gives_503s_and_recovers_after_restart() -> None:
                 phase[0] = 1
                 wait_until(lambda: count(1, 1) >= 16, "answers while redis is down")
                 assert server.request("GET", "/health")[:2] == (200, "ok")  # no session: fine
-                redis_server.start()  # NOTE: returns once the new redis-server listens
+                # NOTE: the new redis-server listens before start() returns: from here on a
+                # request may reach it (and find an empty store).
                 phase[0] = 2
-                wait_until(lambda: count(2, 2, 200) >= 1, "a 200 after the restart")
+                redis_server.start()
+                phase[0] = 3
+                wait_until(lambda: count(3, 3, 200) >= 1, "a 200 after the restart")
             finally:
                 stop_flag.set()
                 for th in threads:
