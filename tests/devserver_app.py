@@ -26,17 +26,23 @@ def slow() -> str:
 
 
 _running = {"now": 0, "most": 0}
-_lock = threading.Lock()
+_changed = threading.Condition()
 
 
 @app.route("/overlap")
 def overlap() -> str:
-    """How many requests to this sync view ran at the same time, at most, so far."""
-    with _lock:
+    """How many requests to this sync view ran at the same time, at most, so far.
+
+    Each waits, up to ``?wait=`` seconds, for a second one to run beside it. NOTE: a partner
+    that arrives ends the wait at once, so a generous ``wait`` costs nothing when requests do
+    run side by side, and their overlap does not depend on how fast the machine is.
+    """
+    wait = float(request.args.get("wait", "0.3"))
+    with _changed:
         _running["now"] += 1
         _running["most"] = max(_running["most"], _running["now"])
-    time.sleep(0.3)  # NOTE: long enough for a second request sent at once to arrive
-    with _lock:
+        _changed.notify_all()
+        _changed.wait_for(lambda: _running["most"] >= 2, wait)
         _running["now"] -= 1
         return str(_running["most"])
 

@@ -26,6 +26,17 @@ import pytest
 HOST = "127.0.0.1"
 #: Seconds a server gets to start answering (a guard against hangs, not a timed assertion).
 STARTUP = 30.0
+#: Seconds a store call (``SESSION_STORE_TIMEOUT``) may take in a test that is not about store
+#: faults: a guard against hangs. NOTE: erlen's default (0.5 s) is meant to fail fast in
+#: production; on a loaded 2-core machine a healthy store (or a psycopg pool opening its first
+#: connection) can take longer, and the request would be a 503.
+STORE_GUARD = 30.0
+#: Seconds a request may queue for a session's lock (``SESSION_LOCK_TIMEOUT``) in such a test:
+#: 60 requests of one session in flight wait for each other, longer than erlen's 5 s default
+#: on a loaded machine.
+LOCK_GUARD = 120.0
+#: The two as app config, for the tests' apps (a test about timeouts passes its own).
+GUARD_TIMEOUTS = {"SESSION_STORE_TIMEOUT": STORE_GUARD, "SESSION_LOCK_TIMEOUT": LOCK_GUARD}
 
 
 def free_port(below: int = 55000) -> int:
@@ -353,7 +364,7 @@ def serve(
     atomic: bool = False,
     workers: int = 2,
     threads: int = 16,
-    store_timeout: float = 0.5,
+    store_timeout: float = STORE_GUARD,
 ) -> Served:
     from helpers_servers import ERLEN_PATH, TESTS_DIR, _gunicorn_extra_options
 
@@ -399,7 +410,7 @@ def stop(served: Served) -> None:
 
 @contextlib.contextmanager
 def served(
-    kind: str, target: str, atomic: bool = False, store_timeout: float = 0.5
+    kind: str, target: str, atomic: bool = False, store_timeout: float = STORE_GUARD
 ) -> t.Iterator[Served]:
     server = serve(kind, target, atomic, store_timeout=store_timeout)
     try:

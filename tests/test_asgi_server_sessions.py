@@ -17,7 +17,7 @@ from erlen import Erlen, session
 from erlen._async import _get_loop
 from erlen.sessions import Session
 from erlen.sessions.stores.base import Store
-from session_servers import redis_url, start_redis, stop_redis
+from session_servers import GUARD_TIMEOUTS, redis_url, start_redis, stop_redis
 from wire_counter import RoundTripCounter
 
 __all__ = ["redis_url"]
@@ -70,7 +70,8 @@ def _close_stores() -> t.Iterator[None]:
 def make_app(tmp_path: t.Any, **config: t.Any) -> Erlen:
     app = Erlen(__name__, instance_path=str(tmp_path))
     _APPS.append(app)
-    app.config.update(TESTING=True, **config)
+    # NOTE: generous store and lock timeouts unless the test sets its own (hang guards).
+    app.config.update(TESTING=True, **{**GUARD_TIMEOUTS, **config})
     Session(app)
     interface = app.session_interface
     interface.store = NoLoop(interface.store)  # type: ignore[attr-defined]
@@ -229,38 +230,71 @@ async def asgi_call(app: Erlen, method: str, path: str, cookie: str = "") -> tup
 
 def test_paused_redis_does_not_block_the_loop(tmp_path: t.Any) -> None:
     server = start_redis()
+    counter = RoundTripCounter(server.port)
     try:
+        # NOTE: the store is reached through a counting proxy, so the test knows when the slow
+        # request's load has gone to the paused server (no sleep for ordering), and the store
+        # timeout is the generous default: nothing here depends on how fast the machine is.
         app = make_app(
-            tmp_path,
-            SESSION_TYPE="redis",
-            SESSION_REDIS=f"{server.url}?socket_timeout=1&socket_connect_timeout=1",
+            tmp_path, SESSION_TYPE="redis", SESSION_REDIS=f"redis://127.0.0.1:{counter.port}/0"
         )
         client = app.test_client(asgi=True)
-        client.post("/set/a/1")
+        assert client.post("/set/a/1").text == "ok"
         cookie = f"session={sid_of(client)}"
 
         async def main() -> tuple[tuple[int, bytes], list[tuple[int, bytes]]]:
             assert server.proc is not None
             os.kill(server.proc.pid, signal.SIGSTOP)
             try:
+                counter.reset()
                 slow = asyncio.ensure_future(asgi_call(app, "GET", "/get/a", cookie))
-                await asyncio.sleep(0.05)  # NOTE: the slow request is now waiting on redis
-                assert not slow.done()
+                for _ in range(2000):  # a guard against hangs (20 s), not a timed assertion
+                    if counter.round_trips or slow.done():
+                        break
+                    await asyncio.sleep(0.01)
+                assert counter.round_trips == 1 and not slow.done()
                 # Requests to a view that does not touch the session, on the same loop,
                 # are answered while the store call waits.
                 quick = [await asgi_call(app, "GET", "/") for _ in range(5)]
                 assert not slow.done()
-                # NOTE: still paused: the store call ends by its own timeout (1 s).
-                return await asyncio.wait_for(slow, 30), quick
             finally:
                 os.kill(server.proc.pid, signal.SIGCONT)
+            # The paused server goes on: the waiting request gets its answer.
+            return await asyncio.wait_for(slow, 60), quick
 
         slow, quick = on_loop(main())
         assert quick == [(200, b"no session here")] * 5
-        # The store timed out for the slow one: the sync path's fast 503, no error text.
+        assert slow == (200, b'{"value":"1"}\n')
+    finally:
+        counter.close()
+        stop_redis(server)
+
+
+def test_a_store_call_past_the_timeout_is_a_503_then_the_app_recovers(tmp_path: t.Any) -> None:
+    server = start_redis()
+    try:
+        # NOTE: 2 s: short, since the paused store makes the test wait for it, yet far above
+        # what a healthy redis-server takes on a busy machine (the setup and the recovery run
+        # under it too).
+        app = make_app(
+            tmp_path,
+            SESSION_TYPE="redis",
+            SESSION_REDIS=f"{server.url}?socket_timeout=2&socket_connect_timeout=2",
+        )
+        client = app.test_client(asgi=True)
+        assert client.post("/set/a/1").text == "ok"
+        cookie = f"session={sid_of(client)}"
+        assert server.proc is not None
+        os.kill(server.proc.pid, signal.SIGSTOP)
+        try:
+            slow = on_loop(asgi_call(app, "GET", "/get/a", cookie))
+        finally:
+            os.kill(server.proc.pid, signal.SIGCONT)
+        # The store timed out: the sync path's fast 503, no error text.
         assert slow[0] == 503
         assert b"redis" not in slow[1].lower() and b"timeout" not in slow[1].lower()
-        # And the app recovers by itself.
+        # And the app recovers by itself (the timed-out connection's late reply is not read
+        # as the answer to a later call).
         assert client.get("/get/a").json == {"value": "1"}
     finally:
         stop_redis(server)

@@ -487,14 +487,18 @@ def test_app_run_on_a_busy_port_is_one_line(tmp_path: Path, debug: bool) -> None
     )
 
 
-@pytest.mark.parametrize(("option", "most"), [((), "2"), (("--no-threads",), "1")])
+# NOTE: with threads each request waits (at most 10 s, a hang guard) for the other to run beside
+# it; without, each waits 0.3 s for a partner that must never come.
+@pytest.mark.parametrize(
+    ("option", "most", "wait"), [((), "2", "10"), (("--no-threads",), "1", "0.3")]
+)
 def test_threaded_false_runs_sync_views_one_at_a_time(
-    start: t.Callable[..., Server], option: tuple[str, ...], most: str
+    start: t.Callable[..., Server], option: tuple[str, ...], most: str, wait: str
 ) -> None:
     server = start(*option)
     socks = [server.connect() for _ in range(2)]
     for sock in socks:  # both sent before either is answered
-        sock.sendall(b"GET /overlap HTTP/1.1\r\nHost: a\r\n\r\n")
+        sock.sendall(f"GET /overlap?wait={wait} HTTP/1.1\r\nHost: a\r\n\r\n".encode())
     answers = []
     for sock in socks:
         with sock:

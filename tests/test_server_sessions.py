@@ -21,7 +21,14 @@ from erlen import Erlen, session
 from erlen.cli import cli
 from erlen.sessions import Session, revoke_user
 from erlen.sessions.stores.base import Store
-from session_servers import free_port, postgresql_dsn, redis_url, start_redis, stop_redis
+from session_servers import (
+    GUARD_TIMEOUTS,
+    free_port,
+    postgresql_dsn,
+    redis_url,
+    start_redis,
+    stop_redis,
+)
 
 __all__ = ["postgresql_dsn", "redis_url"]
 
@@ -45,7 +52,8 @@ class Counting(Store):
 
 def make_app(tmp_path: t.Any, **config: t.Any) -> Erlen:
     app = Erlen(__name__, instance_path=str(tmp_path))
-    app.config.update(TESTING=True, **config)
+    # NOTE: generous store and lock timeouts unless the test sets its own (hang guards).
+    app.config.update(TESTING=True, **{**GUARD_TIMEOUTS, **config})
     Session(app)
 
     @app.route("/")

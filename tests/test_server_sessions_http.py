@@ -107,51 +107,76 @@ def test_lock_block_makes_one_read_modify_write_safe(tmp_path: t.Any) -> None:
         assert server.request("GET", "/n", sid)[:2] == (200, "400")
 
 
-def test_redis_killed_mid_load_gives_fast_503s_and_recovers_after_restart() -> None:
+#: Seconds to wait for a state the test brings about (a guard against hangs, not a timing).
+GUARD = 60.0
+
+
+def wait_until(condition: t.Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + GUARD
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {GUARD}s: {what}"
+        time.sleep(0.02)
+
+
+def test_redis_killed_mid_load_gives_503s_and_recovers_after_restart() -> None:
+    """8 clients keep asking while redis-server is killed, then started again. Each request is
+    tagged with the phase (0 up, 1 killed, 2 restarting, 3 restarted) it started and ended in;
+    the test moves on when the requests it needs have happened, not after sleeps (no timed
+    assertion: a store call that hung would exceed the client's timeout and count as a
+    failure)."""
     redis_server = start_redis()
     try:
         with served("redis", redis_server.url) as server:
             sid = login(server)
-            results: list[tuple[float, float, int]] = []  # (start, duration, status)
+            results: list[tuple[int, int, int]] = []  # (phase at start, phase at end, status)
+            phase = [0]
             stop_flag = threading.Event()
 
             def load() -> None:
                 conn = server.connection(timeout=10)
                 while not stop_flag.is_set():
-                    start = time.monotonic()
+                    started = phase[0]
                     try:
                         status = server.request("GET", "/whoami", sid, conn)[0]
                     except OSError:
                         conn.close()
                         conn = server.connection(timeout=10)
                         status = -1
-                    results.append((start, time.monotonic() - start, status))
+                    results.append((started, phase[0], status))
                 conn.close()
+
+            def count(start: int, end: int, status: int | None = None) -> int:
+                return sum(
+                    1 for r in list(results) if r[:2] == (start, end) and status in (None, r[2])
+                )
 
             threads = [threading.Thread(target=load) for _ in range(8)]
             for th in threads:
                 th.start()
-            time.sleep(0.3)
-            killed = time.monotonic()
-            redis_server.kill()
-            time.sleep(1.0)
-            assert server.request("GET", "/health")[:2] == (200, "ok")  # no session: still fine
-            restarted = time.monotonic()
-            redis_server.start()
-            time.sleep(2.5)
-            stop_flag.set()
-            for th in threads:
-                th.join(30)
+            try:
+                wait_until(lambda: count(0, 0, 200) >= 16, "answers before the kill")
+                redis_server.kill()
+                phase[0] = 1
+                wait_until(lambda: count(1, 1) >= 16, "answers while redis is down")
+                assert server.request("GET", "/health")[:2] == (200, "ok")  # no session: fine
+                # NOTE: the new redis-server listens before start() returns: from here on a
+                # request may reach it (and find an empty store).
+                phase[0] = 2
+                redis_server.start()
+                phase[0] = 3
+                wait_until(lambda: count(3, 3, 200) >= 1, "a 200 after the restart")
+            finally:
+                stop_flag.set()
+                for th in threads:
+                    th.join(30)
             log = server.log()
     finally:
         stop_redis(redis_server)
-    # NOTE: requests that both started after the kill and ended before the restart
-    during = [r for r in results if killed + 0.05 < r[0] and r[0] + r[1] < restarted]
-    assert during and {s for _, _, s in during} == {503}
-    assert max(d for _, d, _ in during) < 1.0  # fast failure: no hang on the dead store
-    assert all(s in (200, 503) for _, _, s in results)
-    first_ok = min(r[0] + r[1] for r in results if r[0] > restarted and r[2] == 200)
-    assert first_ok - restarted < 2.0  # recovered without restarting the app
+    # Every request that started and ended while redis was down was a 503 (the store's fault
+    # is the client's 503, never a hang or a 500), every other one a 200 or a 503, and the app
+    # recovered without being restarted.
+    assert {status for start, end, status in results if (start, end) == (1, 1)} == {503}
+    assert all(status in (200, 503) for *_, status in results)
     assert "Traceback" not in log
 
 
