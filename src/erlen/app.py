@@ -91,7 +91,7 @@ class _HookPlan:
     __slots__ = ("url_value_preprocessors", "before", "after", "teardown", "version", "view")
 
     def __init__(self, app: Erlen, blueprints: tuple[str, ...], endpoint: str | None) -> None:
-        # NOTE: a plan is stale once a hook registry changed (scaffold.generation), e.g. an
+        # NOTE: a plan is stale once a hook registry changed (erlen.http.generation), e.g. an
         # extension appending an after_request hook during the endpoint's first request.
         self.version = generation[0]
         outer_first = (None, *reversed(blueprints))
@@ -116,10 +116,11 @@ class _HookPlan:
         self.before = collect(app.before_request_funcs, outer_first, False)
         self.after = collect(app.after_request_funcs, inner_first, True)
         self.teardown = collect(app.teardown_request_funcs, inner_first, True)
-        #: The endpoint's view as ensure_sync made it (None: no view yet); PERF: one attribute
-        #: for wsgi_app, kept true by the version (a view function changed bumps it).
+        #: The endpoint's view as ensure_sync made it (None: no view yet, or a class whose
+        #: pipeline steps are called one by one); PERF: one attribute for wsgi_app's inline
+        #: steps, kept true by the version (a view function changed bumps it).
         view = app.view_functions.get(endpoint) if endpoint is not None else None
-        self.view = app.ensure_sync(view) if view is not None else None
+        self.view = app.ensure_sync(view) if view is not None and app._inline_pipeline else None
 
 
 #: The pipeline methods whose bodies :meth:`Erlen.wsgi_app` runs inline while a class keeps

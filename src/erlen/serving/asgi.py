@@ -13,7 +13,9 @@ While the app keeps erlen's pipeline (``app._inline_pipeline``, ``wsgi_app`` its
 request is routed here, on the loop, and then:
 
 - A view with nothing around it (no hook, no teardown function, no signal receiver, no
-  server-side session): the pipeline, inline in one coroutine
+  server-side session): from its second request on a quiet route
+  (:class:`erlen.serving.asgi_inline.QuietRoute`: push, view, text, reset, right here); else
+  and for anything the view leaves to do, the pipeline, inline in one coroutine
   (:func:`erlen.serving.asgi_inline.inline_pipeline`), is awaited in the server task's context,
   as WSGI runs a request in its thread's context. An ``async def`` view is awaited on the loop;
   a sync view is the one step handed to the app's bounded worker-thread pool

@@ -146,13 +146,14 @@ def _session_kind(app: Erlen) -> tuple[bool, bool]:
 
 
 class QuietRoute:
-    """An endpoint whose ``async def`` view has nothing around it: no hook, no signal receiver,
-    no teardown function, no server-side session, and a response class whose text answer is
-    known (:func:`erlen.http.response_memo.text_plan`).
+    """An endpoint whose view (``async def`` or sync) has nothing around it: no hook, no signal
+    receiver, no teardown function, no server-side session, and a response class whose text
+    answer is known (:func:`erlen.http.response_memo.text_plan`).
 
     PERF: the edge makes one when a request to the endpoint found it so, and runs the next
     requests to it (body-less, no cookie, not HEAD or OPTIONS) with the pipeline reduced to what
-    is left: push, the view, the text sent, reset (:func:`erlen.serving.asgi.handle_http`); a
+    is left: push, the view (awaited, or called in the pool), the text sent, reset
+    (:func:`erlen.serving.asgi.handle_http`); a
     static rule's path even skips the matching. It holds while ``version`` is
     :data:`erlen.http.generation.generation`: a hook, a receiver, an app attribute (the view
     functions, the session interface, the request and response classes, WSGI middleware...),
