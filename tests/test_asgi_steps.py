@@ -171,3 +171,28 @@ def test_a_buffered_body_is_one_message_after_the_start(app: erlen.Erlen, view_k
     assert sent[1]["body"] == b"hello" and not sent[1].get("more_body", False)
     assert sent[0]["status"] == 200
     assert (b"content-length", b"5") in sent[0]["headers"]
+
+
+def test_jobs_finished_together_are_handed_over_in_batches_on_every_loop() -> None:
+    """Workers hand finished jobs to their loop in batches (one wake-up per turn); every job
+    completes, on the loop that submitted it, and a pool outliving its loops keeps none."""
+    pool = WorkerPool(8, "test-batch")
+    gate = threading.Event()
+
+    def work(n: int) -> tuple[int, int]:
+        gate.wait(10)  # NOTE: hang guard; the jobs finish together once the gate opens
+        return n, threading.get_ident()
+
+    async def many() -> list[int]:
+        loop = asyncio.get_running_loop()
+        futures = [pool.run(loop, lambda n=n: work(n)) for n in range(64)]
+        loop.call_later(0.05, gate.set)
+        results = await asyncio.gather(*futures)
+        assert {ident for _, ident in results} != {threading.get_ident()}
+        return [n for n, _ in results]
+
+    for _ in range(3):
+        gate.clear()
+        assert asyncio.run(many()) == list(range(64))
+    assert pool._batches == {}
+    pool.shutdown()
