@@ -194,5 +194,6 @@ def test_jobs_finished_together_are_handed_over_in_batches_on_every_loop() -> No
     for _ in range(3):
         gate.clear()
         assert asyncio.run(many()) == list(range(64))
-    assert pool._batches == {}
+        # NOTE: the loop of the run before is closed: forgotten when the next one comes.
+        assert len(pool._batches) == 1
     pool.shutdown()
