@@ -462,30 +462,42 @@ class Response(ResponseHeaderFields, metaclass=ResponseType):
 
     def __call__(self, environ: dict[str, t.Any], start_response: StartResponse) -> Iterable[bytes]:
         """A response is a WSGI application that sends itself."""
-        if self._fast_path:
-            body = self.response
-            hdrs = self._headers  # PERF: past the HeadersField descriptor
-            pairs = self._pairs if hdrs is None else hdrs._list
-            # PERF: the usual view result (one encoded chunk with exactly Content-Type and
-            # Content-Length) needs no header fix-up and no body wrapper: get_wsgi_response's
-            # answer without its work.
-            if (
-                type(body) is list
-                and len(body) == 1
-                and len(pairs) == 2
-                and pairs[0][0] == "Content-Type"
-                and pairs[1][0] == "Content-Length"
-                and type(body[0]) is bytes
-                and not self._on_close
-                and not self.direct_passthrough
-                and self._status_code not in NO_BODY_STATUSES
-                and environ.get("REQUEST_METHOD") != "HEAD"
-            ):
-                start_response(self._status, pairs.copy())  # PERF: cheaper than a slice
-                return body
+        pairs = self._usual_pairs(environ.get("REQUEST_METHOD"))
+        if pairs is not None:
+            start_response(self._status, pairs.copy())  # PERF: cheaper than a slice
+            return self.response  # type: ignore[return-value]  # NOTE: bytes: checked
         app_iter, status, headers = self.get_wsgi_response(environ)
         start_response(status, headers)
         return app_iter
+
+    def _usual_pairs(self, method: str | None) -> list[tuple[str, str]] | None:
+        """The header pairs as sent when this is the usual view result, else None.
+
+        PERF: the usual result (one encoded chunk with exactly Content-Type and Content-Length,
+        not for a HEAD request) needs no header fix-up and no body wrapper: what
+        get_wsgi_response would answer, without its work. Both edges ask (WSGI here in
+        ``__call__``, ASGI in ``erlen.serving.asgi_inline``); a class with its own emission
+        methods (``_fast_path`` off) always takes get_wsgi_response.
+        """
+        if not self._fast_path:
+            return None
+        body = self.response
+        hdrs = self._headers  # PERF: past the HeadersField descriptor
+        pairs = self._pairs if hdrs is None else hdrs._list
+        if (
+            type(body) is list
+            and len(body) == 1
+            and len(pairs) == 2
+            and pairs[0][0] == "Content-Type"
+            and pairs[1][0] == "Content-Length"
+            and type(body[0]) is bytes
+            and not self._on_close
+            and not self.direct_passthrough
+            and self._status_code not in NO_BODY_STATUSES
+            and method != "HEAD"
+        ):
+            return pairs
+        return None
 
     @classmethod
     def force_type(cls, response: t.Any, environ: dict[str, t.Any] | None = None) -> Response:

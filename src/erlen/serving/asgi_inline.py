@@ -46,7 +46,7 @@ from ..globals import (
     _reset_context,
 )
 from ..http.generation import generation
-from ..http.response import LENGTH_PAIRS, NO_BODY_STATUSES, Response
+from ..http.response import LENGTH_PAIRS, Response
 from ..http.response_memo import text_plan, text_plans
 from ..sessions import SecureCookieSessionInterface
 from ..sessions.server import ServerSessionInterface, ServerSideSession
@@ -419,23 +419,11 @@ async def finish_pipeline(
         if ctx._session is not None:
             await save_deferred_session(app, ctx, response)
         # -- Response.__call__'s fast path, straight to ASGI's form
-        if response._fast_path and type(response).__call__ is _RESPONSE_CALL:
-            body = response.response
-            hdrs = response._headers
-            pairs = response._pairs if hdrs is None else hdrs._list
-            if (
-                type(body) is list
-                and len(body) == 1
-                and len(pairs) == 2
-                and pairs[0][0] == "Content-Type"
-                and pairs[1][0] == "Content-Length"
-                and type(body[0]) is bytes
-                and not response._on_close
-                and not response.direct_passthrough
-                and response._status_code not in NO_BODY_STATUSES
-                and request.method != "HEAD"
-            ):
+        if type(response).__call__ is _RESPONSE_CALL:
+            pairs = response._usual_pairs(request.method)
+            if pairs is not None:
                 # PERF: no status line to parse, no header list to copy and encode in a loop.
+                body: t.Any = response.response  # NOTE: a list of one bytes: checked
                 ct, length = pairs
                 size = len(body[0])
                 return (
